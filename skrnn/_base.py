@@ -1,0 +1,408 @@
+"""The scikit-learn face shared by the recurrent estimators.
+
+Estimators orchestrate data (``skrnn.data``) -> model (``skrnn.models``) -> loop
+(``skrnn.training``); Keras is imported only when a model is built or used, so
+``import skrnn`` stays light.
+"""
+
+from __future__ import annotations
+
+import numbers
+import pickle
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import data as sd
+
+# Shared numpydoc parameter block: written once, formatted into each class docstring.
+_SHARED_PARAMS = """\
+cell : {"lstm", "gru", "rnn"}, default="lstm"
+        Recurrent cell: Keras ``LSTM``, ``GRU`` or ``SimpleRNN``.
+    units : int or tuple of int, default=32
+        Units of the recurrent layer; a tuple stacks one layer per entry.
+    bidirectional : bool, default=False
+        Wrap each recurrent layer in ``Bidirectional`` (read the sequence both ways).
+    dropout : float in [0, 1), default=0.0
+        Dropout on the inputs of each recurrent layer.
+    recurrent_dropout : float in [0, 1), default=0.0
+        Dropout on the recurrent state.
+    activation : {"tanh", "relu"}, default="tanh"
+        Activation of the recurrent cell.
+    pooling : {"last", "mean", "attention"}, default="last"
+        How a many-to-one model summarises the steps: the last real step, the mean over
+        real steps, or learned attention weights over real steps. Ignored with
+        ``return_sequences=True``.
+    return_sequences : bool, default=False
+        One target per step (tagging, per-step regression) instead of one per sequence.
+        Targets are then a list of per-sequence arrays and predictions come back as a
+        list, each at its sequence's own length.
+    embedding_dim : int, default=32
+        Size of the learned token embedding (token input only).
+    input_type : {"auto", "numeric", "tokens"}, default="auto"
+        How to read ``X``: ``"auto"`` reads sequences of strings as tokens and the rest
+        as numbers; integer token ids need ``"tokens"``.
+    optimizer : str or keras.optimizers.Optimizer, default="adam"
+        A Keras optimizer name or instance (copied, never modified).
+    learning_rate : float, default=None
+        Learning rate; None keeps the optimizer's own (0.001 for Adam).
+    epochs : int, default=20
+        Passes over the training data.
+    batch_size : int, default=32
+        Sequences per batch. Batches group sequences of similar length and are padded
+        only to their own longest sequence.
+    clipnorm : float, default=None
+        Clip each gradient tensor to this norm.
+    clipvalue : float, default=None
+        Clip each gradient element to ``[-clipvalue, clipvalue]``.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data, stop when the validation loss has
+        not improved by ``tol`` for ``n_iter_no_change`` epochs and restore the best
+        weights.
+    validation_fraction : float in (0, 1), default=0.1
+        Share of the training data held out for early stopping.
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+    tol : float, default=1e-4
+        Minimum decrease of the validation loss that counts as an improvement.
+    warm_start : bool, default=False
+        Continue training the fitted model on the next ``fit`` instead of starting over.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, dropout, shuffling and the validation split. The
+        same value gives identical predictions on the same machine.
+    verbose : int, default=0
+        1 or more prints one line per epoch (loss, validation loss and score, time)."""
+
+_FITTED_ATTRS = """\
+model_ : keras.Model
+        The trained network (inputs ``[x, mask]``).
+    n_features_in_ : int
+        For 2-D tabular input (each row one univariate series): the number of columns,
+        as in scikit-learn. For 3-D arrays and lists of sequences: features per step.
+    feature_names_in_ : ndarray of str
+        Column names, when ``X`` was a DataFrame or came from
+        :func:`skrnn.data.from_long_format`.
+    vocabulary_ : skrnn.data.Vocabulary or None
+        The token vocabulary learned in ``fit`` (token input only).
+    history_ : dict of lists
+        Per epoch: ``epoch``, ``loss``, ``val_loss``, ``val_score``, ``time`` (seconds),
+        ``grad_norm_mean`` and ``grad_norm_max`` (before clipping).
+    n_iter_ : int
+        Epochs run in total.
+    best_epoch_ : int or None
+        The epoch whose weights were restored by early stopping."""
+
+_CELL_NAMES = ("lstm", "gru", "rnn")
+_ACTIVATIONS = ("tanh", "relu")
+_POOLINGS = ("last", "mean", "attention")
+
+
+def _check_sample_weight(sample_weight, n):
+    if sample_weight is None:
+        return np.ones(n, dtype=np.float64)
+    sw = np.asarray(sample_weight, dtype=np.float64)
+    if sw.ndim != 1 or sw.shape[0] != n:
+        raise ValueError(f"sample_weight.shape == {sw.shape}, expected ({n},): one "
+                         "weight per sequence.")
+    if not np.isfinite(sw).all():
+        raise ValueError("sample_weight contains NaN or infinity in sample "
+                         f"{int(np.argmax(~np.isfinite(sw)))}.")
+    if (sw < 0).any():
+        raise ValueError(f"sample_weight is negative in sample {int(np.argmax(sw < 0))}; "
+                         "weights must be >= 0.")
+    if not sw.any():
+        raise ValueError("Sample weights must contain at least one non-zero weight; "
+                         "all sample_weight values are zero.")
+    return sw.copy()
+
+
+class BaseRNN(BaseEstimator):
+    """Shared machinery of :class:`RNNClassifier` and :class:`RNNRegressor`."""
+
+    _task = None  # "classification" or "regression"
+
+    # ----------------------------------------------------------------- validation
+    def _check_params(self):
+        if self.cell not in _CELL_NAMES:
+            raise ValueError(f"cell must be one of {_CELL_NAMES}, got {self.cell!r}.")
+        units = self.units
+        units = (units,) if isinstance(units, numbers.Integral) else units
+        if (not isinstance(units, (tuple, list)) or not units
+                or not all(isinstance(u, numbers.Integral) and not isinstance(u, bool)
+                           and u > 0 for u in units)):
+            raise ValueError(f"units must be a positive int or a non-empty tuple of "
+                             f"positive ints, got {self.units!r}.")
+        for name in ("dropout", "recurrent_dropout"):
+            v = getattr(self, name)
+            if not isinstance(v, numbers.Real) or not 0 <= v < 1:
+                raise ValueError(f"{name} must be a float in [0, 1), got {v!r}.")
+        if self.activation not in _ACTIVATIONS:
+            raise ValueError(f"activation must be one of {_ACTIVATIONS}, got "
+                             f"{self.activation!r}.")
+        if self.pooling not in _POOLINGS:
+            raise ValueError(f"pooling must be one of {_POOLINGS}, got {self.pooling!r}.")
+        if self.input_type not in sd.INPUT_TYPES:
+            raise ValueError(f"input_type must be one of {sd.INPUT_TYPES}, got "
+                             f"{self.input_type!r}.")
+        for name in ("epochs", "batch_size", "embedding_dim", "n_iter_no_change"):
+            v = getattr(self, name)
+            if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{name} must be a positive int, got {v!r}.")
+        for name in ("clipnorm", "clipvalue", "learning_rate"):
+            v = getattr(self, name)
+            if v is not None and (not isinstance(v, numbers.Real) or not v > 0):
+                raise ValueError(f"{name} must be None or a positive number, got {v!r}.")
+        if not isinstance(self.validation_fraction, numbers.Real) or not (
+                0 < self.validation_fraction < 1):
+            raise ValueError("validation_fraction must be in (0, 1), got "
+                             f"{self.validation_fraction!r}.")
+        if not isinstance(self.tol, numbers.Real) or self.tol < 0:
+            raise ValueError(f"tol must be a non-negative number, got {self.tol!r}.")
+        return tuple(int(u) for u in units)
+
+    def _check_X(self, X, *, reset: bool) -> sd.Sequences:
+        """Validate and convert X; on ``reset`` record what fit saw."""
+        if X is None:
+            raise ValueError(f"{type(self).__name__} requires X, got None.")
+        if sd.is_tabular(X, self.input_type):
+            fitted_tabular = not reset and getattr(self, "_layout", None) == "tabular"
+            if not reset and not fitted_tabular:
+                seq = self._tabular_without_reset(X)
+            else:
+                if not hasattr(X, "columns") and not hasattr(X, "tocsr"):
+                    sd.check_finite_rows(np.asarray(X))
+                arr = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
+                                    ensure_min_samples=1)
+                seq = sd.from_tabular(arr, getattr(self, "feature_names_in_", None))
+        else:
+            seq = sd.to_sequences(X, input_type=self.input_type)
+            if reset:
+                self.n_features_in_ = (seq.n_features if seq.kind == "numeric"
+                                       else 1)
+                if seq.feature_names is not None:
+                    self.feature_names_in_ = seq.feature_names
+                elif hasattr(self, "feature_names_in_"):
+                    del self.feature_names_in_
+        if reset:
+            self._layout = seq.layout
+            self._input_kind = seq.kind
+            self._n_step_features = seq.n_features
+        else:
+            self._check_compatible(seq)
+        return seq
+
+    def _tabular_without_reset(self, X) -> sd.Sequences:
+        """2-D input at predict time for a model fitted on sequences (univariate)."""
+        from sklearn.utils import check_array
+
+        if hasattr(X, "tocsr"):
+            raise TypeError("Sparse input is not supported; pass a dense array.")
+        arr = np.asarray(X) if not hasattr(X, "columns") else X.to_numpy()
+        if arr.dtype.kind in "fc":
+            sd.check_finite_rows(arr)
+        arr = check_array(arr, dtype=[np.float64, np.float32])
+        return sd.from_tabular(arr)
+
+    def _check_compatible(self, seq: sd.Sequences):
+        if seq.kind != self._input_kind:
+            raise ValueError(
+                f"X holds {seq.kind} sequences but {type(self).__name__} was fitted on "
+                f"{self._input_kind} sequences."
+            )
+        if seq.kind == "numeric" and seq.n_features != self._n_step_features:
+            raise ValueError(
+                f"X has {seq.n_features} features per step, but {type(self).__name__} "
+                f"is expecting {self._n_step_features} features per step as input."
+            )
+
+    def _encode_X(self, seq: sd.Sequences) -> list:
+        if seq.kind == "tokens":
+            return [self.vocabulary_.encode(s) for s in seq.values]
+        return seq.values
+
+    # -------------------------------------------------------------- targets (hooks)
+    def _prepare_targets(self, y, seq, reset: bool):
+        """Return encoded targets: ``(n,)``/``(n, k)`` or a list of per-step arrays."""
+        raise NotImplementedError
+
+    def _target_weights(self, y_enc, sample_weight):
+        """Per-target weights: ``(n,)`` or a list of ``(T_i,)``."""
+        if self.return_sequences:
+            return [np.full(len(t), w, dtype=np.float32)
+                    for t, w in zip(y_enc, sample_weight)]
+        return sample_weight.astype(np.float32)
+
+    def _n_outputs(self) -> int:
+        raise NotImplementedError
+
+    def _val_score(self, y_true):
+        """A function of validation outputs -> score (higher is better)."""
+        return None
+
+    # ------------------------------------------------------------------- fitting
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network on sequences ``X`` and targets ``y``.
+
+        Parameters
+        ----------
+        X : array-like or list of sequences
+            ``(n, T, F)`` array; ``(n, T)`` array or DataFrame (univariate series); a
+            list of ``(T_i, F)`` or ``(T_i,)`` arrays of any lengths; a list of token
+            lists; or the output of :func:`skrnn.data.from_long_format`.
+        y : array-like or list of arrays
+            One target per sequence, or with ``return_sequences=True`` one array of
+            per-step targets per sequence.
+        sample_weight : array-like of shape (n_sequences,), default=None
+            Weight of each sequence in the loss.
+
+        Returns
+        -------
+        self
+        """
+        keep = self.warm_start and self._is_fitted()
+        return self._fit(X, y, sample_weight, reset=not keep, epochs=self.epochs)
+
+    def _is_fitted(self) -> bool:
+        return hasattr(self, "model_")
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return self._is_fitted()
+
+    def _fit(self, X, y, sample_weight, *, reset: bool, epochs: int, classes=None):
+        units = self._check_params()
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
+                             "target y is None.")
+        seq = self._check_X(X, reset=reset)
+        n = len(seq)
+        y_enc = self._prepare_targets(y, seq, reset=reset, classes=classes)
+        sw = _check_sample_weight(sample_weight, n)
+        weights = self._target_weights(y_enc, sw)
+        rng = self._rng(reset)
+        if reset:
+            if seq.kind == "tokens":
+                self.vocabulary_ = sd.Vocabulary().fit(seq.values)
+            else:
+                self.vocabulary_ = None
+        x = self._encode_X(seq)
+        full = sd.SupervisedSet(x, seq.lengths, y_enc, weights, self.return_sequences)
+        train, validation = full, None
+        if self.early_stopping:
+            train, validation = self._split(full, y_enc, rng)
+        import keras  # noqa: F401  (heavy import only when training)
+
+        from . import models, training
+
+        if reset:
+            spec = models.ModelSpec(
+                input_kind=seq.kind,
+                n_features=seq.n_features,
+                vocabulary_size=len(self.vocabulary_) if self.vocabulary_ else None,
+                embedding_dim=int(self.embedding_dim),
+                cell=self.cell,
+                units=units,
+                bidirectional=bool(self.bidirectional),
+                dropout=float(self.dropout),
+                recurrent_dropout=float(self.recurrent_dropout),
+                activation=self.activation,
+                pooling=self.pooling,
+                return_sequences=bool(self.return_sequences),
+                n_outputs=self._n_outputs(),
+                seed=int(rng.randint(0, 2**31 - 10_001)),
+            )
+            self.model_ = models.build_model(spec)
+            self._spec = spec
+            self.history_ = training.new_history()
+            self.n_iter_ = 0
+            self._step = None
+        if getattr(self, "_step", None) is None:
+            optimizer = training.get_optimizer(self.optimizer, self.learning_rate)
+            self._step = training.make_step(
+                self.model_, optimizer, self._task, self.return_sequences,
+                clipnorm=self.clipnorm, clipvalue=self.clipvalue)
+        val_score = self._val_score(validation.y) if validation is not None else None
+        summary = training.run_epochs(
+            self._step, train, epochs=epochs, batch_size=int(self.batch_size), rng=rng,
+            history=self.history_, validation=validation, val_score=val_score,
+            score_name=self._score_name, early_stopping=self.early_stopping,
+            n_iter_no_change=int(self.n_iter_no_change), tol=float(self.tol),
+            verbose=int(self.verbose))
+        self.n_iter_ += summary["epochs_run"]
+        self.best_epoch_ = summary["best_epoch"]
+        return self
+
+    def _rng(self, reset: bool) -> np.random.RandomState:
+        """Random stream for init, shuffling and splits.
+
+        A fresh fit restarts it from ``random_state``; warm starts and ``partial_fit``
+        continue the stream so successive calls see different shuffles.
+        """
+        if reset or getattr(self, "_random", None) is None:
+            rs = self.random_state
+            if isinstance(rs, np.random.RandomState):
+                seed = rs.randint(0, 2**31 - 1)
+            elif rs is None:
+                seed = np.random.randint(0, 2**31 - 1)
+            else:
+                seed = int(rs)
+            self._random = np.random.RandomState(seed)
+        return self._random
+
+    def _split(self, full: sd.SupervisedSet, y_enc, rng):
+        from sklearn.model_selection import train_test_split
+
+        n = len(full)
+        n_val = int(np.ceil(self.validation_fraction * n))
+        if n_val < 1 or n - n_val < 1:
+            raise ValueError(f"early_stopping needs at least 2 sequences to hold out "
+                             f"validation_fraction={self.validation_fraction}; got {n}.")
+        stratify = None
+        if self._task == "classification" and not self.return_sequences:
+            _, counts = np.unique(y_enc, return_counts=True)
+            if counts.min() >= 2 and n_val >= len(counts):
+                stratify = y_enc
+        tr, va = train_test_split(np.arange(n), test_size=n_val, stratify=stratify,
+                                  random_state=rng.randint(0, 2**31 - 1))
+        return full.subset(tr), full.subset(va)
+
+    # ------------------------------------------------------------------ predicting
+    def _outputs(self, X):
+        """Raw model outputs for ``X`` in input order (logits or values)."""
+        check_is_fitted(self)
+        seq = self._check_X(X, reset=False)
+        from . import training
+
+        if getattr(self, "_step", None) is None:
+            optimizer = training.get_optimizer(self.optimizer, self.learning_rate)
+            self._step = training.make_step(
+                self.model_, optimizer, self._task, self.return_sequences,
+                clipnorm=self.clipnorm, clipvalue=self.clipvalue)
+        return training.predict_outputs(
+            self._step, self._encode_X(seq), seq.lengths, self._predict_batch_size(),
+            self.return_sequences)
+
+    def _predict_batch_size(self) -> int:
+        return max(int(self.batch_size), 256)
+
+    # ------------------------------------------------------------------- pickling
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_step", None)  # compiled functions and optimizer are rebuilt on use
+        if "model_" in state:
+            state["model_"] = pickle.dumps(state["model_"])
+        return state
+
+    def __setstate__(self, state):
+        if isinstance(state.get("model_"), bytes):
+            from . import models  # noqa: F401  (registers custom layers before loading)
+
+            state["model_"] = pickle.loads(state["model_"])
+        self.__dict__.update(state)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.input_tags.allow_nan = False
+        tags.target_tags.required = True
+        return tags

@@ -1,0 +1,36 @@
+"""Sequences in, batches out: validation, conversion, vocabularies, batching.
+
+Nothing in this package imports Keras.
+"""
+
+from ._batching import SupervisedSet, bucket_batches, pad_batch
+from ._long import from_long_format
+from ._sequences import (
+    INPUT_TYPES,
+    SequenceList,
+    Sequences,
+    check_finite_rows,
+    from_tabular,
+    is_tabular,
+    to_sequences,
+)
+from ._targets import check_step_targets
+from ._vocabulary import OOV_ID, PAD_ID, Vocabulary
+
+__all__ = [
+    "INPUT_TYPES",
+    "OOV_ID",
+    "PAD_ID",
+    "SequenceList",
+    "Sequences",
+    "SupervisedSet",
+    "Vocabulary",
+    "bucket_batches",
+    "check_finite_rows",
+    "check_step_targets",
+    "from_long_format",
+    "from_tabular",
+    "is_tabular",
+    "pad_batch",
+    "to_sequences",
+]

@@ -1,0 +1,327 @@
+"""Conversion of every accepted sequence input into one representation.
+
+The representation is :class:`Sequences`: a list of per-sequence arrays plus their
+lengths. Numeric sequences are ``(T_i, F)`` float32 arrays; token sequences are 1-D
+object arrays of hashable tokens (turned into integer ids by a
+:class:`~skrnn.data.Vocabulary`).
+
+Two-dimensional tabular input (an ``(n, T)`` array or a wide DataFrame) is validated by
+the estimator with scikit-learn's ``validate_data`` (so it gets scikit-learn's
+``n_features_in_`` / ``feature_names_in_`` semantics) and then handed to
+:func:`from_tabular`. Everything else goes through :func:`to_sequences`.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field
+
+import numpy as np
+
+INPUT_TYPES = ("auto", "numeric", "tokens")
+
+
+@dataclass
+class Sequences:
+    """Validated sequences: per-sequence arrays and their lengths.
+
+    Attributes
+    ----------
+    values : list of ndarray
+        ``(T_i, F)`` float32 arrays for numeric input, 1-D object arrays for tokens.
+    lengths : ndarray of shape (n_sequences,)
+        The number of steps of each sequence.
+    kind : {"numeric", "tokens"}
+    layout : {"tabular", "array", "list"}
+        How the user passed them: a 2-D table, a 3-D array, or a list of sequences.
+    n_features : int or None
+        Features per step (numeric input only).
+    feature_names : ndarray of str or None
+        Column names when the input carried them.
+    """
+
+    values: list
+    lengths: np.ndarray
+    kind: str
+    layout: str
+    n_features: int | None = None
+    feature_names: np.ndarray | None = field(default=None)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def subset(self, indices) -> Sequences:
+        """Return the sequences at ``indices`` (no copy of the arrays)."""
+        indices = np.asarray(indices, dtype=np.intp)
+        return Sequences(
+            values=[self.values[i] for i in indices],
+            lengths=self.lengths[indices],
+            kind=self.kind,
+            layout=self.layout,
+            n_features=self.n_features,
+            feature_names=self.feature_names,
+        )
+
+
+class SequenceList(list):
+    """A list of sequences that remembers where it came from.
+
+    Returned by :func:`~skrnn.data.from_long_format`; behaves as a plain list of
+    ``(T_i, F)`` arrays and additionally carries ``ids`` (the sequence identifiers, in
+    order) and ``feature_names`` (the feature columns), which estimators record as
+    ``feature_names_in_``.
+    """
+
+    def __init__(self, sequences, ids=None, feature_names=None):
+        super().__init__(sequences)
+        self.ids = ids
+        self.feature_names = feature_names
+
+
+def _is_string(x) -> bool:
+    return isinstance(x, (str, bytes, np.str_, np.bytes_))
+
+
+def _is_token(x) -> bool:
+    return _is_string(x) or isinstance(x, (numbers.Integral, np.integer))
+
+
+def is_tabular(X, input_type: str = "auto") -> bool:
+    """Whether ``X`` is 2-D tabular numeric input (validated by scikit-learn).
+
+    ``(n, T)`` arrays, array-likes exposing ``__array__`` and wide DataFrames are
+    tabular; Python lists are read as lists of sequences, 3-D arrays as arrays of
+    sequences, and string arrays as tokens.
+    """
+    if input_type == "tokens":
+        return False
+    if _is_sparse(X):
+        return True  # let scikit-learn reject it with its usual message
+    if hasattr(X, "iloc") and hasattr(X, "columns") and not isinstance(X, SequenceList):
+        return True
+    if isinstance(X, (list, tuple)):
+        return False
+    if isinstance(X, np.ndarray) or hasattr(X, "__array__"):
+        arr = np.asarray(X)
+        if arr.ndim != 2:
+            return False
+        if arr.dtype.kind in "USO" and arr.size and _looks_like_tokens(arr.ravel()):
+            return False
+        return True
+    return False
+
+
+def _is_sparse(X) -> bool:
+    return hasattr(X, "tocsr") or type(X).__module__.startswith("scipy.sparse")
+
+
+def _looks_like_tokens(flat) -> bool:
+    for v in flat:
+        if v is None:
+            continue
+        return _is_string(v)
+    return False
+
+
+def from_tabular(X: np.ndarray, feature_names=None) -> Sequences:
+    """Each row of a validated 2-D float array is one univariate sequence."""
+    X = np.asarray(X, dtype=np.float32)
+    n, t = X.shape
+    values = [X[i].reshape(t, 1) for i in range(n)]
+    return Sequences(
+        values=values,
+        lengths=np.full(n, t, dtype=np.int64),
+        kind="numeric",
+        layout="tabular",
+        n_features=1,
+        feature_names=feature_names,
+    )
+
+
+def _fail_nonfinite(name, i, what="X"):
+    raise ValueError(
+        f"{what} contains NaN or infinity in sample {i}{name}; remove or impute "
+        "non-finite values before fitting."
+    )
+
+
+def check_finite_rows(arr: np.ndarray, what: str = "X") -> None:
+    """Raise a ValueError naming the first sample with a non-finite value."""
+    if arr.dtype.kind not in "fc":
+        return
+    bad = ~np.isfinite(arr.reshape(len(arr), -1)).all(axis=1)
+    if bad.any():
+        _fail_nonfinite("", int(np.argmax(bad)), what)
+
+
+def _as_numeric_sequence(seq, i: int, what: str) -> np.ndarray:
+    if _is_sparse(seq):
+        raise TypeError(
+            f"{what}[{i}] is a sparse matrix; sparse input is not supported, pass "
+            "dense arrays."
+        )
+    try:
+        arr = np.asarray(seq, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"{what}[{i}] is neither a numeric sequence nor a list of tokens "
+            f"(got {type(seq).__name__}: {exc}). Pass (T, F) or (T,) numbers, a list "
+            "of str/int tokens, or set input_type."
+        ) from None
+    if arr.ndim == 0:
+        raise ValueError(
+            f"{what}[{i}] is a scalar; each sample must be a sequence. For a single "
+            f"sequence pass [{what.lower()}_sequence]; for tabular data pass a 2-D array."
+        )
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    elif arr.ndim != 2:
+        raise ValueError(
+            f"{what}[{i}] has {arr.ndim} dimensions; each sequence must be 1-D (T,) "
+            "or 2-D (T, n_features)."
+        )
+    if arr.shape[0] == 0:
+        raise ValueError(f"{what}[{i}] is a zero-length sequence; every sequence needs "
+                         "at least one step.")
+    if arr.shape[1] == 0:
+        raise ValueError(
+            f"{what}[{i}] has 0 feature(s) (shape={arr.shape}) while a minimum of 1 is "
+            "required."
+        )
+    if not np.isfinite(arr).all():
+        _fail_nonfinite("", i, what)
+    return arr.astype(np.float32)
+
+
+def _as_token_sequence(seq, i: int, what: str) -> np.ndarray:
+    if _is_string(seq):
+        raise TypeError(
+            f"{what}[{i}] is a single string; pass each sequence as a list of tokens "
+            "(e.g. text.split())."
+        )
+    try:
+        tokens = list(seq)
+    except TypeError:
+        raise TypeError(
+            f"{what}[{i}] is not a sequence of tokens (got {type(seq).__name__})."
+        ) from None
+    if len(tokens) == 0:
+        raise ValueError(f"{what}[{i}] is a zero-length sequence; every sequence needs "
+                         "at least one token.")
+    for j, tok in enumerate(tokens):
+        if not _is_token(tok):
+            raise TypeError(
+                f"{what}[{i}][{j}] is {tok!r} of type {type(tok).__name__}; tokens must "
+                "be str or int."
+            )
+    arr = np.empty(len(tokens), dtype=object)
+    arr[:] = tokens
+    return arr
+
+
+def _first_element(seq):
+    if isinstance(seq, np.ndarray):
+        return seq.flat[0] if seq.size else None
+    try:
+        for v in seq:
+            return v
+    except TypeError:
+        return None
+    return None
+
+
+def to_sequences(X, *, input_type: str = "auto", what: str = "X") -> Sequences:
+    """Convert non-tabular input into :class:`Sequences`, validating every sample.
+
+    Parameters
+    ----------
+    X : 3-D array, list of arrays, list of token lists, or SequenceList
+    input_type : {"auto", "numeric", "tokens"}
+        ``"auto"`` reads sequences of strings as tokens and everything else as numbers;
+        integer token ids need ``"tokens"``.
+    what : str
+        Name used in error messages.
+    """
+    if input_type not in INPUT_TYPES:
+        raise ValueError(f"input_type must be one of {INPUT_TYPES}, got {input_type!r}.")
+    if X is None:
+        raise ValueError(f"{what} is None; pass a list or array of sequences.")
+    if _is_string(X):
+        raise TypeError(f"{what} is a single string; pass a list of token sequences.")
+    if _is_sparse(X):
+        raise TypeError(f"{what} is a sparse matrix; sparse input is not supported.")
+    feature_names = getattr(X, "feature_names", None) if isinstance(X, SequenceList) else None
+    if isinstance(X, np.ndarray) and X.dtype != object:
+        if X.ndim == 3:
+            if input_type == "tokens":
+                raise ValueError(f"{what} is a 3-D array; tokens must be a list of token "
+                                 "lists or a 2-D array of tokens.")
+            if X.shape[0] == 0:
+                raise ValueError(f"{what} is empty: 0 sequences (shape={X.shape}).")
+            if X.shape[1] == 0:
+                raise ValueError(f"{what} has zero-length sequences (shape={X.shape}).")
+            if X.shape[2] == 0:
+                raise ValueError(
+                    f"{what} has 0 feature(s) (shape={X.shape}) while a minimum of 1 "
+                    "is required."
+                )
+            if X.dtype.kind not in "biuf":
+                raise TypeError(f"{what} is a 3-D array of dtype {X.dtype}; numeric "
+                                "values are required.")
+            check_finite_rows(X, what)
+            arr = X.astype(np.float32)  # copies: the caller's array is never touched
+            return Sequences(
+                values=list(arr),
+                lengths=np.full(len(arr), arr.shape[1], dtype=np.int64),
+                kind="numeric",
+                layout="array",
+                n_features=arr.shape[2],
+            )
+        if X.ndim == 1 and X.dtype.kind in "biufc":
+            raise ValueError(
+                f"Expected a 2-D or 3-D array or a list of sequences, got a 1-D array "
+                f"of numbers (shape={X.shape}). Reshape your data: X.reshape(-1, 1) if "
+                "each value is one sample of length 1, or [X] for a single sequence."
+            )
+        if X.ndim > 3:
+            raise ValueError(f"{what} has {X.ndim} dimensions; expected at most 3 "
+                             "(n_sequences, n_steps, n_features).")
+    try:
+        items = list(X)
+    except TypeError:
+        raise TypeError(
+            f"{what} must be an array or a list of sequences, got {type(X).__name__}."
+        ) from None
+    if len(items) == 0:
+        raise ValueError(f"{what} is empty: 0 sequences were given, at least 1 is "
+                         "required.")
+    kind = input_type
+    if kind == "auto":
+        kind = "tokens" if _is_string(_first_element(items[0])) else "numeric"
+    if kind == "tokens":
+        values = [_as_token_sequence(s, i, what) for i, s in enumerate(items)]
+        n_features = None
+    else:
+        for i, s in enumerate(items):
+            if _is_string(s) or _is_string(_first_element(s)):
+                raise TypeError(
+                    f"{what}[{i}] holds strings while {what}[0] is numeric; a sequence "
+                    "input must be all numbers or all tokens."
+                )
+        values = [_as_numeric_sequence(s, i, what) for i, s in enumerate(items)]
+        n_features = values[0].shape[1]
+        for i, v in enumerate(values):
+            if v.shape[1] != n_features:
+                raise ValueError(
+                    f"{what}[{i}] has {v.shape[1]} features per step but {what}[0] has "
+                    f"{n_features}; all sequences need the same number of features."
+                )
+    lengths = np.array([len(v) for v in values], dtype=np.int64)
+    return Sequences(
+        values=values,
+        lengths=lengths,
+        kind=kind,
+        layout="list",
+        n_features=n_features,
+        feature_names=None if feature_names is None else np.asarray(feature_names, dtype=object),
+    )

@@ -1,0 +1,169 @@
+"""RNNRegressor: forecasting and sequence regression, per sequence or per step."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
+from sklearn.utils import check_array
+from sklearn.utils.validation import check_is_fitted
+
+from . import data as sd
+from ._base import _FITTED_ATTRS, _SHARED_PARAMS, BaseRNN
+
+
+class RNNRegressor(RegressorMixin, BaseRNN):
+    __doc__ = f"""Recurrent-network regressor for sequences.
+
+    Many-to-one (the next value of a series, a property of a whole sequence) with
+    ``y`` of shape ``(n,)`` or ``(n, k)``; per step with ``return_sequences=True``.
+    Targets are standardised internally (mean and scale from the first fit) and
+    predictions are returned on the original scale, so raw units train well.
+
+    Parameters
+    ----------
+    {_SHARED_PARAMS}
+
+    Attributes
+    ----------
+    {_FITTED_ATTRS}
+    n_outputs_ : int
+        Number of values predicted per sequence (or per step).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn import RNNRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(64, 10, 1)
+    >>> y = X[:, -3:, 0].sum(axis=1)
+    >>> reg = RNNRegressor(cell="gru", units=8, epochs=5, random_state=0).fit(X, y)
+    >>> reg.predict(X[:3]).shape
+    (3,)
+    """
+
+    _task = "regression"
+    _score_name = "r2"
+
+    def __init__(self, cell="lstm", units=32, bidirectional=False, dropout=0.0,
+                 recurrent_dropout=0.0, activation="tanh", pooling="last",
+                 return_sequences=False, embedding_dim=32, input_type="auto",
+                 optimizer="adam", learning_rate=None, epochs=20, batch_size=32,
+                 clipnorm=None, clipvalue=None, early_stopping=False,
+                 validation_fraction=0.1, n_iter_no_change=10, tol=1e-4,
+                 warm_start=False, random_state=None, verbose=0):
+        self.cell = cell
+        self.units = units
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.recurrent_dropout = recurrent_dropout
+        self.activation = activation
+        self.pooling = pooling
+        self.return_sequences = return_sequences
+        self.embedding_dim = embedding_dim
+        self.input_type = input_type
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.clipnorm = clipnorm
+        self.clipvalue = clipvalue
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _prepare_targets(self, y, seq, reset, classes=None):
+        n = len(seq)
+        if self.return_sequences:
+            steps = sd.check_step_targets(y, seq.lengths, numeric=True)
+            flat = np.concatenate(steps)
+            ndim = 2 if any(np.ndim(t) == 2 for t in
+                            (np.asarray(v) for v in y)) else 1
+        else:
+            y_arr = y.to_numpy() if hasattr(y, "to_numpy") else y
+            try:
+                y_arr = np.asarray(y_arr, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise TypeError("y must be numeric for a regressor; for per-step "
+                                "targets set return_sequences=True.") from None
+            if y_arr.ndim == 0 or y_arr.ndim > 2:
+                raise ValueError(f"y must be (n,) or (n, n_outputs), got shape "
+                                 f"{y_arr.shape}.")
+            if len(y_arr) != n:
+                raise ValueError(
+                    f"Found input variables with inconsistent numbers of samples: X has "
+                    f"{n} sequences but y has {len(y_arr)} targets.")
+            if not np.isfinite(y_arr).all():
+                bad = int(np.argmax(~np.isfinite(y_arr.reshape(n, -1)).all(1)))
+                raise ValueError(f"Input y contains NaN or infinity in sample {bad}.")
+            y_arr = check_array(y_arr, ensure_2d=False, dtype=np.float64)
+            ndim = y_arr.ndim
+            flat = y_arr.reshape(n, -1)
+        if reset:
+            self.n_outputs_ = flat.shape[1]
+            self._y_ndim = ndim
+            self._y_mean = flat.mean(axis=0)
+            scale = flat.std(axis=0)
+            self._y_scale = np.where(scale > 1e-12, scale, 1.0)
+        elif flat.shape[1] != self.n_outputs_:
+            raise ValueError(f"y has {flat.shape[1]} outputs but the model was fitted "
+                             f"with {self.n_outputs_}.")
+        scale = lambda a: ((a - self._y_mean) / self._y_scale).astype(np.float32)  # noqa: E731
+        if self.return_sequences:
+            return [scale(t) for t in steps]
+        return scale(flat)
+
+    def _n_outputs(self):
+        return self.n_outputs_
+
+    def _unscale(self, out):
+        out = out.astype(np.float64) * self._y_scale + self._y_mean
+        return out if self._y_ndim == 2 else out[..., 0]
+
+    def _val_score(self, y_true):
+        def r2(outputs):
+            if self.return_sequences:
+                return r2_score(np.concatenate(y_true), np.concatenate(outputs))
+            return r2_score(y_true, outputs)
+        return r2
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train one epoch on ``(X, y)``, continuing from the current weights.
+
+        The target scaling is taken from the first call.
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, sample_weight, reset=not self._is_fitted(), epochs=1)
+
+    def predict(self, X):
+        """Predicted values: ``(n,)`` or ``(n, k)``; per step a list of ``(T_i,)``/``(T_i, k)``."""
+        out = self._outputs(X)
+        if self.return_sequences:
+            return [self._unscale(o) for o in out]
+        return self._unscale(out)
+
+    def score(self, X, y, sample_weight=None):
+        """R² (coefficient of determination); per step, over all steps of all sequences."""
+        if not self.return_sequences:
+            return super().score(X, y, sample_weight=sample_weight)
+        check_is_fitted(self)
+        pred = self.predict(X)
+        steps = sd.check_step_targets(y, np.array([len(p) for p in pred]), numeric=True)
+        sw = None
+        if sample_weight is not None:
+            sw = np.concatenate([np.full(len(t), w) for t, w in zip(steps, sample_weight)])
+        flat_pred = np.concatenate([np.reshape(p, (len(p), -1)) for p in pred])
+        return float(r2_score(np.concatenate(steps), flat_pred, sample_weight=sw))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags

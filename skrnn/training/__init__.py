@@ -1,0 +1,8 @@
+"""The training loop (backend-agnostic) and the per-backend compiled step."""
+
+from ._loop import new_history, predict_outputs, run_epochs
+from ._optimizers import get_optimizer
+from ._step import Step, clip_gradients, make_step, weighted_loss
+
+__all__ = ["Step", "clip_gradients", "get_optimizer", "make_step", "new_history",
+           "predict_outputs", "run_epochs", "weighted_loss"]

@@ -1,0 +1,127 @@
+"""skrnn's training loop: epochs of length-bucketed batches, written once.
+
+Backend-specific work happens in a :class:`~skrnn.training.Step`; this module only
+forms batches, calls the step, keeps the history, prints progress and stops early.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from ..data import SupervisedSet, bucket_batches, pad_batch
+
+
+def predict_outputs(step, x, lengths, batch_size: int, per_step: bool):
+    """Model outputs for every sequence, in input order.
+
+    Sequences are batched by length (sorted), so each batch is padded little.
+    Returns ``(n, n_outputs)`` or, with ``per_step``, a list of ``(T_i, n_outputs)``.
+    """
+    lengths = np.asarray(lengths)
+    results = [None] * len(x)
+    for idx in bucket_batches(lengths, batch_size):
+        xb, mask = pad_batch(x, idx, lengths, dtype=x[idx[0]].dtype)
+        out = step.predict(xb, mask)
+        for row, i in enumerate(idx):
+            results[i] = out[row, :lengths[i]] if per_step else out[row]
+    return results if per_step else np.stack(results)
+
+
+def new_history() -> dict:
+    return {"epoch": [], "loss": [], "val_loss": [], "val_score": [], "time": [],
+            "grad_norm_mean": [], "grad_norm_max": []}
+
+
+def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
+               rng: np.random.RandomState, history: dict,
+               validation: SupervisedSet | None = None,
+               val_score: Callable | None = None, score_name: str = "score",
+               early_stopping: bool = False, n_iter_no_change: int = 10,
+               tol: float = 1e-4, verbose: int = 0) -> dict:
+    """Train for up to ``epochs`` epochs; returns a summary of how it ended.
+
+    Parameters
+    ----------
+    step : Step
+    train, validation : SupervisedSet
+    rng : RandomState
+        Drives the per-epoch shuffling of the length buckets.
+    history : dict of lists
+        Appended to (so ``warm_start`` / ``partial_fit`` continue it).
+    val_score : callable, optional
+        ``val_score(outputs) -> float`` on the validation outputs (higher is better).
+    early_stopping : bool
+        Stop when the validation loss has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs, and restore the weights of the best epoch.
+
+    Returns
+    -------
+    dict
+        ``epochs_run``, ``best_epoch``, ``best_val_loss``, ``stopped_early``.
+    """
+    model = step.model
+    best_loss, best_weights, best_epoch, waited = np.inf, None, None, 0
+    first_epoch = len(history["epoch"]) + 1
+    epochs_run, stopped = 0, False
+    for epoch in range(first_epoch, first_epoch + epochs):
+        start = time.perf_counter()
+        total, count, norms = 0.0, 0, []
+        for idx in bucket_batches(train.lengths, batch_size, rng):
+            x, mask, y, w = train.batch(idx)
+            loss, norm = step.train(x, mask, y, w)
+            n = int(mask.sum()) if train.per_step else len(idx)
+            total += loss * n
+            count += n
+            norms.append(norm)
+        epochs_run += 1
+        history["epoch"].append(epoch)
+        history["loss"].append(total / max(count, 1))
+        history["grad_norm_mean"].append(float(np.mean(norms)))
+        history["grad_norm_max"].append(float(np.max(norms)))
+        val_loss = val_metric = np.nan
+        if validation is not None and len(validation):
+            step.sync_to_model()
+            val_loss, val_count = 0.0, 0
+            for idx in bucket_batches(validation.lengths, batch_size):
+                x, mask, y, w = validation.batch(idx)
+                n = int(mask.sum()) if validation.per_step else len(idx)
+                val_loss += step.evaluate(x, mask, y, w) * n
+                val_count += n
+            val_loss /= max(val_count, 1)
+            if val_score is not None:
+                outputs = predict_outputs(step, validation.x, validation.lengths,
+                                          batch_size, validation.per_step)
+                val_metric = float(val_score(outputs))
+        history["val_loss"].append(float(val_loss))
+        history["val_score"].append(val_metric)
+        history["time"].append(time.perf_counter() - start)
+        if verbose:
+            line = f"Epoch {epoch}/{first_epoch + epochs - 1} - loss: {history['loss'][-1]:.4f}"
+            if validation is not None:
+                line += f" - val_loss: {val_loss:.4f}"
+                if val_score is not None:
+                    line += f" - val_{score_name}: {val_metric:.4f}"
+            line += f" - {history['time'][-1]:.2f}s"
+            print(line, flush=True)
+        if early_stopping and validation is not None:
+            if val_loss < best_loss - tol:
+                best_loss, best_epoch, waited = val_loss, epoch, 0
+                step.sync_to_model()
+                best_weights = model.get_weights()
+            else:
+                waited += 1
+                if waited >= n_iter_no_change:
+                    stopped = True
+                    if verbose:
+                        print(f"Early stopping: validation loss did not improve for "
+                              f"{n_iter_no_change} epochs; restoring epoch {best_epoch}.",
+                              flush=True)
+                    break
+    step.sync_to_model()
+    if early_stopping and best_weights is not None:
+        model.set_weights(best_weights)
+    return {"epochs_run": epochs_run, "best_epoch": best_epoch,
+            "best_val_loss": float(best_loss), "stopped_early": stopped}
