@@ -383,7 +383,7 @@ class BaseRNN(BaseEstimator):
             self.return_sequences)
 
     def _predict_batch_size(self) -> int:
-        return max(int(self.batch_size), 256)
+        return int(self.batch_size)
 
     # ------------------------------------------------------------------- pickling
     def __getstate__(self):

@@ -100,7 +100,7 @@ def is_tabular(X, input_type: str = "auto") -> bool:
     if hasattr(X, "iloc") and hasattr(X, "columns") and not isinstance(X, SequenceList):
         return True
     if isinstance(X, (list, tuple)):
-        return False
+        return _is_list_of_number_rows(X)
     if isinstance(X, np.ndarray) or hasattr(X, "__array__"):
         arr = np.asarray(X)
         if arr.ndim != 2:
@@ -109,6 +109,15 @@ def is_tabular(X, input_type: str = "auto") -> bool:
             return False
         return True
     return False
+
+
+def _is_list_of_number_rows(X) -> bool:
+    """A list of equal-length plain lists of numbers: a 2-D table, as in scikit-learn."""
+    if not X or not all(isinstance(r, (list, tuple)) for r in X):
+        return False
+    width = len(X[0])
+    return all(len(r) == width for r in X) and all(
+        isinstance(v, numbers.Number) and not isinstance(v, bool) for v in X[0])
 
 
 def _is_sparse(X) -> bool:

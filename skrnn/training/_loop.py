@@ -17,13 +17,22 @@ from ..data import SupervisedSet, bucket_batches, pad_batch
 def predict_outputs(step, x, lengths, batch_size: int, per_step: bool):
     """Model outputs for every sequence, in input order.
 
-    Sequences are batched by length (sorted), so each batch is padded little.
+    Sequences are batched by length (sorted), so each batch is padded little in time.
+    Every batch is padded to ``batch_size`` rows: the matrix kernels then always see
+    the same shapes, which makes a sequence's output bit-identical whatever else is
+    predicted with it (alone, in another order, in a subset) and keeps the number of
+    compiled shapes small.
     Returns ``(n, n_outputs)`` or, with ``per_step``, a list of ``(T_i, n_outputs)``.
     """
     lengths = np.asarray(lengths)
     results = [None] * len(x)
     for idx in bucket_batches(lengths, batch_size):
         xb, mask = pad_batch(x, idx, lengths, dtype=x[idx[0]].dtype)
+        if len(idx) < batch_size:
+            extra = batch_size - len(idx)
+            xb = np.concatenate([xb, np.zeros((extra,) + xb.shape[1:], xb.dtype)])
+            mask = np.concatenate([mask, np.zeros((extra,) + mask.shape[1:], bool)])
+            mask[len(idx):, 0] = True  # filler rows get one step: no empty means
         out = step.predict(xb, mask)
         for row, i in enumerate(idx):
             results[i] = out[row, :lengths[i]] if per_step else out[row]

@@ -1,0 +1,32 @@
+"""scikit-learn's estimator checks over RNNClassifier and RNNRegressor."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skrnn import RNNClassifier, RNNRegressor
+
+# Small, fast configurations that still learn the checks' toy problems (blobs,
+# make_regression) to the accuracy / R^2 the checks demand.
+CHECKED = [
+    RNNClassifier(units=8, epochs=30, batch_size=64, learning_rate=0.03, random_state=0),
+    RNNRegressor(units=8, epochs=60, batch_size=64, learning_rate=0.03, random_state=0),
+]
+
+# The only check that cannot pass, and why: scikit-learn compares predict_proba /
+# predict of a fit with integer sample weights against a fit on repeated rows at
+# rtol=1e-7. Repeating rows changes the mini-batches (and their order) that stochastic
+# gradient descent sees, so the two fits follow different float32 trajectories; they
+# agree statistically, never to 1e-7. (scikit-learn's own MLP passes it only with the
+# full-batch L-BFGS solver.)
+EXPECTED_FAILED = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "mini-batch SGD: weighting a row is not bit-identical to repeating it"),
+}
+
+
+def _expected_failed(estimator):
+    return EXPECTED_FAILED
+
+
+@parametrize_with_checks(CHECKED, expected_failed_checks=_expected_failed)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
