@@ -3,6 +3,7 @@
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skrnn import RNNClassifier, RNNRegressor
+from skrnn.preprocessing import SequenceScaler
 
 # Small, fast configurations that still learn the checks' toy problems (blobs,
 # make_regression) to the accuracy / R^2 the checks demand.
@@ -29,4 +30,9 @@ def _expected_failed(estimator):
 
 @parametrize_with_checks(CHECKED, expected_failed_checks=_expected_failed)
 def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@parametrize_with_checks([SequenceScaler()])
+def test_sequence_scaler_sklearn_compatible(estimator, check):
     check(estimator)

@@ -1,0 +1,118 @@
+"""Transformers for sequence data that scikit-learn's own cannot handle."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import data as sd
+
+
+class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Standardise each feature over all steps of all sequences.
+
+    scikit-learn's scalers reject 3-D and ragged input; this one accepts every numeric
+    sequence input the skrnn estimators do and returns the same structure: a 3-D array
+    for a 3-D array, a list of arrays for a list, a 2-D array for a 2-D array (read, like
+    the estimators do, as one univariate series per row, so a single mean and scale are
+    used for all its columns). Statistics weigh every real step equally, so long
+    sequences count more than short ones, as they do in the loss.
+
+    Parameters
+    ----------
+    with_mean : bool, default=True
+        Subtract the per-feature mean.
+    with_std : bool, default=True
+        Divide by the per-feature standard deviation (features with zero variance
+        are left unscaled).
+
+    Attributes
+    ----------
+    mean_ : ndarray of shape (n_step_features,)
+    scale_ : ndarray of shape (n_step_features,)
+    n_features_in_ : int
+        As for the estimators: columns of 2-D input, otherwise features per step.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn.preprocessing import SequenceScaler
+    >>> X = [np.array([[0.0], [2.0]]), np.array([[4.0]])]
+    >>> [s.ravel().tolist() for s in SequenceScaler().fit_transform(X)]
+    [[-1.224744871391589, 0.0], [1.224744871391589]]
+    """
+
+    def __init__(self, with_mean=True, with_std=True):
+        self.with_mean = with_mean
+        self.with_std = with_std
+
+    def _read(self, X, reset):
+        if sd.is_tabular(X, "numeric"):
+            if not hasattr(X, "columns") and not hasattr(X, "tocsr"):
+                sd.check_finite_rows(np.asarray(X))
+            if reset or getattr(self, "_layout", None) == "tabular":
+                arr = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+            else:
+                arr = validate_data(self, X, reset=False, skip_check_array=True)
+                arr = np.asarray(arr, dtype=np.float64)
+                sd.check_finite_rows(arr)
+            values = arr.reshape(arr.shape[0], arr.shape[1], 1)
+            layout, n_step = "tabular", 1
+        else:
+            seq = sd.to_sequences(X, input_type="numeric")
+            if isinstance(X, np.ndarray) and X.dtype != object and X.ndim == 3:
+                values, layout = np.asarray(X, dtype=np.float64), "array"
+            else:
+                values, layout = seq.values, "list"
+            n_step = seq.n_features
+            if reset:
+                self.n_features_in_ = n_step
+                if seq.feature_names is not None:
+                    self.feature_names_in_ = seq.feature_names
+                elif hasattr(self, "feature_names_in_"):
+                    del self.feature_names_in_
+        if reset:
+            self._layout = layout
+            self._n_step_features = n_step
+        elif n_step != self._n_step_features:
+            raise ValueError(f"X has {n_step} features per step, but SequenceScaler is "
+                             f"expecting {self._n_step_features} features per step.")
+        return values, layout
+
+    def fit(self, X, y=None):
+        """Compute the per-feature mean and scale over every step of every sequence."""
+        values, layout = self._read(X, reset=True)
+        steps = (values.reshape(-1, values.shape[-1]) if layout != "list"
+                 else np.concatenate(values).astype(np.float64))
+        self.mean_ = steps.mean(axis=0) if self.with_mean else np.zeros(steps.shape[1])
+        std = steps.std(axis=0)
+        self.scale_ = (np.where(std > 1e-12, std, 1.0) if self.with_std
+                       else np.ones(steps.shape[1]))
+        return self
+
+    def _apply(self, X, fn):
+        check_is_fitted(self)
+        values, layout = self._read(X, reset=False)
+        if layout == "list":
+            out = [fn(np.asarray(v, dtype=np.float64)) for v in values]
+            if isinstance(X, sd.SequenceList):
+                return sd.SequenceList(out, ids=X.ids, feature_names=X.feature_names)
+            if all(np.ndim(s) == 1 for s in X):
+                return [o[:, 0] for o in out]
+            return out
+        out = fn(np.asarray(values, dtype=np.float64))
+        return out[..., 0] if layout == "tabular" else out
+
+    def transform(self, X):
+        """Standardised copy of ``X`` in the same structure."""
+        return self._apply(X, lambda v: (v - self.mean_) / self.scale_)
+
+    def inverse_transform(self, X):
+        """Undo :meth:`transform`."""
+        return self._apply(X, lambda v: v * self.scale_ + self.mean_)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
