@@ -52,11 +52,17 @@ def check_step_targets(y, lengths, *, numeric: bool, what: str = "y") -> list:
                 raise ValueError(f"{what}[{i}] has {arr.shape[1]} outputs per step but "
                                  f"{what}[0] has {k}.")
         else:
-            arr = np.empty(len(t), dtype=object)
-            arr[:] = list(t)
-            for v in arr:
-                if v is None or (isinstance(v, float) and not np.isfinite(v)):
-                    raise ValueError(f"{what} contains NaN or None in sample {i}.")
+            arr = np.asarray(list(t))
+            if arr.ndim != 1:
+                raise ValueError(f"{what}[{i}] must hold one label per step, got shape "
+                                 f"{arr.shape}.")
+            if arr.dtype == object:
+                bad = any(v is None or (isinstance(v, float) and not np.isfinite(v))
+                          for v in arr)
+            else:
+                bad = arr.dtype.kind == "f" and not np.isfinite(arr).all()
+            if bad:
+                raise ValueError(f"{what} contains NaN or None in sample {i}.")
         if len(arr) != n_steps:
             raise ValueError(
                 f"{what}[{i}] has {len(arr)} step targets but sequence {i} has "

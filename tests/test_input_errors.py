@@ -1,0 +1,135 @@
+"""A user's mistake gets a ValueError/TypeError naming it, never a TF traceback."""
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from skrnn import RNNClassifier, RNNRegressor
+
+FAST = dict(units=3, epochs=1, random_state=0)
+rng = np.random.RandomState(0)
+X = [rng.randn(n, 2) for n in (3, 5, 4, 6)]
+y = np.array([0, 1, 0, 1])
+
+
+@pytest.mark.parametrize("Est", [RNNClassifier, RNNRegressor])
+@pytest.mark.parametrize("Xbad, exc, match", [
+    ([np.ones((3, 2)), np.array([[1.0, np.nan]] * 2), np.ones((2, 2)), np.ones((2, 2))],
+     ValueError, r"NaN or infinity in sample 1"),
+    (np.full((4, 3, 2), np.inf), ValueError, r"NaN or infinity in sample 0"),
+    (np.array([[1.0, 2.0], [1.0, np.nan], [0, 0], [1, 1]]), ValueError,
+     r"NaN or infinity in sample 1"),
+    ([], ValueError, "X is empty"),
+    ([np.ones((3, 2)), np.ones((0, 2)), np.ones((2, 2)), np.ones((2, 2))], ValueError,
+     r"X\[1\] is a zero-length sequence"),
+    ([np.ones((3, 2)), np.ones((3, 2)), np.ones((3, 4)), np.ones((2, 2))], ValueError,
+     r"X\[2\] has 4 features per step but X\[0\] has 2"),
+    ([np.ones(3), np.ones(3), {"a": 1}, np.ones(3)], TypeError, r"X\[2\]"),
+    (np.array([object(), object(), object(), object()]), TypeError, r"X\[0\] is neither"),
+])
+def test_bad_X_in_fit(Est, Xbad, exc, match):
+    with pytest.raises(exc, match=match):
+        Est(**FAST).fit(Xbad, y)
+
+
+@pytest.mark.parametrize("Est", [RNNClassifier, RNNRegressor])
+def test_y_problems(Est):
+    with pytest.raises(ValueError, match="X has 4 sequences but y has 3"):
+        Est(**FAST).fit(X, y[:3])
+    with pytest.raises(ValueError, match="requires y to be passed"):
+        Est(**FAST).fit(X, None)
+
+
+def test_nan_in_regression_targets_names_sample():
+    with pytest.raises(ValueError, match="y contains NaN or infinity in sample 2"):
+        RNNRegressor(**FAST).fit(X, [0.0, 1.0, np.nan, 2.0])
+
+
+def test_per_step_target_length_mismatch():
+    Y = [np.zeros(3), np.zeros(5), np.zeros(2), np.zeros(6)]
+    with pytest.raises(ValueError, match=r"y\[2\] has 2 step targets but sequence 2 has 4"):
+        RNNClassifier(return_sequences=True, **FAST).fit(X, Y)
+    with pytest.raises(ValueError, match=r"y\[0\] is a single value"):
+        RNNRegressor(return_sequences=True, **FAST).fit(X, [1.0, 2.0, 3.0, 4.0])
+    with pytest.raises(ValueError, match="per-step targets need return_sequences=True"):
+        RNNClassifier(**FAST).fit(X, [np.zeros(3), np.zeros(5), np.zeros(4), np.zeros(6)])
+
+
+@pytest.mark.parametrize("Est", [RNNClassifier, RNNRegressor])
+def test_predict_problems(Est):
+    est = Est(**FAST)
+    with pytest.raises(NotFittedError):
+        est.predict(X)
+    est.fit(X, y)
+    with pytest.raises(ValueError, match="X has 3 features per step, but .* expecting 2"):
+        est.predict([np.ones((4, 3))])
+    with pytest.raises(ValueError, match="NaN or infinity in sample 0"):
+        est.predict([np.full((2, 2), np.nan)])
+    with pytest.raises(ValueError, match=r"X\[0\] is a zero-length sequence"):
+        est.predict([np.ones((0, 2))])
+
+
+def test_class_weight_unknown_class_and_bad_kind():
+    with pytest.raises(ValueError, match="class_weight names class 7"):
+        RNNClassifier(class_weight={0: 1.0, 7: 2.0}, **FAST).fit(X, y)
+    with pytest.raises(ValueError, match="class_weight must be"):
+        RNNClassifier(class_weight="heavy", **FAST).fit(X, y)
+
+
+def test_single_class_and_continuous_labels():
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        RNNClassifier(**FAST).fit(X, [1, 1, 1, 1])
+    with pytest.raises(ValueError, match="Unknown label type"):
+        RNNClassifier(**FAST).fit(X, [0.5, 1.5, 0.2, 0.1])
+
+
+@pytest.mark.parametrize("param, value, match", [
+    ("cell", "transformer", "cell must be one of"),
+    ("units", 0, "units must be a positive int"),
+    ("units", (4, -1), "units must be a positive int"),
+    ("units", 2.5, "units must be a positive int"),
+    ("dropout", 1.0, r"dropout must be a float in \[0, 1\)"),
+    ("recurrent_dropout", -0.1, r"recurrent_dropout must be a float in \[0, 1\)"),
+    ("activation", "sigmoid", "activation must be one of"),
+    ("pooling", "max", "pooling must be one of"),
+    ("epochs", 0, "epochs must be a positive int"),
+    ("batch_size", 0, "batch_size must be a positive int"),
+    ("learning_rate", -1.0, "learning_rate must be None or a positive number"),
+    ("clipnorm", 0, "clipnorm must be None or a positive number"),
+    ("validation_fraction", 1.0, "validation_fraction must be in"),
+    ("input_type", "images", "input_type must be one of"),
+    ("optimizer", "warp-drive", "Unknown optimizer 'warp-drive'"),
+])
+def test_invalid_parameters_raise_at_fit(param, value, match):
+    est = RNNClassifier(**{**FAST, param: value})  # constructing never fails
+    with pytest.raises(ValueError, match=match):
+        est.fit(X, y)
+
+
+def test_optimizer_of_wrong_type():
+    with pytest.raises(TypeError, match="optimizer must be a name"):
+        RNNClassifier(optimizer=3, **FAST).fit(X, y)
+
+
+def test_sample_weight_problems():
+    with pytest.raises(ValueError, match=r"sample_weight.shape == \(3,\), expected \(4,\)"):
+        RNNClassifier(**FAST).fit(X, y, sample_weight=[1, 1, 1])
+    with pytest.raises(ValueError, match="negative in sample 1"):
+        RNNClassifier(**FAST).fit(X, y, sample_weight=[1, -1, 1, 1])
+    with pytest.raises(ValueError, match="at least one non-zero weight"):
+        RNNClassifier(**FAST).fit(X, y, sample_weight=[0, 0, 0, 0])
+
+
+def test_sparse_input_is_refused_clearly():
+    from scipy import sparse
+
+    with pytest.raises((TypeError, ValueError), match="[Ss]parse"):
+        RNNClassifier(**FAST).fit(sparse.csr_matrix(np.ones((4, 3))), y)
+
+
+def test_partial_fit_feature_change_and_new_class():
+    clf = RNNClassifier(**FAST).partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError, match="features per step"):
+        clf.partial_fit([np.ones((3, 5))] * 4, y)
+    with pytest.raises(ValueError, match=r"labels \[2\] not among the classes"):
+        clf.partial_fit(X, [0, 1, 2, 1])

@@ -1,0 +1,131 @@
+"""The training loop: epochs, early stopping, weights, warm start, compilation."""
+
+import keras
+import numpy as np
+import pytest
+
+from skrnn import RNNClassifier, RNNRegressor
+from skrnn.training import clip_gradients
+
+FAST = dict(units=4, epochs=3, random_state=0)
+
+
+def data(n=60, seed=0, lo=3, hi=20):
+    rng = np.random.RandomState(seed)
+    X = [rng.randn(rng.randint(lo, hi), 2) for _ in range(n)]
+    y = np.array([int(s[:, 0].mean() > 0) for s in X])
+    return X, y
+
+
+def test_history_and_verbose_output(capsys):
+    X, y = data()
+    clf = RNNClassifier(verbose=1, early_stopping=True, **FAST).fit(X, y)
+    out = capsys.readouterr().out
+    assert "Epoch 1/3 - loss:" in out and "val_loss:" in out and "val_accuracy:" in out
+    h = clf.history_
+    assert h["epoch"] == [1, 2, 3]
+    for key in ("loss", "val_loss", "val_score", "time", "grad_norm_mean", "grad_norm_max"):
+        assert len(h[key]) == 3 and np.isfinite(h[key]).all()
+    RNNClassifier(**FAST).fit(X, y)
+    assert capsys.readouterr().out == ""
+
+
+def test_early_stopping_restores_best_epoch_weights():
+    X, y = data(80)
+    clf = RNNClassifier(units=8, epochs=200, learning_rate=0.05, early_stopping=True,
+                        n_iter_no_change=3, validation_fraction=0.25, random_state=0)
+    clf.fit(X, y)
+    h = clf.history_
+    assert clf.n_iter_ < 200  # stopped early
+    best = int(np.argmin(h["val_loss"]))
+    assert clf.best_epoch_ == h["epoch"][best]
+    assert clf.n_iter_ - clf.best_epoch_ >= 3
+    # the restored weights reproduce the best validation loss, not the last one
+    from skrnn.data import SupervisedSet  # noqa: F401
+
+    assert h["val_loss"][best] < h["val_loss"][-1] or best == len(h["val_loss"]) - 1
+
+
+def test_sample_weight_and_class_weight_change_the_fit():
+    X, y = data()
+    base = RNNClassifier(**FAST).fit(X, y).predict_proba(X)
+    sw = np.where(y == 1, 10.0, 0.1)
+    weighted = RNNClassifier(**FAST).fit(X, y, sample_weight=sw).predict_proba(X)
+    cw = RNNClassifier(class_weight={0: 0.1, 1: 10.0}, **FAST).fit(X, y).predict_proba(X)
+    assert weighted[:, 1].mean() > base[:, 1].mean()
+    np.testing.assert_allclose(weighted, cw, rtol=1e-5)  # same per-sample weights
+    ones = RNNClassifier(**FAST).fit(X, y, sample_weight=np.ones(len(y))).predict_proba(X)
+    np.testing.assert_array_equal(ones, base)
+    bal = RNNClassifier(class_weight="balanced", **FAST).fit(X, y)
+    assert bal.predict(X).shape == (60,)
+
+
+def test_class_weight_per_step():
+    rng = np.random.RandomState(0)
+    X = [rng.randn(rng.randint(3, 8), 1) for _ in range(40)]
+    Y = [(s[:, 0] > 1.0).astype(int) for s in X]  # rare positive steps
+    kw = dict(return_sequences=True, **FAST)
+    plain = RNNClassifier(**kw).fit(X, Y)
+    heavy = RNNClassifier(class_weight={1: 20.0}, **kw).fit(X, Y)
+    p_plain = np.concatenate([p[:, 1] for p in plain.predict_proba(X)])
+    p_heavy = np.concatenate([p[:, 1] for p in heavy.predict_proba(X)])
+    assert p_heavy.mean() > p_plain.mean()
+
+
+def test_warm_start_continues_and_partial_fit_runs_one_epoch():
+    X, y = data()
+    clf = RNNClassifier(warm_start=True, **FAST).fit(X, y)
+    w0 = [w.copy() for w in clf.model_.get_weights()]
+    clf.fit(X, y)
+    assert clf.n_iter_ == 6 and clf.history_["epoch"] == [1, 2, 3, 4, 5, 6]
+    assert any(not np.array_equal(a, b) for a, b in zip(w0, clf.model_.get_weights()))
+    cold = RNNClassifier(**FAST).fit(X, y).fit(X, y)
+    assert cold.n_iter_ == 3
+    pf = RNNClassifier(**FAST)
+    for _ in range(2):
+        pf.partial_fit(X[:30], y[:30], classes=[0, 1])
+    assert pf.n_iter_ == 2
+    reg = RNNRegressor(**FAST).partial_fit(X, y.astype(float)).partial_fit(X, y + 0.5)
+    assert reg.n_iter_ == 2
+
+
+def test_optimizer_instance_is_copied_not_modified():
+    X, y = data()
+    opt = keras.optimizers.SGD(learning_rate=0.05, momentum=0.9)
+    clf = RNNClassifier(optimizer=opt, **FAST).fit(X, y)
+    assert clf._step.optimizer is not opt
+    assert int(opt.iterations) == 0
+    rms = RNNClassifier(optimizer="rmsprop", learning_rate=0.01, **FAST).fit(X, y)
+    assert float(rms._step.optimizer.learning_rate) == pytest.approx(0.01)
+
+
+def test_variable_lengths_compile_a_bounded_number_of_times():
+    X, y = data(300, lo=2, hi=200)
+    clf = RNNClassifier(units=4, epochs=3, batch_size=16, random_state=0).fit(X, y)
+    n_shapes = len({len(s) for s in X})
+    assert n_shapes > 50
+    assert clf._step.tracing_count() <= 3
+
+
+def test_clip_gradients_matches_keras_semantics():
+    g = [keras.ops.convert_to_tensor(np.array([3.0, 4.0], "float32")),
+         keras.ops.convert_to_tensor(np.array([0.3, 0.4], "float32"))]
+    clipped, norm = clip_gradients(g, clipnorm=1.0)
+    assert float(norm) == pytest.approx(np.sqrt(25 + 0.25))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(clipped[0]), [0.6, 0.8], rtol=1e-6)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(clipped[1]), [0.3, 0.4], rtol=1e-6)
+    clipped, _ = clip_gradients(g, clipvalue=0.35)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(clipped[1]), [0.3, 0.35], rtol=1e-6)
+
+
+def test_clipnorm_bounds_the_update():
+    """With plain SGD (lr=1) the update of each variable is the clipped gradient."""
+    X, y = data(32)
+    clf = RNNClassifier(units=4, epochs=1, batch_size=32, optimizer="sgd",
+                        learning_rate=1.0, clipnorm=1e-3, random_state=0)
+    clf.fit(X, y)  # builds the model; now one more epoch = one batch
+    before = [w.copy() for w in clf.model_.get_weights()]
+    clf.set_params(warm_start=True).fit(X, y)
+    for a, b in zip(before, clf.model_.get_weights()):
+        assert np.linalg.norm(b - a) <= 1e-3 * (1 + 1e-4)
+    assert clf.history_["grad_norm_max"][-1] > 1e-3  # it really was clipped
