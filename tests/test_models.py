@@ -56,4 +56,5 @@ def test_attention_pooling_serialises(tmp_path):
     assert any(isinstance(layer, AttentionPooling) for layer in loaded.layers)
     x = np.ones((2, 3, 3), "float32")
     m = np.ones((2, 3), bool)
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(model([x, m])), keras.ops.convert_to_numpy(loaded([x, m])))
+    to_np = keras.ops.convert_to_numpy
+    np.testing.assert_array_equal(to_np(model([x, m])), to_np(loaded([x, m])))
