@@ -184,6 +184,12 @@ class BaseRNN(BaseEstimator):
                     self.feature_names_in_ = seq.feature_names
                 elif hasattr(self, "feature_names_in_"):
                     del self.feature_names_in_
+        if (not reset and seq.feature_names is not None
+                and getattr(self, "feature_names_in_", None) is not None
+                and list(seq.feature_names) != list(self.feature_names_in_)):
+            raise ValueError(
+                f"X has feature names {list(seq.feature_names)}, but "
+                f"{type(self).__name__} was fitted with {list(self.feature_names_in_)}.")
         if reset:
             self._layout = seq.layout
             self._input_kind = seq.kind

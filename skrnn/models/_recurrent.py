@@ -107,3 +107,20 @@ def build_model(spec: ModelSpec) -> keras.Model:
     out = keras.layers.Dense(spec.n_outputs, kernel_initializer=glorot(),
                              name="head")(h)
     return keras.Model([x, mask], out, name="skrnn_recurrent")
+
+
+def without_mask(model: keras.Model) -> keras.Model:
+    """The same network, sharing its weights, with ``x`` as its only input.
+
+    For batches whose sequences all have the same length: no mask means no per-step
+    masking work, and it is what lets Keras pick fused cuDNN kernels on GPU (JAX and
+    torch use them only when there is no mask at all).
+    """
+    x_in = model.inputs[0]
+    x = keras.Input(tuple(x_in.shape[1:]), dtype=x_in.dtype, name="x")
+    h = x
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        h = layer(h)
+    return keras.Model(x, h, name=f"{model.name}_unmasked")

@@ -77,17 +77,18 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
     epochs_run, stopped = 0, False
     for epoch in range(first_epoch, first_epoch + epochs):
         start = time.perf_counter()
-        total, count, norms = 0.0, 0, []
+        losses, counts, norms = [], [], []
         for idx in bucket_batches(train.lengths, batch_size, rng):
             x, mask, y, w = train.batch(idx)
             loss, norm = step.train(x, mask, y, w)
-            n = int(mask.sum()) if train.per_step else len(idx)
-            total += loss * n
-            count += n
+            losses.append(loss)
             norms.append(norm)
+            counts.append(int(mask.sum()) if train.per_step else len(idx))
+        losses = np.array([float(v) for v in losses])
+        norms = np.array([float(v) for v in norms])
         epochs_run += 1
         history["epoch"].append(epoch)
-        history["loss"].append(total / max(count, 1))
+        history["loss"].append(float(np.average(losses, weights=counts)))
         history["grad_norm_mean"].append(float(np.mean(norms)))
         history["grad_norm_max"].append(float(np.max(norms)))
         val_loss = val_metric = np.nan

@@ -74,7 +74,11 @@ class Step:
         self.clipvalue = clipvalue
 
     def train(self, x, mask, y, w):
-        """One update on a batch; returns ``(loss, gradient_norm)`` as floats."""
+        """One update on a batch; returns ``(loss, gradient_norm)`` as backend scalars.
+
+        They are converted to floats by the loop at the end of the epoch, so the device
+        is never made to wait after each batch.
+        """
         raise NotImplementedError
 
     def evaluate(self, x, mask, y, w):
