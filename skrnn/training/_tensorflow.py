@@ -10,9 +10,10 @@ from ._step import Step, clip_gradients, weighted_loss
 class TensorFlowStep(Step):
     """Compiled train / evaluate / predict steps for the TensorFlow backend.
 
-    ``reduce_retracing`` lets TensorFlow generalise the batch and time dimensions to
-    ``None`` after the first shape change, so variable-length batches cost at most a
-    couple of traces, not one per shape.
+    Each function is compiled once, with an input signature whose batch and time
+    dimensions are ``None``: batches of any length and size reuse the same graph. There
+    are two variants of each, for padded batches (the model with its mask) and for
+    batches of equal lengths (the weight-sharing view without a mask).
     """
 
     def __init__(self, *args, **kwargs):
@@ -21,9 +22,7 @@ class TensorFlowStep(Step):
 
         self.unmasked = without_mask(self.model)
         self.optimizer.build(self.model.trainable_variables)
-        self._train = tf.function(self._train_impl, reduce_retracing=True)
-        self._evaluate = tf.function(self._evaluate_impl, reduce_retracing=True)
-        self._predict = tf.function(self._predict_impl, reduce_retracing=True)
+        self._functions = {}
 
     def _forward(self, x, mask, masked, training):
         if masked:
@@ -47,16 +46,33 @@ class TensorFlowStep(Step):
     def _predict_impl(self, x, mask, masked):
         return self._forward(x, mask, masked, training=False)
 
-    # ``masked`` is a Python bool: one trace for padded batches, one for equal lengths.
+    def _call(self, name, impl, args):
+        """Run ``impl`` compiled for these arguments' dtypes and trailing dimensions."""
+        mask = args[1]
+        masked = not mask.all()
+        key = (name, masked)
+        fn = self._functions.get(key)
+        if fn is None:
+            target_lead = 2 if self.per_step else 1
+            leads = (2, 2, target_lead, target_lead)[:len(args)]
+            signature = [
+                tf.TensorSpec([None] * lead + list(a.shape[lead:]), tf.as_dtype(a.dtype))
+                for a, lead in zip(args, leads)
+            ]
+            fn = tf.function(lambda *a: impl(*a, masked), input_signature=signature)
+            self._functions[key] = fn
+        return fn(*args)
+
     def train(self, x, mask, y, w):
-        return self._train(x, mask, y, w, not mask.all())
+        return self._call("train", self._train_impl, (x, mask, y, w))
 
     def evaluate(self, x, mask, y, w):
-        return float(self._evaluate(x, mask, y, w, not mask.all()))
+        return float(self._call("evaluate", self._evaluate_impl, (x, mask, y, w)))
 
     def predict(self, x, mask):
-        return self._predict(x, mask, not mask.all()).numpy()
+        return self._call("predict", self._predict_impl, (x, mask)).numpy()
 
     def tracing_count(self) -> int:
-        """How many times the train step was traced (compiled)."""
-        return self._train.experimental_get_tracing_count()
+        """How many times the train step was traced (compiled), both variants."""
+        return sum(fn.experimental_get_tracing_count()
+                   for (name, _), fn in self._functions.items() if name == "train")
