@@ -87,6 +87,9 @@ def test_long_format_dataframe_path():
     assert list(clf.feature_names_in_) == ["hr", "bp"]
     assert clf.n_features_in_ == 2
     assert clf.predict(X).shape == (30,)
+    renamed = from_long_format(df.rename(columns={"bp": "spo2"}), "patient", "t")
+    with pytest.raises(ValueError, match=r"feature names \['hr', 'spo2'\]"):
+        clf.predict(renamed)
 
 
 def test_token_lists_with_vocabulary_and_oov():

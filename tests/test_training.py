@@ -129,3 +129,23 @@ def test_clipnorm_bounds_the_update():
     for a, b in zip(before, clf.model_.get_weights()):
         assert np.linalg.norm(b - a) <= 1e-3 * (1 + 1e-4)
     assert clf.history_["grad_norm_max"][-1] > 1e-3  # it really was clipped
+
+
+def test_keyboard_interrupt_keeps_a_usable_model(monkeypatch):
+    X, y = data()
+    clf = RNNClassifier(**FAST).fit(X, y)
+    calls = {"n": 0}
+    real_train = clf._step.train
+
+    def train_then_interrupt(*args):
+        calls["n"] += 1
+        if calls["n"] > 5:  # 2 batches an epoch: the 6th call is in the 3rd epoch
+            raise KeyboardInterrupt
+        return real_train(*args)
+
+    monkeypatch.setattr(clf._step, "train", train_then_interrupt)
+    clf.set_params(warm_start=True)
+    with pytest.warns(RuntimeWarning, match="interrupted during epoch 6"):
+        clf.fit(X, y)
+    assert clf.n_iter_ == 5 and len(clf.history_["loss"]) == 5
+    assert clf.predict(X).shape == (60,)

@@ -7,6 +7,7 @@ forms batches, calls the step, keeps the history, prints progress and stops earl
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -44,6 +45,38 @@ def new_history() -> dict:
             "grad_norm_mean": [], "grad_norm_max": []}
 
 
+def _train_epoch(step, train: SupervisedSet, batch_size: int, rng) -> tuple:
+    """One pass over ``train``; returns (mean loss, per-batch gradient norms)."""
+    losses, counts, norms = [], [], []
+    for idx in bucket_batches(train.lengths, batch_size, rng):
+        x, mask, y, w = train.batch(idx)
+        loss, norm = step.train(x, mask, y, w)
+        losses.append(loss)
+        norms.append(norm)
+        counts.append(int(mask.sum()) if train.per_step else len(idx))
+    # Converted once per epoch, so the device never waits after a batch.
+    losses = np.array([float(v) for v in losses])
+    norms = np.array([float(v) for v in norms])
+    return float(np.average(losses, weights=counts)), norms
+
+
+def _validate(step, validation: SupervisedSet, batch_size: int, val_score) -> tuple:
+    """Validation loss (per real target) and score."""
+    step.sync_to_model()
+    total, count = 0.0, 0
+    for idx in bucket_batches(validation.lengths, batch_size):
+        x, mask, y, w = validation.batch(idx)
+        n = int(mask.sum()) if validation.per_step else len(idx)
+        total += step.evaluate(x, mask, y, w) * n
+        count += n
+    score = np.nan
+    if val_score is not None:
+        outputs = predict_outputs(step, validation.x, validation.lengths, batch_size,
+                                  validation.per_step)
+        score = float(val_score(outputs))
+    return total / max(count, 1), score
+
+
 def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
                rng: np.random.RandomState, history: dict,
                validation: SupervisedSet | None = None,
@@ -69,69 +102,65 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
     Returns
     -------
     dict
-        ``epochs_run``, ``best_epoch``, ``best_val_loss``, ``stopped_early``.
+        ``epochs_run``, ``best_epoch``, ``best_val_loss``, ``stopped_early``,
+        ``interrupted``.
+
+    Notes
+    -----
+    Ctrl-C (``KeyboardInterrupt``) ends training after a warning; the model keeps the
+    weights reached so far (or the best ones with early stopping), so an interactive
+    user loses nothing.
     """
     model = step.model
     best_loss, best_weights, best_epoch, waited = np.inf, None, None, 0
     first_epoch = len(history["epoch"]) + 1
-    epochs_run, stopped = 0, False
-    for epoch in range(first_epoch, first_epoch + epochs):
+    last_epoch = first_epoch + epochs - 1
+    epochs_run, stopped, interrupted = 0, False, False
+    for epoch in range(first_epoch, last_epoch + 1):
         start = time.perf_counter()
-        losses, counts, norms = [], [], []
-        for idx in bucket_batches(train.lengths, batch_size, rng):
-            x, mask, y, w = train.batch(idx)
-            loss, norm = step.train(x, mask, y, w)
-            losses.append(loss)
-            norms.append(norm)
-            counts.append(int(mask.sum()) if train.per_step else len(idx))
-        losses = np.array([float(v) for v in losses])
-        norms = np.array([float(v) for v in norms])
+        try:
+            loss, norms = _train_epoch(step, train, batch_size, rng)
+        except KeyboardInterrupt:
+            interrupted = True
+            warnings.warn(f"Training interrupted during epoch {epoch}; keeping the "
+                          "weights reached so far.", RuntimeWarning, stacklevel=3)
+            break
         epochs_run += 1
-        history["epoch"].append(epoch)
-        history["loss"].append(float(np.average(losses, weights=counts)))
-        history["grad_norm_mean"].append(float(np.mean(norms)))
-        history["grad_norm_max"].append(float(np.max(norms)))
         val_loss = val_metric = np.nan
         if validation is not None and len(validation):
-            step.sync_to_model()
-            val_loss, val_count = 0.0, 0
-            for idx in bucket_batches(validation.lengths, batch_size):
-                x, mask, y, w = validation.batch(idx)
-                n = int(mask.sum()) if validation.per_step else len(idx)
-                val_loss += step.evaluate(x, mask, y, w) * n
-                val_count += n
-            val_loss /= max(val_count, 1)
-            if val_score is not None:
-                outputs = predict_outputs(step, validation.x, validation.lengths,
-                                          batch_size, validation.per_step)
-                val_metric = float(val_score(outputs))
+            val_loss, val_metric = _validate(step, validation, batch_size, val_score)
+        history["epoch"].append(epoch)
+        history["loss"].append(loss)
+        history["grad_norm_mean"].append(float(np.mean(norms)))
+        history["grad_norm_max"].append(float(np.max(norms)))
         history["val_loss"].append(float(val_loss))
         history["val_score"].append(val_metric)
         history["time"].append(time.perf_counter() - start)
         if verbose:
-            line = f"Epoch {epoch}/{first_epoch + epochs - 1} - loss: {history['loss'][-1]:.4f}"
+            line = f"Epoch {epoch}/{last_epoch} - loss: {loss:.4f}"
             if validation is not None:
                 line += f" - val_loss: {val_loss:.4f}"
                 if val_score is not None:
                     line += f" - val_{score_name}: {val_metric:.4f}"
-            line += f" - {history['time'][-1]:.2f}s"
-            print(line, flush=True)
-        if early_stopping and validation is not None:
-            if val_loss < best_loss - tol:
-                best_loss, best_epoch, waited = val_loss, epoch, 0
-                step.sync_to_model()
-                best_weights = model.get_weights()
-            else:
-                waited += 1
-                if waited >= n_iter_no_change:
-                    stopped = True
-                    if verbose:
-                        print(f"Early stopping: validation loss did not improve for "
-                              f"{n_iter_no_change} epochs; restoring epoch {best_epoch}.",
-                              flush=True)
-                    break
+            print(f"{line} - {history['time'][-1]:.2f}s", flush=True)
+        if not (early_stopping and validation is not None):
+            continue
+        if val_loss < best_loss - tol:
+            best_loss, best_epoch, waited = val_loss, epoch, 0
+            step.sync_to_model()
+            best_weights = model.get_weights()
+        else:
+            waited += 1
+            if waited >= n_iter_no_change:
+                stopped = True
+                if verbose:
+                    print(f"Early stopping: validation loss did not improve for "
+                          f"{n_iter_no_change} epochs; restoring epoch {best_epoch}.",
+                          flush=True)
+                break
     step.sync_to_model()
     if early_stopping and best_weights is not None:
         model.set_weights(best_weights)
     return {"epochs_run": epochs_run, "best_epoch": best_epoch,
-            "best_val_loss": float(best_loss), "stopped_early": stopped}
+            "best_val_loss": float(best_loss), "stopped_early": stopped,
+            "interrupted": interrupted}
