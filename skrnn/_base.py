@@ -56,6 +56,10 @@ cell : {"lstm", "gru", "rnn"}, default="lstm"
         Clip each gradient tensor to this norm.
     clipvalue : float, default=None
         Clip each gradient element to ``[-clipvalue, clipvalue]``.
+    global_clipnorm : float, default=None
+        Rescale all gradients together so their joint norm is at most this: the
+        usual remedy for exploding gradients. With several clipping options, they
+        apply in the order clipvalue, clipnorm, global_clipnorm.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data, stop when the validation loss has
         not improved by ``tol`` for ``n_iter_no_change`` epochs and restore the best
@@ -87,7 +91,9 @@ model_ : keras.Model
         The token vocabulary learned in ``fit`` (token input only).
     history_ : dict of lists
         Per epoch: ``epoch``, ``loss``, ``val_loss``, ``val_score``, ``time`` (seconds),
-        ``grad_norm_mean`` and ``grad_norm_max`` (before clipping).
+        ``grad_norm_mean`` and ``grad_norm_max`` (global norm before clipping, over the
+        epoch's batches) and ``clipped_fraction`` (share of batches whose gradients
+        were clipped).
     n_iter_ : int
         Epochs run in total.
     best_epoch_ : int or None
@@ -149,7 +155,7 @@ class BaseRNN(BaseEstimator):
             v = getattr(self, name)
             if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 1:
                 raise ValueError(f"{name} must be a positive int, got {v!r}.")
-        for name in ("clipnorm", "clipvalue", "learning_rate"):
+        for name in ("clipnorm", "clipvalue", "global_clipnorm", "learning_rate"):
             v = getattr(self, name)
             if v is not None and (not isinstance(v, numbers.Real) or not v > 0):
                 raise ValueError(f"{name} must be None or a positive number, got {v!r}.")
@@ -323,10 +329,7 @@ class BaseRNN(BaseEstimator):
             self.n_iter_ = 0
             self._step = None
         if getattr(self, "_step", None) is None:
-            optimizer = training.get_optimizer(self.optimizer, self.learning_rate)
-            self._step = training.make_step(
-                self.model_, optimizer, self._task, self.return_sequences,
-                clipnorm=self.clipnorm, clipvalue=self.clipvalue)
+            self._step = self._make_step()
         val_score = self._val_score(validation.y) if validation is not None else None
         summary = training.run_epochs(
             self._step, train, epochs=epochs, batch_size=int(self.batch_size), rng=rng,
@@ -380,13 +383,19 @@ class BaseRNN(BaseEstimator):
         from . import training
 
         if getattr(self, "_step", None) is None:
-            optimizer = training.get_optimizer(self.optimizer, self.learning_rate)
-            self._step = training.make_step(
-                self.model_, optimizer, self._task, self.return_sequences,
-                clipnorm=self.clipnorm, clipvalue=self.clipvalue)
+            self._step = self._make_step()
         return training.predict_outputs(
             self._step, self._encode_X(seq), seq.lengths, self._predict_batch_size(),
             self.return_sequences)
+
+    def _make_step(self):
+        from . import training
+
+        optimizer = training.get_optimizer(self.optimizer, self.learning_rate)
+        clipping = dict(clipnorm=self.clipnorm, clipvalue=self.clipvalue,
+                        global_clipnorm=self.global_clipnorm)
+        return training.make_step(self.model_, optimizer, self._task,
+                                  self.return_sequences, clipping)
 
     def _predict_batch_size(self) -> int:
         return int(self.batch_size)

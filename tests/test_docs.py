@@ -15,6 +15,6 @@ def blocks():
             yield pytest.param(code, id=f"{path.name}-{i}")
 
 
-@pytest.mark.parametrize("code", blocks())
+@pytest.mark.parametrize("code", list(blocks()))
 def test_code_block_runs(code):
     exec(compile(code, "<doc>", "exec"), {})

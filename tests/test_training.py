@@ -24,7 +24,8 @@ def test_history_and_verbose_output(capsys):
     assert "Epoch 1/3 - loss:" in out and "val_loss:" in out and "val_accuracy:" in out
     h = clf.history_
     assert h["epoch"] == [1, 2, 3]
-    for key in ("loss", "val_loss", "val_score", "time", "grad_norm_mean", "grad_norm_max"):
+    for key in ("loss", "val_loss", "val_score", "time", "grad_norm_mean", "grad_norm_max",
+                "clipped_fraction"):
         assert len(h[key]) == 3 and np.isfinite(h[key]).all()
     RNNClassifier(**FAST).fit(X, y)
     assert capsys.readouterr().out == ""
@@ -108,14 +109,21 @@ def test_variable_lengths_compile_a_bounded_number_of_times():
 
 
 def test_clip_gradients_matches_keras_semantics():
+    to_np = keras.ops.convert_to_numpy
     g = [keras.ops.convert_to_tensor(np.array([3.0, 4.0], "float32")),
          keras.ops.convert_to_tensor(np.array([0.3, 0.4], "float32"))]
-    clipped, norm = clip_gradients(g, clipnorm=1.0)
-    assert float(norm) == pytest.approx(np.sqrt(25 + 0.25))
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(clipped[0]), [0.6, 0.8], rtol=1e-6)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(clipped[1]), [0.3, 0.4], rtol=1e-6)
-    clipped, _ = clip_gradients(g, clipvalue=0.35)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(clipped[1]), [0.3, 0.35], rtol=1e-6)
+    clipped, norm, flag = clip_gradients(g, clipnorm=1.0)
+    assert float(norm) == pytest.approx(np.sqrt(25 + 0.25)) and float(flag) == 1.0
+    np.testing.assert_allclose(to_np(clipped[0]), [0.6, 0.8], rtol=1e-6)
+    np.testing.assert_allclose(to_np(clipped[1]), [0.3, 0.4], rtol=1e-6)
+    clipped, _, flag = clip_gradients(g, clipvalue=0.35)
+    np.testing.assert_allclose(to_np(clipped[1]), [0.3, 0.35], rtol=1e-6)
+    clipped, _, flag = clip_gradients(g, global_clipnorm=1.0)
+    total = np.sqrt(sum(np.sum(to_np(c) ** 2) for c in clipped))
+    assert total == pytest.approx(1.0, rel=1e-6) and float(flag) == 1.0
+    np.testing.assert_allclose(to_np(clipped[1]) / to_np(clipped[0]), [0.1, 0.1], rtol=1e-5)
+    _, _, flag = clip_gradients(g, clipnorm=100.0, clipvalue=100.0, global_clipnorm=100.0)
+    assert float(flag) == 0.0
 
 
 def test_clipnorm_bounds_the_update():
@@ -129,6 +137,21 @@ def test_clipnorm_bounds_the_update():
     for a, b in zip(before, clf.model_.get_weights()):
         assert np.linalg.norm(b - a) <= 1e-3 * (1 + 1e-4)
     assert clf.history_["grad_norm_max"][-1] > 1e-3  # it really was clipped
+    assert clf.history_["clipped_fraction"] == [1.0, 1.0]
+
+
+def test_global_clipnorm_bounds_the_whole_update():
+    X, y = data(32)
+    clf = RNNClassifier(units=4, epochs=1, batch_size=32, optimizer="sgd",
+                        learning_rate=1.0, global_clipnorm=1e-3, random_state=0,
+                        warm_start=True).fit(X, y)
+    before = clf.model_.get_weights()
+    clf.fit(X, y)
+    change = np.sqrt(sum(np.sum((b - a) ** 2)
+                         for a, b in zip(before, clf.model_.get_weights())))
+    assert change == pytest.approx(1e-3, rel=1e-3)
+    unclipped = RNNClassifier(units=4, epochs=1, random_state=0).fit(X, y)
+    assert unclipped.history_["clipped_fraction"] == [0.0]
 
 
 def test_keyboard_interrupt_keeps_a_usable_model(monkeypatch):

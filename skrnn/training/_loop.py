@@ -42,22 +42,24 @@ def predict_outputs(step, x, lengths, batch_size: int, per_step: bool):
 
 def new_history() -> dict:
     return {"epoch": [], "loss": [], "val_loss": [], "val_score": [], "time": [],
-            "grad_norm_mean": [], "grad_norm_max": []}
+            "grad_norm_mean": [], "grad_norm_max": [], "clipped_fraction": []}
 
 
 def _train_epoch(step, train: SupervisedSet, batch_size: int, rng) -> tuple:
-    """One pass over ``train``; returns (mean loss, per-batch gradient norms)."""
-    losses, counts, norms = [], [], []
+    """One pass over ``train``: mean loss, per-batch gradient norms and clip flags."""
+    losses, counts, norms, clipped = [], [], [], []
     for idx in bucket_batches(train.lengths, batch_size, rng):
         x, mask, y, w = train.batch(idx)
-        loss, norm = step.train(x, mask, y, w)
+        loss, norm, was_clipped = step.train(x, mask, y, w)
         losses.append(loss)
         norms.append(norm)
+        clipped.append(was_clipped)
         counts.append(int(mask.sum()) if train.per_step else len(idx))
     # Converted once per epoch, so the device never waits after a batch.
     losses = np.array([float(v) for v in losses])
     norms = np.array([float(v) for v in norms])
-    return float(np.average(losses, weights=counts)), norms
+    clipped = np.array([float(v) for v in clipped])
+    return float(np.average(losses, weights=counts)), norms, clipped
 
 
 def _validate(step, validation: SupervisedSet, batch_size: int, val_score) -> tuple:
@@ -119,7 +121,7 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
     for epoch in range(first_epoch, last_epoch + 1):
         start = time.perf_counter()
         try:
-            loss, norms = _train_epoch(step, train, batch_size, rng)
+            loss, norms, clipped = _train_epoch(step, train, batch_size, rng)
         except KeyboardInterrupt:
             interrupted = True
             warnings.warn(f"Training interrupted during epoch {epoch}; keeping the "
@@ -133,6 +135,7 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
         history["loss"].append(loss)
         history["grad_norm_mean"].append(float(np.mean(norms)))
         history["grad_norm_max"].append(float(np.max(norms)))
+        history["clipped_fraction"].append(float(np.mean(clipped)))
         history["val_loss"].append(float(val_loss))
         history["val_score"].append(val_metric)
         history["time"].append(time.perf_counter() - start)

@@ -34,21 +34,44 @@ def weighted_loss(task: str, per_step: bool, y, out, w, mask):
     return ops.sum(per * w) / count
 
 
-def clip_gradients(grads, clipnorm=None, clipvalue=None):
-    """Clip like Keras' optimizer arguments: per-tensor norm, then element values.
+def clip_gradients(grads, clipnorm=None, clipvalue=None, global_clipnorm=None):
+    """Clip gradients; the keyword meanings are Keras' optimizer arguments.
 
-    Returns the clipped gradients and the global norm before clipping.
+    Applied in this order when several are given: ``clipvalue`` (each element),
+    ``clipnorm`` (each tensor's norm), ``global_clipnorm`` (the norm of all tensors
+    together). Written with ``keras.ops`` so that every backend's step, and a
+    distributed step after its all-reduce, clips the same way.
+
+    Returns
+    -------
+    grads : list of tensors
+    norm : scalar tensor
+        Global gradient norm before clipping.
+    clipped : scalar tensor
+        1.0 when any clipping changed the gradients, else 0.0.
     """
-    global_norm = ops.sqrt(sum(ops.sum(ops.square(g)) for g in grads))
-    if clipnorm is not None:
-        clipped = []
-        for g in grads:
-            norm = ops.sqrt(ops.sum(ops.square(g)))
-            clipped.append(g * ops.minimum(1.0, clipnorm / ops.maximum(norm, 1e-12)))
-        grads = clipped
+    def global_norm(gs):
+        return ops.sqrt(sum(ops.sum(ops.square(g)) for g in gs))
+
+    norm = global_norm(grads)
+    clipped = ops.convert_to_tensor(0.0)
     if clipvalue is not None:
+        over = sum(ops.sum(ops.cast(ops.abs(g) > clipvalue, "float32")) for g in grads)
+        clipped = ops.maximum(clipped, ops.cast(over > 0, "float32"))
         grads = [ops.clip(g, -clipvalue, clipvalue) for g in grads]
-    return grads, global_norm
+    if clipnorm is not None:
+        out = []
+        for g in grads:
+            n = ops.sqrt(ops.sum(ops.square(g)))
+            clipped = ops.maximum(clipped, ops.cast(n > clipnorm, "float32"))
+            out.append(g * ops.minimum(1.0, clipnorm / ops.maximum(n, 1e-12)))
+        grads = out
+    if global_clipnorm is not None:
+        n = global_norm(grads)
+        clipped = ops.maximum(clipped, ops.cast(n > global_clipnorm, "float32"))
+        factor = ops.minimum(1.0, global_clipnorm / ops.maximum(n, 1e-12))
+        grads = [g * factor for g in grads]
+    return grads, norm, clipped
 
 
 class Step:
@@ -62,19 +85,20 @@ class Step:
     task : {"classification", "regression"}
     per_step : bool
         Targets are per step (``return_sequences=True``).
-    clipnorm, clipvalue : float or None
+    clipping : dict, optional
+        Keyword arguments of :func:`clip_gradients`.
     """
 
-    def __init__(self, model, optimizer, task, per_step, clipnorm=None, clipvalue=None):
+    def __init__(self, model, optimizer, task, per_step, clipping=None):
         self.model = model
         self.optimizer = optimizer
         self.task = task
         self.per_step = per_step
-        self.clipnorm = clipnorm
-        self.clipvalue = clipvalue
+        self.clipping = dict(clipping or {})
 
     def train(self, x, mask, y, w):
-        """One update on a batch; returns ``(loss, gradient_norm)`` as backend scalars.
+        """One update on a batch; returns ``(loss, gradient_norm, clipped)`` as backend
+        scalars.
 
         They are converted to floats by the loop at the end of the epoch, so the device
         is never made to wait after each batch.
@@ -93,13 +117,13 @@ class Step:
         """Make ``self.model``'s variables hold the trained values (stateless backends)."""
 
 
-def make_step(model, optimizer, task, per_step, clipnorm=None, clipvalue=None) -> Step:
+def make_step(model, optimizer, task, per_step, clipping=None) -> Step:
     """The :class:`Step` for the active Keras backend."""
     backend = keras.backend.backend()
     if backend == "tensorflow":
         from ._tensorflow import TensorFlowStep
 
-        return TensorFlowStep(model, optimizer, task, per_step, clipnorm, clipvalue)
+        return TensorFlowStep(model, optimizer, task, per_step, clipping)
     raise NotImplementedError(
         f"skrnn's training loop supports the TensorFlow backend of Keras; "
         f"KERAS_BACKEND={backend!r} is not supported yet. Set KERAS_BACKEND=tensorflow."

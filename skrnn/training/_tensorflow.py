@@ -35,9 +35,9 @@ class TensorFlowStep(Step):
             out = self._forward(x, mask, masked, training=True)
             loss = weighted_loss(self.task, self.per_step, y, out, w, mask)
         grads = tape.gradient(loss, variables)
-        grads, norm = clip_gradients(grads, self.clipnorm, self.clipvalue)
+        grads, norm, clipped = clip_gradients(grads, **self.clipping)
         self.optimizer.apply(grads, variables)
-        return loss, norm
+        return loss, norm, clipped
 
     def _evaluate_impl(self, x, mask, y, w, masked):
         out = self._forward(x, mask, masked, training=False)
