@@ -52,6 +52,15 @@ cell : {"lstm", "gru", "rnn"}, default="lstm"
     batch_size : int, default=32
         Sequences per batch. Batches group sequences of similar length and are padded
         only to their own longest sequence.
+    truncate_steps : int, default=None
+        Truncated backpropagation through time: cut each batch into chunks of this
+        many steps, carry the recurrent state from chunk to chunk with the gradient
+        stopped at the edge, and (per-step targets) update the weights after every
+        chunk. With one target per sequence the earlier chunks only carry the state
+        and the loss backpropagates through each sequence's last ``truncate_steps``
+        steps. Memory then stays flat however long the sequences are. None trains
+        with full BPTT. Needs ``bidirectional=False`` and, for one target per
+        sequence, ``pooling="last"``.
     clipnorm : float, default=None
         Clip each gradient tensor to this norm.
     clipvalue : float, default=None
@@ -159,6 +168,20 @@ class BaseRNN(BaseEstimator):
             v = getattr(self, name)
             if v is not None and (not isinstance(v, numbers.Real) or not v > 0):
                 raise ValueError(f"{name} must be None or a positive number, got {v!r}.")
+        k = self.truncate_steps
+        if k is not None:
+            if not isinstance(k, numbers.Integral) or isinstance(k, bool) or k < 1:
+                raise ValueError(f"truncate_steps must be None or a positive int, got {k!r}.")
+            if self.bidirectional:
+                raise ValueError(
+                    "truncate_steps cannot be used with bidirectional=True: the backward "
+                    "direction would need the future of every chunk. Use a "
+                    "unidirectional model or full BPTT (truncate_steps=None).")
+            if not self.return_sequences and self.pooling != "last":
+                raise ValueError(
+                    f"truncate_steps needs pooling='last' for one target per sequence "
+                    f"(pooling={self.pooling!r} would pool over steps whose gradient "
+                    "was truncated).")
         if not isinstance(self.validation_fraction, numbers.Real) or not (
                 0 < self.validation_fraction < 1):
             raise ValueError("validation_fraction must be in (0, 1), got "
@@ -336,7 +359,8 @@ class BaseRNN(BaseEstimator):
             history=self.history_, validation=validation, val_score=val_score,
             score_name=self._score_name, early_stopping=self.early_stopping,
             n_iter_no_change=int(self.n_iter_no_change), tol=float(self.tol),
-            verbose=int(self.verbose))
+            verbose=int(self.verbose),
+            truncate_steps=None if self.truncate_steps is None else int(self.truncate_steps))
         self.n_iter_ += summary["epochs_run"]
         self.best_epoch_ = summary["best_epoch"]
         return self

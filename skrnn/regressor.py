@@ -49,7 +49,8 @@ class RNNRegressor(RegressorMixin, BaseRNN):
                  recurrent_dropout=0.0, activation="tanh", pooling="last",
                  return_sequences=False, embedding_dim=32, input_type="auto",
                  optimizer="adam", learning_rate=None, epochs=20, batch_size=32,
-                 clipnorm=None, clipvalue=None, global_clipnorm=None, early_stopping=False,
+                 truncate_steps=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, tol=1e-4,
                  warm_start=False, random_state=None, verbose=0):
         self.cell = cell
@@ -66,6 +67,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         self.learning_rate = learning_rate
         self.epochs = epochs
         self.batch_size = batch_size
+        self.truncate_steps = truncate_steps
         self.clipnorm = clipnorm
         self.clipvalue = clipvalue
         self.global_clipnorm = global_clipnorm

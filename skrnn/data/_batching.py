@@ -36,7 +36,8 @@ def bucket_batches(lengths, batch_size: int, rng: np.random.RandomState | None =
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
-def pad_batch(values, idx, lengths, pad_to: int | None = None, dtype=np.float32):
+def pad_batch(values, idx, lengths, pad_to: int | None = None, dtype=np.float32,
+              align: str = "start", multiple: int | None = None):
     """Stack ``values[idx]`` into one zero-padded array and a boolean mask.
 
     Parameters
@@ -49,6 +50,13 @@ def pad_batch(values, idx, lengths, pad_to: int | None = None, dtype=np.float32)
         Lengths of all sequences.
     pad_to : int, optional
         Pad to this many steps instead of the batch's own maximum.
+    align : {"start", "end"}
+        ``"start"`` pads on the right (every sequence starts at step 0); ``"end"``
+        pads on the left (every sequence ends at the last step), which is what
+        truncated BPTT needs for one target per sequence: the last chunk then holds
+        the last steps of every sequence.
+    multiple : int, optional
+        Round the padded length up to a multiple of this (the truncation length).
 
     Returns
     -------
@@ -57,12 +65,21 @@ def pad_batch(values, idx, lengths, pad_to: int | None = None, dtype=np.float32)
     """
     batch_lengths = lengths[idx]
     t = int(batch_lengths.max()) if pad_to is None else int(pad_to)
+    if multiple:
+        t = -(-t // multiple) * multiple
     first = values[idx[0]]
     out = np.zeros((len(idx), t) + first.shape[1:], dtype=dtype)
-    for row, i in enumerate(idx):
-        v = values[i]
-        out[row, :len(v)] = v
-    mask = np.arange(t)[None, :] < batch_lengths[:, None]
+    steps = np.arange(t)[None, :]
+    if align == "end":
+        for row, i in enumerate(idx):
+            v = values[i]
+            out[row, t - len(v):] = v
+        mask = steps >= (t - batch_lengths)[:, None]
+    else:
+        for row, i in enumerate(idx):
+            v = values[i]
+            out[row, :len(v)] = v
+        mask = steps < batch_lengths[:, None]
     return out, mask
 
 
@@ -97,14 +114,16 @@ class SupervisedSet:
         return SupervisedSet([self.x[i] for i in idx], self.lengths[idx], pick(self.y),
                              pick(self.weights), self.per_step)
 
-    def batch(self, idx):
-        """``(x, mask, y, w)`` for the sequences ``idx``, padded to their own maximum."""
+    def batch(self, idx, align: str = "start", multiple: int | None = None):
+        """``(x, mask, y, w)`` for the sequences ``idx``, padded to their own maximum
+        (rounded up to ``multiple``); see :func:`pad_batch` for ``align``."""
         x_dtype = self.x[idx[0]].dtype
-        x, mask = pad_batch(self.x, idx, self.lengths, dtype=x_dtype)
+        pad = dict(align=align, multiple=multiple)
+        x, mask = pad_batch(self.x, idx, self.lengths, dtype=x_dtype, **pad)
         if self.per_step:
             y_dtype = self.y[idx[0]].dtype
-            y, _ = pad_batch(self.y, idx, self.lengths, dtype=y_dtype)
-            w, _ = pad_batch(self.weights, idx, self.lengths, dtype=np.float32)
+            y, _ = pad_batch(self.y, idx, self.lengths, dtype=y_dtype, **pad)
+            w, _ = pad_batch(self.weights, idx, self.lengths, dtype=np.float32, **pad)
         else:
             y = self.y[idx]
             w = self.weights[idx].astype(np.float32)

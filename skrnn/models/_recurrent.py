@@ -71,15 +71,15 @@ def build_model(spec: ModelSpec) -> keras.Model:
     seeds = iter(range(spec.seed, spec.seed + 10_000))
     glorot = lambda: keras.initializers.GlorotUniform(seed=next(seeds))  # noqa: E731
     mask = keras.Input((None,), dtype="bool", name="mask")
+    layers = []
     if spec.input_kind == "tokens":
         x = keras.Input((None,), dtype="int32", name="x")
-        h = keras.layers.Embedding(
+        layers.append(keras.layers.Embedding(
             spec.vocabulary_size, spec.embedding_dim, name="embedding",
             embeddings_initializer=keras.initializers.RandomUniform(
-                -0.05, 0.05, seed=next(seeds)))(x)
+                -0.05, 0.05, seed=next(seeds))))
     else:
         x = keras.Input((None, spec.n_features), dtype="float32", name="x")
-        h = x
     layer_cls = getattr(keras.layers, CELLS[spec.cell])
     n_layers = len(spec.units)
     for i, units in enumerate(spec.units):
@@ -91,6 +91,7 @@ def build_model(spec: ModelSpec) -> keras.Model:
             dropout=spec.dropout,
             recurrent_dropout=spec.recurrent_dropout,
             return_sequences=keep_steps,
+            return_state=True,  # final states feed truncated BPTT; ignored otherwise
             kernel_initializer=glorot(),
             recurrent_initializer=keras.initializers.Orthogonal(seed=next(seeds)),
             seed=next(seeds),
@@ -98,15 +99,45 @@ def build_model(spec: ModelSpec) -> keras.Model:
         )
         if spec.bidirectional:
             layer = keras.layers.Bidirectional(layer, name=f"bidirectional_{i}")
-        h = layer(h, mask=mask)
+        layers.append(layer)
     if not spec.return_sequences:
         if spec.pooling == "mean":
-            h = keras.layers.GlobalAveragePooling1D(name="mean_pooling")(h, mask=mask)
+            layers.append(keras.layers.GlobalAveragePooling1D(name="mean_pooling"))
         elif spec.pooling == "attention":
-            h = AttentionPooling(seed=next(seeds), name="attention_pooling")(h, mask=mask)
-    out = keras.layers.Dense(spec.n_outputs, kernel_initializer=glorot(),
-                             name="head")(h)
+            layers.append(AttentionPooling(seed=next(seeds), name="attention_pooling"))
+    layers.append(keras.layers.Dense(spec.n_outputs, kernel_initializer=glorot(),
+                                     name="head"))
+    out, _ = _apply(layers, x, mask)
     return keras.Model([x, mask], out, name="skrnn_recurrent")
+
+
+def _is_recurrent(layer) -> bool:
+    return isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional))
+
+
+_MASKED_POOLING = (keras.layers.GlobalAveragePooling1D, AttentionPooling)
+
+
+def _apply(layers, x, mask=None, states=None):
+    """Run ``layers`` in order on ``x``; returns the output and each recurrent layer's
+    final states. ``mask`` (optional) goes to recurrent and pooling layers explicitly;
+    ``states`` (optional) gives each recurrent layer its initial states."""
+    h, final = x, []
+    for layer in layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        if _is_recurrent(layer):
+            kwargs = {} if mask is None else {"mask": mask}
+            if states is not None:
+                kwargs["initial_state"] = states[len(final)]
+            outs = layer(h, **kwargs)
+            h = outs[0]
+            final.append(list(outs[1:]))
+        elif isinstance(layer, _MASKED_POOLING) and mask is not None:
+            h = layer(h, mask=mask)
+        else:
+            h = layer(h)
+    return h, final
 
 
 def without_mask(model: keras.Model) -> keras.Model:
@@ -118,9 +149,36 @@ def without_mask(model: keras.Model) -> keras.Model:
     """
     x_in = model.inputs[0]
     x = keras.Input(tuple(x_in.shape[1:]), dtype=x_in.dtype, name="x")
-    h = x
+    out, _ = _apply(model.layers, x)
+    return keras.Model(x, out, name=f"{model.name}_unmasked")
+
+
+def state_sizes(model: keras.Model) -> list:
+    """Sizes of each recurrent layer's states, e.g. ``[[64, 64], [32, 32]]`` for two
+    LSTM layers."""
+    sizes = []
     for layer in model.layers:
-        if isinstance(layer, keras.layers.InputLayer):
-            continue
-        h = layer(h)
-    return keras.Model(x, h, name=f"{model.name}_unmasked")
+        if _is_recurrent(layer):
+            cell = layer.forward_layer.cell if hasattr(layer, "forward_layer") else layer.cell
+            size = cell.state_size
+            size = list(size) if isinstance(size, (list, tuple)) else [size]
+            sizes.append(size * (2 if hasattr(layer, "forward_layer") else 1))
+    return sizes
+
+
+def with_state_io(model: keras.Model) -> keras.Model:
+    """The same network, sharing its weights, with explicit recurrent states.
+
+    Inputs ``[x, mask, *initial_states]``, outputs ``[out, *final_states]`` (states
+    flattened in layer order): what truncated BPTT needs to carry the state from one
+    chunk to the next without ``stateful=True`` (see DESIGN.md).
+    """
+    x_in = model.inputs[0]
+    x = keras.Input(tuple(x_in.shape[1:]), dtype=x_in.dtype, name="x")
+    mask = keras.Input((None,), dtype="bool", name="mask")
+    states = [[keras.Input((size,), name=f"state_{i}_{j}") for j, size in enumerate(sizes)]
+              for i, sizes in enumerate(state_sizes(model))]
+    out, final = _apply(model.layers, x, mask, states)
+    flat_in = [s for group in states for s in group]
+    flat_out = [s for group in final for s in group]
+    return keras.Model([x, mask, *flat_in], [out, *flat_out], name=f"{model.name}_states")

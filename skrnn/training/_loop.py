@@ -45,16 +45,45 @@ def new_history() -> dict:
             "grad_norm_mean": [], "grad_norm_max": [], "clipped_fraction": []}
 
 
-def _train_epoch(step, train: SupervisedSet, batch_size: int, rng) -> tuple:
-    """One pass over ``train``: mean loss, per-batch gradient norms and clip flags."""
+def _train_epoch(step, train: SupervisedSet, batch_size: int, rng,
+                 truncate_steps: int | None = None) -> tuple:
+    """One pass over ``train``: mean loss, per-update gradient norms and clip flags."""
     losses, counts, norms, clipped = [], [], [], []
-    for idx in bucket_batches(train.lengths, batch_size, rng):
-        x, mask, y, w = train.batch(idx)
-        loss, norm, was_clipped = step.train(x, mask, y, w)
+
+    def record(loss, norm, was_clipped, count):
         losses.append(loss)
         norms.append(norm)
         clipped.append(was_clipped)
-        counts.append(int(mask.sum()) if train.per_step else len(idx))
+        counts.append(count)
+
+    for idx in bucket_batches(train.lengths, batch_size, rng):
+        if truncate_steps is None:
+            x, mask, y, w = train.batch(idx)
+            loss, norm, was_clipped = step.train(x, mask, y, w)
+            record(loss, norm, was_clipped, int(mask.sum()) if train.per_step else len(idx))
+            continue
+        # Truncated BPTT (the lecture's loop): forward k steps, loss, backpropagate,
+        # update, carry the state on. One target per sequence: the batch is aligned on
+        # its end, earlier chunks only carry the state and the loss backpropagates
+        # through each sequence's last k steps.
+        k = truncate_steps
+        align = "start" if train.per_step else "end"
+        x, mask, y, w = train.batch(idx, align=align, multiple=k)
+        states = step.initial_states(len(idx))
+        n_chunks = x.shape[1] // k
+        for c in range(n_chunks):
+            sl = slice(c * k, (c + 1) * k)
+            if train.per_step:
+                count = int(mask[:, sl].sum())
+                loss, norm, was_clipped, states = step.train_chunk(
+                    x[:, sl], mask[:, sl], y[:, sl], w[:, sl], states)
+                record(loss, norm, was_clipped, count)
+            elif c < n_chunks - 1:
+                states = step.advance(x[:, sl], mask[:, sl], states)
+            else:
+                loss, norm, was_clipped, _ = step.train_chunk(
+                    x[:, sl], mask[:, sl], y, w, states)
+                record(loss, norm, was_clipped, len(idx))
     # Converted once per epoch, so the device never waits after a batch.
     losses = np.array([float(v) for v in losses])
     norms = np.array([float(v) for v in norms])
@@ -84,7 +113,8 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
                validation: SupervisedSet | None = None,
                val_score: Callable | None = None, score_name: str = "score",
                early_stopping: bool = False, n_iter_no_change: int = 10,
-               tol: float = 1e-4, verbose: int = 0) -> dict:
+               tol: float = 1e-4, verbose: int = 0,
+               truncate_steps: int | None = None) -> dict:
     """Train for up to ``epochs`` epochs; returns a summary of how it ended.
 
     Parameters
@@ -100,6 +130,8 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
     early_stopping : bool
         Stop when the validation loss has not improved by ``tol`` for
         ``n_iter_no_change`` epochs, and restore the weights of the best epoch.
+    truncate_steps : int, optional
+        Truncated BPTT with chunks of this many steps (full BPTT when None).
 
     Returns
     -------
@@ -121,7 +153,8 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
     for epoch in range(first_epoch, last_epoch + 1):
         start = time.perf_counter()
         try:
-            loss, norms, clipped = _train_epoch(step, train, batch_size, rng)
+            loss, norms, clipped = _train_epoch(step, train, batch_size, rng,
+                                                truncate_steps)
         except KeyboardInterrupt:
             interrupted = True
             warnings.warn(f"Training interrupted during epoch {epoch}; keeping the "

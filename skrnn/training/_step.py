@@ -8,6 +8,7 @@ clipping are written with ``keras.ops`` so every backend shares them.
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
 TASKS = ("classification", "regression")
@@ -103,6 +104,25 @@ class Step:
         They are converted to floats by the loop at the end of the epoch, so the device
         is never made to wait after each batch.
         """
+        raise NotImplementedError
+
+    def initial_states(self, batch_size: int) -> list:
+        """Zero recurrent states for a batch (truncated BPTT), flattened by layer."""
+        from ..models import state_sizes
+
+        return [np.zeros((batch_size, size), np.float32)
+                for sizes in state_sizes(self.model) for size in sizes]
+
+    def train_chunk(self, x, mask, y, w, states):
+        """One update on a chunk of steps starting from ``states``.
+
+        The states are inputs, so no gradient flows into earlier chunks. Returns
+        ``(loss, gradient_norm, clipped, final_states)``.
+        """
+        raise NotImplementedError
+
+    def advance(self, x, mask, states):
+        """Run a chunk forward (training mode, no gradient); returns the final states."""
         raise NotImplementedError
 
     def evaluate(self, x, mask, y, w):

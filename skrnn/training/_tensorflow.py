@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
 
 from ._step import Step, clip_gradients, weighted_loss
@@ -21,6 +22,7 @@ class TensorFlowStep(Step):
         from ..models import without_mask
 
         self.unmasked = without_mask(self.model)
+        self._stateful = None  # with_state_io(model), built on first truncated use
         self.optimizer.build(self.model.trainable_variables)
         self._functions = {}
 
@@ -39,6 +41,52 @@ class TensorFlowStep(Step):
         self.optimizer.apply(grads, variables)
         return loss, norm, clipped
 
+    def _state_model(self):
+        if self._stateful is None:
+            from ..models import with_state_io
+
+            self._stateful = with_state_io(self.model)
+        return self._stateful
+
+    def _train_chunk_impl(self, x, mask, y, w, *states):
+        variables = self.model.trainable_variables
+        with tf.GradientTape() as tape:
+            out, *final = self._state_model()([x, mask, *states], training=True)
+            loss = weighted_loss(self.task, self.per_step, y, out, w, mask)
+        grads = tape.gradient(loss, variables)
+        grads, norm, clipped = clip_gradients(grads, **self.clipping)
+        self.optimizer.apply(grads, variables)
+        return loss, norm, clipped, final
+
+    def _advance_impl(self, x, mask, *states):
+        _, *final = self._state_model()([x, mask, *states], training=True)
+        return [tf.stop_gradient(s) for s in final]
+
+    def train_chunk(self, x, mask, y, w, states):
+        lead = 2 if self.per_step else 1
+        loss, norm, clipped, final = self._compiled(
+            ("train_chunk", True), self._train_chunk_impl, (x, mask, y, w, *states),
+            (2, 2, lead, lead) + (1,) * len(states))
+        return loss, norm, clipped, final
+
+    def advance(self, x, mask, states):
+        return self._compiled(("advance", True), self._advance_impl, (x, mask, *states),
+                              (2, 2) + (1,) * len(states))
+
+    def _compiled(self, key, impl, args, leads):
+        """``impl`` compiled once per key, with ``None`` for the leading (batch, time)
+        dimensions given by ``leads`` so every later shape reuses the graph."""
+        fn = self._functions.get(key)
+        if fn is None:
+            signature = [
+                tf.TensorSpec([None] * lead + list(np.shape(a)[lead:]),
+                              tf.as_dtype(a.dtype))
+                for a, lead in zip(args, leads)
+            ]
+            fn = tf.function(impl, input_signature=signature)
+            self._functions[key] = fn
+        return fn(*args)
+
     def _evaluate_impl(self, x, mask, y, w, masked):
         out = self._forward(x, mask, masked, training=False)
         return weighted_loss(self.task, self.per_step, y, out, w, mask)
@@ -47,21 +95,11 @@ class TensorFlowStep(Step):
         return self._forward(x, mask, masked, training=False)
 
     def _call(self, name, impl, args):
-        """Run ``impl`` compiled for these arguments' dtypes and trailing dimensions."""
-        mask = args[1]
-        masked = not mask.all()
-        key = (name, masked)
-        fn = self._functions.get(key)
-        if fn is None:
-            target_lead = 2 if self.per_step else 1
-            leads = (2, 2, target_lead, target_lead)[:len(args)]
-            signature = [
-                tf.TensorSpec([None] * lead + list(a.shape[lead:]), tf.as_dtype(a.dtype))
-                for a, lead in zip(args, leads)
-            ]
-            fn = tf.function(lambda *a: impl(*a, masked), input_signature=signature)
-            self._functions[key] = fn
-        return fn(*args)
+        """Run ``impl`` compiled for these arguments, masked or not as the batch needs."""
+        masked = not args[1].all()
+        target_lead = 2 if self.per_step else 1
+        leads = (2, 2, target_lead, target_lead)[:len(args)]
+        return self._compiled((name, masked), lambda *a: impl(*a, masked), args, leads)
 
     def train(self, x, mask, y, w):
         return self._call("train", self._train_impl, (x, mask, y, w))
@@ -75,4 +113,5 @@ class TensorFlowStep(Step):
     def tracing_count(self) -> int:
         """How many times the train step was traced (compiled), both variants."""
         return sum(fn.experimental_get_tracing_count()
-                   for (name, _), fn in self._functions.items() if name == "train")
+                   for (name, _), fn in self._functions.items()
+                   if name in ("train", "train_chunk"))
