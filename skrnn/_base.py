@@ -102,7 +102,9 @@ model_ : keras.Model
         Per epoch: ``epoch``, ``loss``, ``val_loss``, ``val_score``, ``time`` (seconds),
         ``grad_norm_mean`` and ``grad_norm_max`` (global norm before clipping, over the
         epoch's batches) and ``clipped_fraction`` (share of batches whose gradients
-        were clipped).
+        were clipped); ``non_finite`` lists the ``{"epoch", "update"}`` of a
+        non-finite loss or gradient, which stops training with a warning and keeps
+        the weights of the last finite update.
     n_iter_ : int
         Epochs run in total.
     best_epoch_ : int or None

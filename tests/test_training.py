@@ -172,3 +172,25 @@ def test_keyboard_interrupt_keeps_a_usable_model(monkeypatch):
         clf.fit(X, y)
     assert clf.n_iter_ == 5 and len(clf.history_["loss"]) == 5
     assert clf.predict(X).shape == (60,)
+
+
+def test_non_finite_update_stops_training_and_keeps_last_finite_weights():
+    rng = np.random.RandomState(0)
+    X = [rng.randn(6, 1) for _ in range(64)]
+    y = rng.randn(64)
+    X[40] = np.full((6, 1), 1e19)  # relu recurrence overflows float32 on this sample
+    reg = RNNRegressor(cell="rnn", activation="relu", units=4, epochs=5, batch_size=8,
+                       random_state=0)
+    with pytest.warns(RuntimeWarning, match=r"Non-finite loss or gradient at epoch 1, "
+                                            r"update \d+ .* lower the learning_rate"):
+        reg.fit(X, y)
+    assert reg.n_iter_ == 1 and len(reg.history_["non_finite"]) == 1
+    assert all(np.isfinite(w).all() for w in reg.model_.get_weights())
+    assert np.isfinite(reg.predict(X[:5])).all()  # still usable
+    # the warning names the update that failed: the ones before it were applied
+    bad_update = reg.history_["non_finite"][0]["update"]
+    assert bad_update >= 1
+    assert np.isfinite(reg.history_["loss"][0])
+    # a later fit starts afresh and trains normally without the bad sample
+    X[40] = np.zeros((6, 1))
+    assert reg.fit(X, y).n_iter_ == 5 and reg.history_["non_finite"] == []

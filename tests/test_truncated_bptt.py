@@ -80,6 +80,9 @@ class RecordingStep:
     def __init__(self):
         self.calls = []
 
+    def resume(self):
+        pass
+
     def initial_states(self, n):
         return [np.zeros((n, 1))]
 
@@ -89,7 +92,7 @@ class RecordingStep:
 
     def train_chunk(self, x, mask, y, w, states):
         self.calls.append(("train_chunk", x.copy(), mask.copy(), states[0].copy()))
-        return 0.5, 1.0, 0.0, [states[0] + 1]
+        return 0.5, 1.0, 0.0, True, [states[0] + 1]
 
 
 def test_loop_chunks_one_target_per_sequence_aligned_on_the_end():

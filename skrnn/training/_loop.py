@@ -42,25 +42,31 @@ def predict_outputs(step, x, lengths, batch_size: int, per_step: bool):
 
 def new_history() -> dict:
     return {"epoch": [], "loss": [], "val_loss": [], "val_score": [], "time": [],
-            "grad_norm_mean": [], "grad_norm_max": [], "clipped_fraction": []}
+            "grad_norm_mean": [], "grad_norm_max": [], "clipped_fraction": [],
+            "non_finite": []}
 
 
 def _train_epoch(step, train: SupervisedSet, batch_size: int, rng,
                  truncate_steps: int | None = None) -> tuple:
-    """One pass over ``train``: mean loss, per-update gradient norms and clip flags."""
-    losses, counts, norms, clipped = [], [], [], []
+    """One pass over ``train``.
 
-    def record(loss, norm, was_clipped, count):
+    Returns per-update arrays: ``loss``, ``norm``, ``clipped``, ``finite`` and
+    ``count`` (real targets), in update order.
+    """
+    losses, counts, norms, clipped, finite = [], [], [], [], []
+
+    def record(loss, norm, was_clipped, ok, count):
         losses.append(loss)
         norms.append(norm)
         clipped.append(was_clipped)
+        finite.append(ok)
         counts.append(count)
 
     for idx in bucket_batches(train.lengths, batch_size, rng):
         if truncate_steps is None:
             x, mask, y, w = train.batch(idx)
-            loss, norm, was_clipped = step.train(x, mask, y, w)
-            record(loss, norm, was_clipped, int(mask.sum()) if train.per_step else len(idx))
+            loss, norm, was_clipped, ok = step.train(x, mask, y, w)
+            record(loss, norm, was_clipped, ok, int(mask.sum()) if train.per_step else len(idx))
             continue
         # Truncated BPTT (the lecture's loop): forward k steps, loss, backpropagate,
         # update, carry the state on. One target per sequence: the batch is aligned on
@@ -75,20 +81,21 @@ def _train_epoch(step, train: SupervisedSet, batch_size: int, rng,
             sl = slice(c * k, (c + 1) * k)
             if train.per_step:
                 count = int(mask[:, sl].sum())
-                loss, norm, was_clipped, states = step.train_chunk(
+                loss, norm, was_clipped, ok, states = step.train_chunk(
                     x[:, sl], mask[:, sl], y[:, sl], w[:, sl], states)
-                record(loss, norm, was_clipped, count)
+                record(loss, norm, was_clipped, ok, count)
             elif c < n_chunks - 1:
                 states = step.advance(x[:, sl], mask[:, sl], states)
             else:
-                loss, norm, was_clipped, _ = step.train_chunk(
+                loss, norm, was_clipped, ok, _ = step.train_chunk(
                     x[:, sl], mask[:, sl], y, w, states)
-                record(loss, norm, was_clipped, len(idx))
+                record(loss, norm, was_clipped, ok, len(idx))
     # Converted once per epoch, so the device never waits after a batch.
-    losses = np.array([float(v) for v in losses])
-    norms = np.array([float(v) for v in norms])
-    clipped = np.array([float(v) for v in clipped])
-    return float(np.average(losses, weights=counts)), norms, clipped
+    return {"loss": np.array([float(v) for v in losses]),
+            "norm": np.array([float(v) for v in norms]),
+            "clipped": np.array([float(v) for v in clipped]),
+            "finite": np.array([bool(v) for v in finite]),
+            "count": np.array(counts, dtype=float)}
 
 
 def _validate(step, validation: SupervisedSet, batch_size: int, val_score) -> tuple:
@@ -137,7 +144,8 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
     -------
     dict
         ``epochs_run``, ``best_epoch``, ``best_val_loss``, ``stopped_early``,
-        ``interrupted``.
+        ``interrupted``, ``non_finite`` (``{"epoch", "update"}`` of the first non-finite
+        update, which stopped training, or None).
 
     Notes
     -----
@@ -146,29 +154,46 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
     user loses nothing.
     """
     model = step.model
+    step.resume()
+    history.setdefault("non_finite", [])
     best_loss, best_weights, best_epoch, waited = np.inf, None, None, 0
     first_epoch = len(history["epoch"]) + 1
     last_epoch = first_epoch + epochs - 1
-    epochs_run, stopped, interrupted = 0, False, False
+    epochs_run, stopped, interrupted, non_finite = 0, False, False, None
     for epoch in range(first_epoch, last_epoch + 1):
         start = time.perf_counter()
         try:
-            loss, norms, clipped = _train_epoch(step, train, batch_size, rng,
-                                                truncate_steps)
+            updates = _train_epoch(step, train, batch_size, rng, truncate_steps)
         except KeyboardInterrupt:
             interrupted = True
             warnings.warn(f"Training interrupted during epoch {epoch}; keeping the "
                           "weights reached so far.", RuntimeWarning, stacklevel=3)
             break
         epochs_run += 1
+        ok = updates["finite"]
+        if not ok.all():
+            bad = int(np.argmin(ok))
+            non_finite = {"epoch": epoch, "update": bad + 1}
+            history["non_finite"].append(non_finite)
+            warnings.warn(
+                f"Non-finite loss or gradient at epoch {epoch}, update {bad + 1} of the "
+                "epoch: training stopped and the weights after the last finite update "
+                "were kept. Clip the gradients (clipnorm, clipvalue or global_clipnorm) "
+                "or lower the learning_rate.", RuntimeWarning, stacklevel=3)
+            updates = {k: v[:bad] for k, v in updates.items()}
+        weights = updates["count"] if updates["count"].sum() else None
+        loss = (float(np.average(updates["loss"], weights=weights))
+                if len(updates["loss"]) else np.nan)
+        norms, clipped = updates["norm"], updates["clipped"]
         val_loss = val_metric = np.nan
         if validation is not None and len(validation):
             val_loss, val_metric = _validate(step, validation, batch_size, val_score)
         history["epoch"].append(epoch)
         history["loss"].append(loss)
-        history["grad_norm_mean"].append(float(np.mean(norms)))
-        history["grad_norm_max"].append(float(np.max(norms)))
-        history["clipped_fraction"].append(float(np.mean(clipped)))
+        history["grad_norm_mean"].append(float(np.mean(norms)) if len(norms) else np.nan)
+        history["grad_norm_max"].append(float(np.max(norms)) if len(norms) else np.nan)
+        history["clipped_fraction"].append(float(np.mean(clipped)) if len(clipped)
+                                           else np.nan)
         history["val_loss"].append(float(val_loss))
         history["val_score"].append(val_metric)
         history["time"].append(time.perf_counter() - start)
@@ -179,6 +204,8 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
                 if val_score is not None:
                     line += f" - val_{score_name}: {val_metric:.4f}"
             print(f"{line} - {history['time'][-1]:.2f}s", flush=True)
+        if non_finite is not None:
+            break
         if not (early_stopping and validation is not None):
             continue
         if val_loss < best_loss - tol:
@@ -199,4 +226,4 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
         model.set_weights(best_weights)
     return {"epochs_run": epochs_run, "best_epoch": best_epoch,
             "best_val_loss": float(best_loss), "stopped_early": stopped,
-            "interrupted": interrupted}
+            "interrupted": interrupted, "non_finite": non_finite}

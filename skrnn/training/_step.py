@@ -98,8 +98,12 @@ class Step:
         self.clipping = dict(clipping or {})
 
     def train(self, x, mask, y, w):
-        """One update on a batch; returns ``(loss, gradient_norm, clipped)`` as backend
-        scalars.
+        """One update on a batch; returns ``(loss, gradient_norm, clipped, finite)`` as
+        backend scalars.
+
+        A step whose loss or gradients are not finite must not update anything, and
+        must skip every later update until :meth:`resume`: the loop checks the flags at
+        the end of the epoch and keeps the weights of the last finite update.
 
         They are converted to floats by the loop at the end of the epoch, so the device
         is never made to wait after each batch.
@@ -117,7 +121,8 @@ class Step:
         """One update on a chunk of steps starting from ``states``.
 
         The states are inputs, so no gradient flows into earlier chunks. Returns
-        ``(loss, gradient_norm, clipped, final_states)``.
+        ``(loss, gradient_norm, clipped, finite, final_states)``; non-finite updates are
+        handled as in :meth:`train`.
         """
         raise NotImplementedError
 
@@ -132,6 +137,9 @@ class Step:
     def predict(self, x, mask):
         """Model outputs (logits or values) for a batch, as a NumPy array."""
         raise NotImplementedError
+
+    def resume(self):
+        """Allow updates again after a non-finite one (start of a new fit)."""
 
     def sync_to_model(self):
         """Make ``self.model``'s variables hold the trained values (stateless backends)."""

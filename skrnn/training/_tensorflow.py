@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from ._step import Step, clip_gradients, weighted_loss
+from ._step import Step, clip_gradients, weighted_loss  # noqa: F401
 
 
 class TensorFlowStep(Step):
@@ -25,6 +25,28 @@ class TensorFlowStep(Step):
         self._stateful = None  # with_state_io(model), built on first truncated use
         self.optimizer.build(self.model.trainable_variables)
         self._functions = {}
+        # Set by the first non-finite update; every later update is skipped until
+        # resume(), so the weights stay those of the last finite update.
+        self._halted = tf.Variable(False, trainable=False)
+
+    def resume(self):
+        self._halted.assign(False)
+
+    def _update(self, loss, grads, variables):
+        """Clip and apply unless the loss or a gradient is non-finite (or halted)."""
+        grads, norm, clipped = clip_gradients(grads, **self.clipping)
+        # An overflowing norm counts too: its square overflowed float32 (so would
+        # Adam's second moment), and clipping by it would scale the update to zero.
+        finite = tf.logical_and(tf.math.is_finite(loss), tf.math.is_finite(norm))
+        go = tf.logical_and(finite, tf.logical_not(self._halted))
+
+        def apply():
+            self.optimizer.apply(grads, variables)
+            return tf.constant(True)
+
+        tf.cond(go, apply, lambda: tf.constant(False))
+        self._halted.assign(tf.logical_or(self._halted, tf.logical_not(finite)))
+        return norm, clipped, finite
 
     def _forward(self, x, mask, masked, training):
         if masked:
@@ -37,9 +59,8 @@ class TensorFlowStep(Step):
             out = self._forward(x, mask, masked, training=True)
             loss = weighted_loss(self.task, self.per_step, y, out, w, mask)
         grads = tape.gradient(loss, variables)
-        grads, norm, clipped = clip_gradients(grads, **self.clipping)
-        self.optimizer.apply(grads, variables)
-        return loss, norm, clipped
+        norm, clipped, finite = self._update(loss, grads, variables)
+        return loss, norm, clipped, finite
 
     def _state_model(self):
         if self._stateful is None:
@@ -54,9 +75,8 @@ class TensorFlowStep(Step):
             out, *final = self._state_model()([x, mask, *states], training=True)
             loss = weighted_loss(self.task, self.per_step, y, out, w, mask)
         grads = tape.gradient(loss, variables)
-        grads, norm, clipped = clip_gradients(grads, **self.clipping)
-        self.optimizer.apply(grads, variables)
-        return loss, norm, clipped, final
+        norm, clipped, finite = self._update(loss, grads, variables)
+        return loss, norm, clipped, finite, final
 
     def _advance_impl(self, x, mask, *states):
         _, *final = self._state_model()([x, mask, *states], training=True)
@@ -64,10 +84,10 @@ class TensorFlowStep(Step):
 
     def train_chunk(self, x, mask, y, w, states):
         lead = 2 if self.per_step else 1
-        loss, norm, clipped, final = self._compiled(
+        loss, norm, clipped, finite, final = self._compiled(
             ("train_chunk", True), self._train_chunk_impl, (x, mask, y, w, *states),
             (2, 2, lead, lead) + (1,) * len(states))
-        return loss, norm, clipped, final
+        return loss, norm, clipped, finite, final
 
     def advance(self, x, mask, states):
         return self._compiled(("advance", True), self._advance_impl, (x, mask, *states),
