@@ -28,8 +28,20 @@ cell : {"lstm", "gru", "rnn"}, default="lstm"
         Dropout on the inputs of each recurrent layer.
     recurrent_dropout : float in [0, 1), default=0.0
         Dropout on the recurrent state.
-    activation : {"tanh", "relu"}, default="tanh"
-        Activation of the recurrent cell.
+    activation : {"tanh", "relu", "leaky_relu"}, default="tanh"
+        Activation of the recurrent cell. ReLU-family activations do not saturate, so
+        gradients through time shrink less (pair them with ``recurrent_initializer=
+        "identity"`` and clipping).
+    layer_norm : bool, default=False
+        Layer-normalised cells (Ba et al. 2016): keeps each step's pre-activations at a
+        stable scale, steadying gradients through long sequences.
+    recurrent_initializer : {"orthogonal", "identity"}, default="orthogonal"
+        Orthogonal recurrent weights preserve the state's norm at initialisation;
+        ``"identity"`` (IRNN, Le et al. 2015, with ReLU) copies the state forward so
+        early gradients neither vanish nor explode.
+    unit_forget_bias : bool, default=True
+        LSTM: start the forget gate's bias at 1 so the cell remembers by default,
+        which counters vanishing gradients early in training.
     pooling : {"last", "mean", "attention"}, default="last"
         How a many-to-one model summarises the steps: the last real step, the mean over
         real steps, or learned attention weights over real steps. Ignored with
@@ -111,7 +123,8 @@ model_ : keras.Model
         The epoch whose weights were restored by early stopping."""
 
 _CELL_NAMES = ("lstm", "gru", "rnn")
-_ACTIVATIONS = ("tanh", "relu")
+_ACTIVATIONS = ("tanh", "relu", "leaky_relu")
+_RECURRENT_INITIALIZERS = ("orthogonal", "identity")
 _POOLINGS = ("last", "mean", "attention")
 
 
@@ -157,6 +170,9 @@ class BaseRNN(BaseEstimator):
         if self.activation not in _ACTIVATIONS:
             raise ValueError(f"activation must be one of {_ACTIVATIONS}, got "
                              f"{self.activation!r}.")
+        if self.recurrent_initializer not in _RECURRENT_INITIALIZERS:
+            raise ValueError(f"recurrent_initializer must be one of "
+                             f"{_RECURRENT_INITIALIZERS}, got {self.recurrent_initializer!r}.")
         if self.pooling not in _POOLINGS:
             raise ValueError(f"pooling must be one of {_POOLINGS}, got {self.pooling!r}.")
         if self.input_type not in sd.INPUT_TYPES:
@@ -347,6 +363,9 @@ class BaseRNN(BaseEstimator):
                 return_sequences=bool(self.return_sequences),
                 n_outputs=self._n_outputs(),
                 seed=int(rng.randint(0, 2**31 - 10_001)),
+                layer_norm=bool(self.layer_norm),
+                recurrent_initializer=self.recurrent_initializer,
+                unit_forget_bias=bool(self.unit_forget_bias),
             )
             self.model_ = models.build_model(spec)
             self._spec = spec

@@ -46,7 +46,8 @@ class RNNRegressor(RegressorMixin, BaseRNN):
     _score_name = "r2"
 
     def __init__(self, cell="lstm", units=32, bidirectional=False, dropout=0.0,
-                 recurrent_dropout=0.0, activation="tanh", pooling="last",
+                 recurrent_dropout=0.0, activation="tanh", layer_norm=False,
+                 recurrent_initializer="orthogonal", unit_forget_bias=True, pooling="last",
                  return_sequences=False, embedding_dim=32, input_type="auto",
                  optimizer="adam", learning_rate=None, epochs=20, batch_size=32,
                  truncate_steps=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
@@ -59,6 +60,9 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         self.dropout = dropout
         self.recurrent_dropout = recurrent_dropout
         self.activation = activation
+        self.layer_norm = layer_norm
+        self.recurrent_initializer = recurrent_initializer
+        self.unit_forget_bias = unit_forget_bias
         self.pooling = pooling
         self.return_sequences = return_sequences
         self.embedding_dim = embedding_dim

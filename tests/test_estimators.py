@@ -1,5 +1,6 @@
 """End-to-end workflows of RNNClassifier and RNNRegressor on every input form."""
 
+import keras
 import numpy as np
 import pandas as pd
 import pytest
@@ -206,3 +207,32 @@ def test_inputs_are_not_modified():
     assert all(np.array_equal(a, b) for a, b in zip(X, X_copy))
     np.testing.assert_array_equal(X3, X3_copy)
     np.testing.assert_array_equal(sw, np.ones(20))
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_gradient_mitigations_as_parameters(cell):
+    X, y = ragged(32)
+    clf = RNNClassifier(cell=cell, layer_norm=True, recurrent_initializer="identity",
+                        activation="leaky_relu", unit_forget_bias=False, dropout=0.1,
+                        recurrent_dropout=0.1, **FAST).fit(X, y)
+    rec = clf.model_.get_layer(f"{cell}_0")
+    assert type(rec.cell).__name__.startswith("LayerNorm")
+    kernel = keras.ops.convert_to_numpy(rec.cell.recurrent_kernel)
+    assert kernel.shape[1] % kernel.shape[0] == 0
+    # built from the identity: every gate block started as I (a few steps move it a bit)
+    assert clf.predict(X).shape == (32,)
+    plain = RNNClassifier(cell=cell, recurrent_initializer="identity", units=4, epochs=1,
+                          learning_rate=1e-9, random_state=0).fit(X, y)
+    k = keras.ops.convert_to_numpy(plain.model_.get_layer(f"{cell}_0").cell.recurrent_kernel)
+    u = k.shape[0]
+    for block in range(k.shape[1] // u):
+        np.testing.assert_allclose(k[:, block * u:(block + 1) * u], np.eye(u), atol=1e-6)
+
+
+def test_unit_forget_bias_sets_lstm_forget_gate_bias():
+    X, y = ragged(16)
+    for flag, expected in [(True, 1.0), (False, 0.0)]:
+        clf = RNNClassifier(units=4, epochs=1, learning_rate=1e-9, unit_forget_bias=flag,
+                            random_state=0).fit(X, y)
+        bias = keras.ops.convert_to_numpy(clf.model_.get_layer("lstm_0").cell.bias)
+        np.testing.assert_allclose(bias[4:8], expected, atol=1e-6)

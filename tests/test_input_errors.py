@@ -92,6 +92,7 @@ def test_single_class_and_continuous_labels():
     ("recurrent_dropout", -0.1, r"recurrent_dropout must be a float in \[0, 1\)"),
     ("activation", "sigmoid", "activation must be one of"),
     ("pooling", "max", "pooling must be one of"),
+    ("recurrent_initializer", "zeros", "recurrent_initializer must be one of"),
     ("epochs", 0, "epochs must be a positive int"),
     ("batch_size", 0, "batch_size must be a positive int"),
     ("learning_rate", -1.0, "learning_rate must be None or a positive number"),

@@ -1,5 +1,6 @@
 """Pure functions from a small spec to a ``keras.Model``."""
 
+from ._cells import GateIdentity, LayerNormGRUCell, LayerNormLSTMCell, LayerNormSimpleRNNCell
 from ._layers import AttentionPooling
 from ._recurrent import (
     CELLS,
@@ -11,5 +12,6 @@ from ._recurrent import (
     without_mask,
 )
 
-__all__ = ["CELLS", "POOLINGS", "AttentionPooling", "ModelSpec", "build_model", "state_sizes",
+__all__ = ["CELLS", "POOLINGS", "AttentionPooling", "GateIdentity", "LayerNormGRUCell",
+           "LayerNormLSTMCell", "LayerNormSimpleRNNCell", "ModelSpec", "build_model", "state_sizes",
            "with_state_io", "without_mask"]

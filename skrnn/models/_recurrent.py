@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 
 import keras
 
+from ._cells import LAYER_NORM_CELLS, GateIdentity
 from ._layers import AttentionPooling
 
 CELLS = {"rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
@@ -38,6 +39,11 @@ class ModelSpec:
         Logits (classes) or regression outputs.
     seed : int
         Base seed of every initialiser and dropout layer.
+    layer_norm : bool
+        Layer-normalised cells (:mod:`skrnn.models._cells`) instead of Keras' own.
+    recurrent_initializer : {"orthogonal", "identity"}
+    unit_forget_bias : bool
+        LSTM only: start the forget gate's bias at 1.
     """
 
     input_kind: str
@@ -54,6 +60,9 @@ class ModelSpec:
     return_sequences: bool
     n_outputs: int
     seed: int
+    layer_norm: bool = False
+    recurrent_initializer: str = "orthogonal"
+    unit_forget_bias: bool = True
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -85,18 +94,22 @@ def build_model(spec: ModelSpec) -> keras.Model:
     for i, units in enumerate(spec.units):
         last = i == n_layers - 1
         keep_steps = not last or spec.return_sequences or spec.pooling != "last"
-        layer = layer_cls(
-            units,
-            activation=spec.activation,
-            dropout=spec.dropout,
-            recurrent_dropout=spec.recurrent_dropout,
-            return_sequences=keep_steps,
-            return_state=True,  # final states feed truncated BPTT; ignored otherwise
-            kernel_initializer=glorot(),
-            recurrent_initializer=keras.initializers.Orthogonal(seed=next(seeds)),
-            seed=next(seeds),
-            name=f"{spec.cell}_{i}",
-        )
+        recurrent_init = (GateIdentity() if spec.recurrent_initializer == "identity"
+                          else keras.initializers.Orthogonal(seed=next(seeds)))
+        common = dict(activation=spec.activation, dropout=spec.dropout,
+                      recurrent_dropout=spec.recurrent_dropout,
+                      kernel_initializer=glorot(), recurrent_initializer=recurrent_init,
+                      seed=next(seeds))
+        if spec.cell == "lstm":
+            common["unit_forget_bias"] = spec.unit_forget_bias
+        # return_state: the final states feed truncated BPTT; ignored otherwise.
+        if spec.layer_norm:
+            layer = keras.layers.RNN(LAYER_NORM_CELLS[spec.cell](units, **common),
+                                     return_sequences=keep_steps, return_state=True,
+                                     name=f"{spec.cell}_{i}")
+        else:
+            layer = layer_cls(units, return_sequences=keep_steps, return_state=True,
+                              name=f"{spec.cell}_{i}", **common)
         if spec.bidirectional:
             layer = keras.layers.Bidirectional(layer, name=f"bidirectional_{i}")
         layers.append(layer)
