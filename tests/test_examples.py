@@ -1,0 +1,28 @@
+"""The examples run (at their own, small sizes) and reach what they claim."""
+
+import importlib.util
+import pathlib
+
+EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_weekend_plans_hand_built_recurrence_and_rnn_learn_the_rule():
+    ex = load("weekend_plans")
+    for a in ex.ACTIVITIES:
+        for w in ex.WEATHER:
+            assert ex.hand_built_next(a, w) == ex.rule(a, w)
+    assert ex.main() == 1.0
+
+
+def test_quickstart_data_and_baseline_helpers():
+    ex = load("quickstart")
+    X, y = ex.make_bursts(20)
+    assert len(X) == 20 and set(y) <= {"burst", "calm"}
+    assert ex.summary_features(X).shape == (20, 12)
