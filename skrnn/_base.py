@@ -372,7 +372,12 @@ class BaseRNN(BaseEstimator):
             self.history_ = training.new_history()
             self.n_iter_ = 0
             self._step = None
-        if getattr(self, "_step", None) is None:
+        else:
+            self._check_same_architecture(units)
+        if (getattr(self, "_step", None) is None
+                or getattr(self, "_step_params", None) != self._training_params()):
+            # A changed optimizer, learning rate or clipping takes effect (and starts
+            # the optimizer afresh); otherwise its state carries over.
             self._step = self._make_step()
         val_score = self._val_score(validation.y) if validation is not None else None
         summary = training.run_epochs(
@@ -433,9 +438,27 @@ class BaseRNN(BaseEstimator):
             self._step, self._encode_X(seq), seq.lengths, self._predict_batch_size(),
             self.return_sequences)
 
+    def _training_params(self) -> tuple:
+        return (repr(self.optimizer), self.learning_rate, self.clipnorm, self.clipvalue,
+                self.global_clipnorm, self.return_sequences)
+
+    def _check_same_architecture(self, units):
+        spec = self._spec
+        now = {"cell": self.cell, "units": units, "bidirectional": bool(self.bidirectional),
+               "activation": self.activation, "pooling": self.pooling,
+               "return_sequences": bool(self.return_sequences),
+               "layer_norm": bool(self.layer_norm)}
+        changed = [k for k, v in now.items() if getattr(spec, k) != v]
+        if changed:
+            raise ValueError(
+                f"warm_start / partial_fit continue the fitted network, but {changed} "
+                "changed since it was built. Fit from scratch (warm_start=False) to use "
+                "the new architecture.")
+
     def _make_step(self):
         from . import training
 
+        self._step_params = self._training_params()
         optimizer = training.get_optimizer(self.optimizer, self.learning_rate)
         clipping = dict(clipnorm=self.clipnorm, clipvalue=self.clipvalue,
                         global_clipnorm=self.global_clipnorm)

@@ -194,3 +194,16 @@ def test_non_finite_update_stops_training_and_keeps_last_finite_weights():
     # a later fit starts afresh and trains normally without the bad sample
     X[40] = np.zeros((6, 1))
     assert reg.fit(X, y).n_iter_ == 5 and reg.history_["non_finite"] == []
+
+
+def test_warm_start_takes_new_training_params_and_refuses_new_architecture():
+    X, y = data()
+    clf = RNNClassifier(warm_start=True, **FAST).fit(X, y)
+    step = clf._step
+    clf.fit(X, y)
+    assert clf._step is step  # optimizer state carries over
+    clf.set_params(learning_rate=0.5, clipnorm=0.1).fit(X, y)
+    assert clf._step is not step and clf._step.clipping["clipnorm"] == 0.1
+    assert float(clf._step.optimizer.learning_rate) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match=r"\['units'\] changed"):
+        clf.set_params(units=7).fit(X, y)
