@@ -1,0 +1,83 @@
+"""Metrics for sequence outputs: exact match, token accuracy, corpus BLEU."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+
+
+def _tokens(seq):
+    if isinstance(seq, str):
+        return list(seq)
+    return list(np.asarray(seq, dtype=object).ravel()) if np.ndim(seq) else [seq]
+
+
+def _check_pairs(y_true, y_pred):
+    y_true, y_pred = list(y_true), list(y_pred)
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"y_true has {len(y_true)} sequences but y_pred has "
+                         f"{len(y_pred)}.")
+    if not y_true:
+        raise ValueError("y_true is empty: at least one sequence is needed.")
+    return y_true, y_pred
+
+
+def exact_match(y_true, y_pred) -> float:
+    """Share of sequences predicted exactly, every token and the length.
+
+    Strings are compared as strings; other sequences token by token.
+    """
+    y_true, y_pred = _check_pairs(y_true, y_pred)
+    return float(np.mean([_tokens(t) == _tokens(p) for t, p in zip(y_true, y_pred)]))
+
+
+def token_accuracy(y_true, y_pred) -> float:
+    """Share of reference tokens predicted at their position.
+
+    Positions past the end of a shorter prediction count as wrong; extra predicted
+    tokens are not rewarded (the denominator is the number of reference tokens).
+    """
+    y_true, y_pred = _check_pairs(y_true, y_pred)
+    correct = total = 0
+    for t, p in zip(y_true, y_pred):
+        t, p = _tokens(t), _tokens(p)
+        correct += sum(a == b for a, b in zip(t, p))
+        total += len(t)
+    return correct / total if total else 0.0
+
+
+def corpus_bleu(y_true, y_pred, max_n: int = 4) -> float:
+    """Corpus-level BLEU (Papineni et al. 2002) with one reference per sequence.
+
+    Clipped n-gram precisions for n = 1 .. ``max_n`` are summed over the corpus,
+    combined by geometric mean and multiplied by the brevity penalty
+    ``exp(1 - r / c)`` when the predictions are shorter than the references. Strings
+    are read as sequences of characters; pass token lists for word-level BLEU. Returns
+    a value in [0, 1] (0 if any precision is 0, as in the original definition).
+
+    Examples
+    --------
+    >>> corpus_bleu([["the", "cat", "sat", "on", "the", "mat"]],
+    ...             [["the", "cat", "sat", "on", "the", "mat"]])
+    1.0
+    """
+    y_true, y_pred = _check_pairs(y_true, y_pred)
+    matches = [0] * max_n
+    possible = [0] * max_n
+    ref_len = pred_len = 0
+    for t, p in zip(y_true, y_pred):
+        t, p = _tokens(t), _tokens(p)
+        ref_len += len(t)
+        pred_len += len(p)
+        for n in range(1, max_n + 1):
+            ref = Counter(tuple(t[i:i + n]) for i in range(len(t) - n + 1))
+            hyp = Counter(tuple(p[i:i + n]) for i in range(len(p) - n + 1))
+            matches[n - 1] += sum(min(c, ref[g]) for g, c in hyp.items())
+            possible[n - 1] += max(len(p) - n + 1, 0)
+    if pred_len == 0 or min(matches) == 0:
+        return 0.0
+    log_precision = sum(math.log(m / c) for m, c in zip(matches, possible)) / max_n
+    brevity = 1.0 if pred_len > ref_len else math.exp(1 - ref_len / pred_len)
+    return float(brevity * math.exp(log_precision))
