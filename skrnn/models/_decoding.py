@@ -1,0 +1,127 @@
+"""Greedy and beam-search decoding, batched, written with ``keras.ops``.
+
+Both drive a ``step(previous_tokens, states) -> (log_probs, states)`` callable: the
+one-step decoder of :func:`~skrnn.models.build_seq2seq` wrapped by
+:func:`step_from_model`, or any hand-built function (the tests use a table). keras-hub's
+sampler would pull in tensorflow-text and more (DESIGN.md), hence our own.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import ops
+
+
+def step_from_model(step_model, memory=None, memory_mask=None):
+    """Adapt the one-step decoder model to ``step(previous, states)``.
+
+    ``previous`` is ``(N,)`` int token ids; ``memory`` / ``memory_mask`` (encoder
+    outputs and source mask, already repeated per beam) are fixed for the search.
+    """
+    if memory is not None:
+        # Via NumPy: drops the Keras mask the encoder attached (masks are explicit here).
+        memory = ops.convert_to_tensor(keras.ops.convert_to_numpy(memory))
+        memory_mask = ops.convert_to_tensor(keras.ops.convert_to_numpy(memory_mask))
+
+    def step(previous, states):
+        inputs = [ops.expand_dims(ops.convert_to_tensor(previous), 1)]
+        if memory is not None:
+            inputs += [memory, memory_mask]
+        out = step_model(inputs + [ops.convert_to_tensor(s) for s in states],
+                         training=False)
+        logits, new_states = out[0], list(out[1:])
+        return ops.log_softmax(logits, axis=-1), new_states
+
+    return step
+
+
+def greedy_decode(step, states, batch_size, start_id, end_id, max_length):
+    """Pick the most likely token at every step.
+
+    Returns
+    -------
+    tokens : int ndarray (batch_size, max_length)
+        Padded with ``end_id`` after the end token.
+    lengths : int ndarray (batch_size,)
+        Tokens before the end token (the end token excluded).
+    log_prob : float ndarray (batch_size,)
+        Total log-probability of each decoded sequence, end token included.
+    """
+    previous = ops.full((batch_size,), start_id, dtype="int32")
+    finished = np.zeros(batch_size, bool)
+    tokens = np.full((batch_size, max_length), end_id, dtype=np.int64)
+    total = np.zeros(batch_size)
+    for t in range(max_length):
+        log_probs, states = step(previous, states)
+        log_probs = keras.ops.convert_to_numpy(log_probs)
+        choice = log_probs.argmax(axis=-1)
+        total += np.where(finished, 0.0, log_probs[np.arange(batch_size), choice])
+        choice = np.where(finished, end_id, choice)
+        tokens[:, t] = choice
+        finished |= choice == end_id
+        if finished.all():
+            break
+        previous = ops.convert_to_tensor(choice.astype("int32"))
+    lengths = _lengths(tokens, end_id)
+    return tokens, lengths, total
+
+
+def _lengths(tokens, end_id):
+    is_end = tokens == end_id
+    return np.where(is_end.any(axis=1), is_end.argmax(axis=1), tokens.shape[1])
+
+
+def beam_search(step, states, batch_size, start_id, end_id, max_length, beam_width=4,
+                length_penalty=1.0):
+    """Keep the ``beam_width`` most likely partial sequences at every step.
+
+    ``states`` are the decoder's initial states for ``batch_size`` samples; they (and
+    anything ``step`` closes over, such as the encoder outputs) must already be
+    repeated ``beam_width`` times, sample-major (row ``b * beam_width + k``).
+
+    Finished hypotheses are kept and extended only by ``end_id`` at no cost. The final
+    choice maximises ``log_prob / length ** length_penalty`` (length counts the end
+    token), so 0 ranks by total log-probability and 1 by the mean per token.
+
+    Returns
+    -------
+    tokens, lengths, log_prob : as :func:`greedy_decode`
+    """
+    k = beam_width
+    n = batch_size * k
+    previous = ops.full((n,), start_id, dtype="int32")
+    scores = np.full((batch_size, k), -np.inf)
+    scores[:, 0] = 0.0  # all beams start identical: expand only the first
+    finished = np.zeros((batch_size, k), bool)
+    lengths = np.zeros((batch_size, k), dtype=np.int64)
+    tokens = np.full((batch_size, k, max_length), end_id, dtype=np.int64)
+    for t in range(max_length):
+        log_probs, states = step(previous, states)
+        log_probs = keras.ops.convert_to_numpy(log_probs).astype(np.float64)
+        vocab = log_probs.shape[-1]
+        log_probs = log_probs.reshape(batch_size, k, vocab)
+        # A finished beam continues with the end token only, at no cost.
+        frozen = np.full(vocab, -np.inf)
+        frozen[end_id] = 0.0
+        log_probs = np.where(finished[..., None], frozen, log_probs)
+        candidates = (scores[..., None] + log_probs).reshape(batch_size, k * vocab)
+        best = np.argsort(-candidates, axis=1, kind="stable")[:, :k]
+        scores = np.take_along_axis(candidates, best, axis=1)
+        beam, token = best // vocab, best % vocab
+        rows = np.arange(batch_size)[:, None]
+        tokens = tokens[rows, beam]
+        tokens[:, :, t] = token
+        was_finished = finished[rows, beam]
+        lengths = lengths[rows, beam] + (~was_finished)
+        finished = was_finished | (token == end_id)
+        flat = (rows * k + beam).reshape(-1)
+        states = [ops.take(s, ops.convert_to_tensor(flat), axis=0) for s in states]
+        previous = ops.convert_to_tensor(token.reshape(-1).astype("int32"))
+        if finished.all():
+            break
+    normalised = scores / np.maximum(lengths, 1) ** length_penalty
+    pick = normalised.argmax(axis=1)
+    rows = np.arange(batch_size)
+    chosen = tokens[rows, pick]
+    return chosen, _lengths(chosen, end_id), scores[rows, pick]
