@@ -2,7 +2,8 @@
 
 from .classifier import RNNClassifier
 from .regressor import RNNRegressor
+from .seq2seq import Seq2SeqTransformer
 
 __version__ = "0.1.0"
 
-__all__ = ["RNNClassifier", "RNNRegressor", "__version__"]
+__all__ = ["RNNClassifier", "RNNRegressor", "Seq2SeqTransformer", "__version__"]

@@ -145,13 +145,15 @@ class Step:
         """Make ``self.model``'s variables hold the trained values (stateless backends)."""
 
 
-def make_step(model, optimizer, task, per_step, clipping=None) -> Step:
-    """The :class:`Step` for the active Keras backend."""
+def make_step(model, optimizer, task, per_step, clipping=None, seq2seq=False) -> Step:
+    """The :class:`Step` for the active Keras backend (``seq2seq``: teacher forcing of
+    an encoder-decoder's training model)."""
     backend = keras.backend.backend()
     if backend == "tensorflow":
-        from ._tensorflow import TensorFlowStep
+        from ._tensorflow import Seq2SeqTensorFlowStep, TensorFlowStep
 
-        return TensorFlowStep(model, optimizer, task, per_step, clipping)
+        cls = Seq2SeqTensorFlowStep if seq2seq else TensorFlowStep
+        return cls(model, optimizer, task, per_step, clipping)
     raise NotImplementedError(
         f"skrnn's training loop supports the TensorFlow backend of Keras; "
         f"KERAS_BACKEND={backend!r} is not supported yet. Set KERAS_BACKEND=tensorflow."

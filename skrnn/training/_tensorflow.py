@@ -19,9 +19,7 @@ class TensorFlowStep(Step):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from ..models import without_mask
-
-        self.unmasked = without_mask(self.model)
+        self._unmasked = None  # without_mask(model), built on first equal-length batch
         self._stateful = None  # with_state_io(model), built on first truncated use
         self.optimizer.build(self.model.trainable_variables)
         self._functions = {}
@@ -47,6 +45,14 @@ class TensorFlowStep(Step):
         tf.cond(go, apply, lambda: tf.constant(False))
         self._halted.assign(tf.logical_or(self._halted, tf.logical_not(finite)))
         return norm, clipped, finite
+
+    @property
+    def unmasked(self):
+        if self._unmasked is None:
+            from ..models import without_mask
+
+            self._unmasked = without_mask(self.model)
+        return self._unmasked
 
     def _forward(self, x, mask, masked, training):
         if masked:
@@ -135,3 +141,40 @@ class TensorFlowStep(Step):
         return sum(fn.experimental_get_tracing_count()
                    for (name, _), fn in self._functions.items()
                    if name in ("train", "train_chunk"))
+
+
+class Seq2SeqTensorFlowStep(TensorFlowStep):
+    """Teacher-forced step for the encoder-decoder's training model.
+
+    ``x`` is ``(source, source_mask, target_in)``, ``mask`` the target mask, ``y`` the
+    target shifted left (ending with the end token), ``w`` per-step weights.
+    """
+
+    def _seq2seq_impl(self, source, source_mask, target_in, mask, y, w, training):
+        out = self.model([source, source_mask, target_in, mask], training=training)
+        return weighted_loss(self.task, True, y, out, w, mask)
+
+    def _seq2seq_train(self, *args):
+        variables = self.model.trainable_variables
+        with tf.GradientTape() as tape:
+            loss = self._seq2seq_impl(*args, training=True)
+        grads = tape.gradient(loss, variables)
+        norm, clipped, finite = self._update(loss, grads, variables)
+        return loss, norm, clipped, finite
+
+    def _seq2seq_evaluate(self, *args):
+        return self._seq2seq_impl(*args, training=False)
+
+    def _leads(self, args):
+        return tuple(1 if (i == 0 and np.ndim(a) == 2 and a.dtype.kind == "f") else 2
+                     for i, a in enumerate(args))
+
+    def train(self, x, mask, y, w):
+        args = (*x, mask, y, w)
+        return self._compiled(("seq2seq_train", None), self._seq2seq_train, args,
+                              self._leads(args))
+
+    def evaluate(self, x, mask, y, w):
+        args = (*x, mask, y, w)
+        return float(self._compiled(("seq2seq_evaluate", None), self._seq2seq_evaluate,
+                                    args, self._leads(args)))

@@ -1,0 +1,456 @@
+"""Seq2SeqTransformer: sequences to sequences of other lengths, and vectors to sequences."""
+
+from __future__ import annotations
+
+import numbers
+import pickle
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from . import data as sd
+
+_DECODINGS = ("greedy", "beam")
+_ATTENTIONS = (None, "additive", "dot")
+
+
+class _Seq2SeqSet:
+    """Source/target pairs cut into teacher-forcing batches (what the loop needs)."""
+
+    per_step = True
+
+    def __init__(self, source, source_lengths, target, target_kind, start, end,
+                 source_kind):
+        self.x = source
+        self.source_lengths = np.asarray(source_lengths)
+        self.target = target
+        self.target_kind = target_kind
+        self.start, self.end = start, end
+        self.source_kind = source_kind
+        self.lengths = np.array([len(t) + 1 for t in target])  # + the end token
+
+    def __len__(self):
+        return len(self.x)
+
+    def subset(self, idx):
+        idx = np.asarray(idx, dtype=np.intp)
+        return _Seq2SeqSet([self.x[i] for i in idx], self.source_lengths[idx],
+                           [self.target[i] for i in idx], self.target_kind, self.start,
+                           self.end, self.source_kind)
+
+    def batch(self, idx):
+        if self.source_kind == "vector":
+            source = np.stack([self.x[i] for i in idx]).astype(np.float32)
+            source_mask = np.ones((len(idx), 1), bool)
+        else:
+            source, source_mask = sd.pad_batch(self.x, idx, self.source_lengths,
+                                               dtype=self.x[idx[0]].dtype)
+        if self.target_kind == "tokens":
+            out = [np.r_[self.target[i], self.end] for i in idx]
+            inp = [np.r_[self.start, self.target[i]] for i in idx]
+            dtype = np.int32
+        else:
+            out = [np.vstack([self.target[i], np.zeros_like(self.target[i][:1])])
+                   for i in idx]
+            inp = [np.vstack([np.zeros_like(self.target[i][:1]), self.target[i]])
+                   for i in idx]
+            dtype = np.float32
+        lengths = np.array([len(o) for o in out])
+        pos = np.arange(len(idx))
+        y, mask = sd.pad_batch(out, pos, lengths, dtype=dtype)
+        target_in, _ = sd.pad_batch(inp, pos, lengths, dtype=dtype)
+        w = mask.astype(np.float32)
+        if self.target_kind != "tokens":
+            # Numeric targets have a fixed horizon: no end step to learn.
+            w[np.arange(len(idx)), lengths - 1] = 0.0
+        return (source, source_mask, target_in), mask, y, w
+
+
+class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
+    """Encoder-decoder recurrent network: sequences in, sequences of other lengths out.
+
+    Sources: strings (characters are tokens), token lists, numeric sequences (3-D
+    arrays or lists of ``(T_i, F)`` arrays), or 2-D ``(n, F)`` vectors (one-to-many).
+    Targets: strings, token lists, or numeric sequences of one fixed length (a
+    forecasting horizon). Outputs come back in the targets' type: strings in, strings
+    out. Trained with teacher forcing by skrnn's loop; decoded greedily or by beam
+    search until the end token or ``max_output_length``.
+
+    Parameters
+    ----------
+    cell : {"lstm", "gru", "rnn"}, default="lstm"
+    units : int or tuple of int, default=64
+        Encoder layers; the decoder mirrors them.
+    bidirectional : bool, default=False
+        Bidirectional encoder (the decoder is then twice as wide).
+    dropout : float in [0, 1), default=0.0
+    attention : {"additive", "dot", None}, default="additive"
+        Bahdanau (additive) or Luong (dot) attention over the encoder outputs.
+    embedding_dim : int, default=32
+    decoding : {"greedy", "beam"}, default="greedy"
+    beam_width : int, default=4
+    length_penalty : float, default=1.0
+        Beam search ranks finished hypotheses by ``log_prob / length ** length_penalty``.
+    max_output_length : int, default=None
+        Longest output; by default the longest training target plus half of it.
+    optimizer, learning_rate, epochs, batch_size, clipnorm, clipvalue, global_clipnorm,
+    early_stopping, validation_fraction, n_iter_no_change, tol, warm_start,
+    random_state, verbose
+        As for :class:`~skrnn.RNNClassifier`.
+
+    Attributes
+    ----------
+    model_ : keras.Model
+        The teacher-forcing training model.
+    source_vocabulary_, target_vocabulary_ : Vocabulary or None
+    history_ : dict of lists
+    n_iter_ : int
+
+    Notes
+    -----
+    ``score`` is the exact-match rate of whole sequences for tokens, and the negative
+    mean squared error for numeric targets.
+    """
+
+    def __init__(self, cell="lstm", units=64, bidirectional=False, dropout=0.0,
+                 attention="additive", embedding_dim=32, decoding="greedy", beam_width=4,
+                 length_penalty=1.0, max_output_length=None, optimizer="adam",
+                 learning_rate=None, epochs=20, batch_size=64, clipnorm=None,
+                 clipvalue=None, global_clipnorm=None, early_stopping=False,
+                 validation_fraction=0.1, n_iter_no_change=10, tol=1e-4, warm_start=False,
+                 random_state=None, verbose=0):
+        self.cell = cell
+        self.units = units
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.attention = attention
+        self.embedding_dim = embedding_dim
+        self.decoding = decoding
+        self.beam_width = beam_width
+        self.length_penalty = length_penalty
+        self.max_output_length = max_output_length
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.clipnorm = clipnorm
+        self.clipvalue = clipvalue
+        self.global_clipnorm = global_clipnorm
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ----------------------------------------------------------------- reading data
+    @staticmethod
+    def _read(Z, what):
+        """-> (kind, values, strings?) with kind in tokens / numeric / vector."""
+        if Z is None:
+            raise ValueError(f"{what} is None; Seq2SeqTransformer.fit needs sources X "
+                             "and targets Y.")
+        if isinstance(Z, str):
+            raise TypeError(f"{what} is a single string; pass a list of strings.")
+        items = list(Z) if not isinstance(Z, np.ndarray) or Z.dtype == object else None
+        if items is not None and items and all(isinstance(s, str) for s in items):
+            for i, s in enumerate(items):
+                if not s:
+                    raise ValueError(f"{what}[{i}] is an empty string; every sequence "
+                                     "needs at least one character.")
+            seq = sd.to_sequences([list(s) for s in items], input_type="tokens", what=what)
+            return "tokens", seq, True
+        if items is not None and items and any(isinstance(s, str) for s in items):
+            bad = next(i for i, s in enumerate(items) if not isinstance(s, str))
+            raise TypeError(f"{what} mixes strings and other sequences (e.g. {what}[{bad}]).")
+        arr = Z if isinstance(Z, np.ndarray) else None
+        if arr is not None and arr.dtype != object and arr.ndim == 2 and arr.dtype.kind in "biuf":
+            if arr.shape[0] == 0:
+                raise ValueError(f"{what} is empty.")
+            sd.check_finite_rows(arr, what)
+            return "vector", [row.astype(np.float32) for row in arr], False
+        seq = sd.to_sequences(Z, what=what)
+        return seq.kind, seq, False
+
+    def _check_params(self):
+        if self.attention not in _ATTENTIONS:
+            raise ValueError(f"attention must be one of {_ATTENTIONS}, got "
+                             f"{self.attention!r}.")
+        if self.decoding not in _DECODINGS:
+            raise ValueError(f"decoding must be one of {_DECODINGS}, got {self.decoding!r}.")
+        if self.cell not in ("lstm", "gru", "rnn"):
+            raise ValueError(f"cell must be one of ('lstm', 'gru', 'rnn'), got {self.cell!r}.")
+        units = (self.units,) if isinstance(self.units, numbers.Integral) else self.units
+        if (not isinstance(units, (tuple, list)) or not units or not all(
+                isinstance(u, numbers.Integral) and not isinstance(u, bool) and u > 0
+                for u in units)):
+            raise ValueError(f"units must be a positive int or a non-empty tuple of positive "
+                             f"ints, got {self.units!r}.")
+        for name in ("beam_width", "epochs", "batch_size", "embedding_dim"):
+            v = getattr(self, name)
+            if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{name} must be a positive int, got {v!r}.")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be a float in [0, 1), got {self.dropout!r}.")
+        if self.max_output_length is not None and (
+                not isinstance(self.max_output_length, numbers.Integral)
+                or self.max_output_length < 1):
+            raise ValueError("max_output_length must be None or a positive int, got "
+                             f"{self.max_output_length!r}.")
+        return tuple(int(u) for u in units)
+
+    # ---------------------------------------------------------------------- fitting
+    def fit(self, X, Y):
+        """Learn to map each source sequence of ``X`` to its target in ``Y``.
+
+        Returns
+        -------
+        self
+        """
+        units = self._check_params()
+        if Y is None:
+            raise ValueError("Seq2SeqTransformer requires Y to be passed, but the target "
+                             "Y is None.")
+        s_kind, s_data, _ = self._read(X, "X")
+        t_kind, t_data, t_strings = self._read(Y, "Y")
+        n = len(s_data) if s_kind == "vector" else len(s_data.values)
+        if t_kind == "vector":
+            raise ValueError("Y must hold sequences (strings, token lists or (T, F) "
+                             "arrays), not one vector per sample.")
+        if len(t_data.values) != n:
+            raise ValueError(f"Found input variables with inconsistent numbers of samples: "
+                             f"X has {n} sequences but Y has {len(t_data.values)}.")
+        reset = not (self.warm_start and hasattr(self, "model_"))
+        if reset:
+            self._source_kind, self._target_kind = s_kind, t_kind
+            self._target_strings = t_strings
+            self.source_vocabulary_ = (sd.Vocabulary().fit(s_data.values)
+                                       if s_kind == "tokens" else None)
+            self.target_vocabulary_ = (sd.Vocabulary().fit(t_data.values)
+                                       if t_kind == "tokens" else None)
+            self._n_source_features = (len(s_data[0]) if s_kind == "vector"
+                                       else s_data.n_features)
+            if t_kind == "numeric":
+                horizons = set(t_data.lengths.tolist())
+                if len(horizons) > 1:
+                    raise ValueError(
+                        "Numeric targets must all have the same length (a forecasting "
+                        f"horizon); got lengths {sorted(horizons)[:5]}.")
+                steps = np.concatenate(t_data.values)
+                self._y_mean = steps.mean(axis=0)
+                self._y_scale = np.where(steps.std(axis=0) > 1e-12, steps.std(axis=0), 1.0)
+            longest = int(t_data.lengths.max())
+            self._numeric_horizon = longest if t_kind == "numeric" else None
+            self.max_output_length_ = (self.max_output_length
+                                       or longest + max(2, longest // 2))
+        elif (s_kind, t_kind) != (self._source_kind, self._target_kind):
+            raise ValueError("warm_start: the kinds of X and Y differ from the first fit.")
+        source = self._encode_source(s_kind, s_data)
+        target = self._encode_target(t_data)
+        rng = self._rng(reset)
+        if reset:
+            self._build(units, rng)
+        full = _Seq2SeqSet(source, self._source_lengths(s_kind, s_data, n), target,
+                           t_kind, self._start, self._end, s_kind)
+        train, validation = full, None
+        if self.early_stopping:
+            from sklearn.model_selection import train_test_split
+
+            tr, va = train_test_split(np.arange(n), test_size=self.validation_fraction,
+                                      random_state=rng.randint(0, 2**31 - 1))
+            train, validation = full.subset(tr), full.subset(va)
+        from . import training
+
+        if getattr(self, "_step", None) is None:
+            self._step = training.make_step(
+                self.model_, training.get_optimizer(self.optimizer, self.learning_rate),
+                "classification" if t_kind == "tokens" else "regression", True,
+                dict(clipnorm=self.clipnorm, clipvalue=self.clipvalue,
+                     global_clipnorm=self.global_clipnorm), seq2seq=True)
+        summary = training.run_epochs(
+            self._step, train, epochs=int(self.epochs), batch_size=int(self.batch_size),
+            rng=rng, history=self.history_, validation=validation,
+            early_stopping=self.early_stopping, n_iter_no_change=int(self.n_iter_no_change),
+            tol=float(self.tol), verbose=int(self.verbose))
+        self.n_iter_ += summary["epochs_run"]
+        return self
+
+    def _rng(self, reset):
+        if reset or getattr(self, "_random", None) is None:
+            rs = self.random_state
+            seed = (rs.randint(0, 2**31 - 1) if isinstance(rs, np.random.RandomState)
+                    else np.random.randint(0, 2**31 - 1) if rs is None else int(rs))
+            self._random = np.random.RandomState(seed)
+        return self._random
+
+    def _build(self, units, rng):
+        from .models._seq2seq import Seq2SeqSpec, build_seq2seq
+        from .training import new_history
+
+        if self.target_vocabulary_ is not None:
+            self._end = len(self.target_vocabulary_)
+            self._start = self._end + 1
+            t_vocab = self._end + 2
+        else:
+            self._end = self._start = None
+            t_vocab = None
+        spec = Seq2SeqSpec(
+            source_kind=self._source_kind,
+            n_source_features=self._n_source_features,
+            source_vocabulary_size=(len(self.source_vocabulary_)
+                                    if self.source_vocabulary_ else None),
+            target_kind=self._target_kind, target_vocabulary_size=t_vocab,
+            n_target_features=(None if self._target_kind == "tokens"
+                               else len(self._y_mean)),
+            embedding_dim=int(self.embedding_dim), cell=self.cell, units=units,
+            bidirectional=bool(self.bidirectional), dropout=float(self.dropout),
+            attention=self.attention, seed=int(rng.randint(0, 2**31 - 10_001)))
+        models = build_seq2seq(spec)
+        self.model_ = models["train"]
+        self._encoder, self._decoder_step = models["encoder"], models["step"]
+        self._spec = spec
+        self.history_ = new_history()
+        self.n_iter_ = 0
+        self._step = None
+
+    def _encode_source(self, kind, data):
+        if kind == "vector":
+            if len(data[0]) != self._n_source_features:
+                raise ValueError(f"X has {len(data[0])} features, but Seq2SeqTransformer "
+                                 f"is expecting {self._n_source_features} features.")
+            return data
+        if kind != self._source_kind:
+            raise ValueError(f"X holds {kind} sequences but the model was fitted on "
+                             f"{self._source_kind}.")
+        if kind == "tokens":
+            return [self.source_vocabulary_.encode(s) for s in data.values]
+        if data.n_features != self._n_source_features:
+            raise ValueError(f"X has {data.n_features} features per step, but "
+                             f"Seq2SeqTransformer is expecting {self._n_source_features}.")
+        return data.values
+
+    @staticmethod
+    def _source_lengths(kind, data, n):
+        return np.ones(n, dtype=np.int64) if kind == "vector" else data.lengths
+
+    def _encode_target(self, data):
+        if self._target_kind == "tokens":
+            return [self.target_vocabulary_.encode(t) for t in data.values]
+        if data.values[0].shape[1] != len(self._y_mean):
+            raise ValueError("Y has a different number of features than in the first fit.")
+        return [((t - self._y_mean) / self._y_scale).astype(np.float32) for t in data.values]
+
+    # -------------------------------------------------------------------- predicting
+    def predict(self, X):
+        """Decode an output sequence for every source in ``X``.
+
+        Returns a list of strings (string targets), of token lists, or of ``(T, F)``
+        arrays (numeric targets).
+        """
+        check_is_fitted(self)
+        kind, data, _ = self._read(X, "X")
+        source = self._encode_source(kind, data)
+        n = len(source)
+        lengths = self._source_lengths(kind, data, n)
+        results = [None] * n
+        batch = int(self.batch_size)
+        for idx in sd.bucket_batches(lengths, batch):
+            for i, out in zip(idx, self._decode_batch(source, lengths, idx)):
+                results[i] = out
+        return results
+
+    def transform(self, X):
+        """Same as :meth:`predict`, so the estimator can be a pipeline step."""
+        return self.predict(X)
+
+    def _decode_batch(self, source, lengths, idx):
+        import keras
+
+        from .models._decoding import beam_search, greedy_decode, step_from_model
+
+        if self._source_kind == "vector":
+            src = np.stack([source[i] for i in idx]).astype(np.float32)
+            mask = np.ones((len(idx), 1), bool)
+        else:
+            src, mask = sd.pad_batch(source, idx, lengths, dtype=source[idx[0]].dtype)
+        encoded = [keras.ops.convert_to_numpy(t) for t in self._encoder([src, mask])]
+        has_memory = self._source_kind != "vector"
+        memory, states = (encoded[0], encoded[1:]) if has_memory else (None, encoded)
+        if self._target_kind != "tokens":
+            return self._decode_numeric(memory, mask, states, len(idx))
+        k = int(self.beam_width) if self.decoding == "beam" else 1
+        rep = (lambda a: np.repeat(a, k, axis=0)) if k > 1 else (lambda a: a)
+        step = step_from_model(self._decoder_step,
+                               rep(memory) if has_memory else None,
+                               rep(mask) if has_memory else None)
+        args = (len(idx), self._start, self._end, self.max_output_length_)
+        if k > 1:
+            tokens, lens, _ = beam_search(step, [rep(s) for s in states], *args,
+                                          beam_width=k, length_penalty=self.length_penalty)
+        else:
+            tokens, lens, _ = greedy_decode(step, states, *args)
+        vocab = self.target_vocabulary_.tokens_
+        outs = []
+        for row, length in zip(tokens, lens):
+            toks = [vocab[t - 2] if 2 <= t < self._end else "" for t in row[:length]]
+            outs.append("".join(toks) if self._target_strings else toks)
+        return outs
+
+    def _decode_numeric(self, memory, mask, states, n):
+        """Autoregressive: each predicted step is fed back as the next input."""
+        import keras
+
+        horizon = self.max_output_length or self._numeric_horizon
+        previous = np.zeros((n, 1, len(self._y_mean)), np.float32)
+        outputs = []
+        for _ in range(horizon):
+            inputs = [previous] + ([memory, mask] if memory is not None else [])
+            out = self._decoder_step(inputs + list(states), training=False)
+            value = keras.ops.convert_to_numpy(out[0])
+            states = [keras.ops.convert_to_numpy(s) for s in out[1:]]
+            outputs.append(value)
+            previous = value[:, None, :].astype(np.float32)
+        seq = np.stack(outputs, axis=1) * self._y_scale + self._y_mean
+        return list(seq)
+
+    def score(self, X, Y):
+        """Exact-match rate (tokens) or negative mean squared error (numeric)."""
+        from .metrics import exact_match
+
+        pred = self.predict(X)
+        if self._target_kind == "tokens":
+            _, t_data, strings = self._read(Y, "Y")
+            truth = list(Y) if strings else [list(t) for t in t_data.values]
+            return exact_match(truth, pred)
+        _, t_data, _ = self._read(Y, "Y")
+        return -float(np.mean([np.mean((np.asarray(p) - t) ** 2)
+                               for p, t in zip(pred, t_data.values)]))
+
+    # --------------------------------------------------------------------- pickling
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        for key in ("_step", "_encoder", "_decoder_step"):
+            state.pop(key, None)
+        if "model_" in state:
+            state["model_"] = pickle.dumps(state["model_"])
+        return state
+
+    def __setstate__(self, state):
+        if isinstance(state.get("model_"), bytes):
+            from . import models  # noqa: F401  (registers custom objects)
+            from .models._seq2seq import build_seq2seq
+
+            trained = pickle.loads(state["model_"])
+            rebuilt = build_seq2seq(state["_spec"])
+            rebuilt["train"].set_weights(trained.get_weights())
+            state["model_"] = rebuilt["train"]
+            state["_encoder"], state["_decoder_step"] = rebuilt["encoder"], rebuilt["step"]
+        self.__dict__.update(state)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.target_tags.required = True
+        return tags
