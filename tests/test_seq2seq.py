@@ -77,6 +77,7 @@ def test_gridsearch_with_the_score_method():
     (["ab", "c"], ["ba", ""], ValueError, r"Y\[1\] is an empty string"),
     ([np.array([[1.0], [np.nan]])], [np.ones((2, 1))], ValueError, "NaN or infinity"),
     (["ab", ["c", "d"]], ["x", "y"], TypeError, "mixes strings"),
+    (np.ones((5, 3)), np.arange(5), ValueError, "1-D array"),
 ])
 def test_bad_input(X, Y, exc, match):
     with pytest.raises(exc, match=match):
@@ -89,3 +90,42 @@ def test_invalid_parameters():
                           ({"beam_width": 0}, "beam_width must be")]:
         with pytest.raises(ValueError, match=match):
             Seq2SeqTransformer(**params).fit(["ab"], ["ba"])
+
+
+# scikit-learn's estimator checks that apply to a sequence-to-sequence transformer.
+# The others feed 2-D numeric X with a 1-D label / value y, i.e. a tabular
+# classification or regression problem; Seq2SeqTransformer's Y must hold one
+# *sequence* per sample (strings, token lists, or (T, F) arrays), so those checks test
+# a task this estimator does not do (and it rejects 1-D y with a clear ValueError):
+NOT_APPLICABLE = {
+    "check_fit_score_takes_y, check_estimators_dtypes, check_fit2d_*, check_fit1d, "
+    "check_transformer_general, check_transformer_data_not_an_array, "
+    "check_pipeline_consistency, check_estimators_pickle, check_fit_idempotent, "
+    "check_n_features_in*, check_methods_*_invariance, check_dict_unchanged, "
+    "check_dont_overwrite_parameters, check_estimators_overwrite_params, "
+    "check_readonly_memmap_input, check_f_contiguous_array_estimator, "
+    "check_estimators_fit_returns_self, check_fit_check_is_fitted, "
+    "check_dataframe_column_names_consistency, check_transformer_n_iter":
+        "fit with a 1-D label/value y (tabular task); covered here by the same "
+        "properties on sequence targets (pickling, pipeline step, grid search)",
+    "check_estimators_nan_inf, check_estimators_empty_data_messages, check_dtype_object, "
+    "check_complex_data, check_estimator_sparse_*":
+        "error messages on tabular X with label y; the sequence equivalents are in "
+        "test_bad_input",
+    "check_transformer_get_feature_names_out*, check_set_output_transform*":
+        "outputs are sequences, not feature columns",
+}
+APPLICABLE = [
+    "check_estimator_cloneable", "check_estimator_repr", "check_no_attributes_set_in_init",
+    "check_get_params_invariance", "check_set_params", "check_parameters_default_constructible",
+    "check_estimator_tags_renamed", "check_valid_tag_types", "check_mixin_order",
+    "check_do_not_raise_errors_in_init_or_set_params", "check_estimators_unfitted",
+    "check_transformers_unfitted",
+]
+
+
+@pytest.mark.parametrize("name", APPLICABLE)
+def test_sklearn_checks_that_apply(name):
+    from sklearn.utils import estimator_checks
+
+    getattr(estimator_checks, name)("Seq2SeqTransformer", Seq2SeqTransformer(epochs=1))
