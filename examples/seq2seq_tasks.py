@@ -53,7 +53,7 @@ def report_beam(model, X_test, Y_test, label):
 
 def dates(args):
     X, Y = make_dates(args.n or 20_000, random_state=0)
-    X_test, Y_test = make_dates(2_000, random_state=1)
+    X_test, Y_test = make_dates(args.n_test, random_state=1)
     print("examples:", list(zip(X[:3], Y[:3])))
     model = Seq2SeqTransformer(units=64, attention="additive", epochs=1, batch_size=64,
                                learning_rate=0.003, global_clipnorm=1.0, warm_start=True,
@@ -67,7 +67,7 @@ def dates(args):
 
 def addition(args):
     X, Y = make_addition(args.n or 50_000, digits=3, random_state=0)
-    X_test, Y_test = make_addition(2_000, digits=3, random_state=1)
+    X_test, Y_test = make_addition(args.n_test, digits=3, random_state=1)
     for attention in ("additive", None):
         label = f"attention={attention}"
         model = Seq2SeqTransformer(units=128, attention=attention, epochs=1, batch_size=64,
@@ -84,6 +84,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("task", choices=["dates", "addition"])
     p.add_argument("--n", type=int, default=None, help="training pairs")
+    p.add_argument("--n-test", type=int, default=2_000, help="held-out pairs")
     p.add_argument("--max-epochs", type=int, default=60)
     args = p.parse_args(argv)
     {"dates": dates, "addition": addition}[args.task](args)

@@ -26,3 +26,10 @@ def test_quickstart_data_and_baseline_helpers():
     X, y = ex.make_bursts(20)
     assert len(X) == 20 and set(y) <= {"burst", "calm"}
     assert ex.summary_features(X).shape == (20, 12)
+
+
+def test_seq2seq_tasks_smoke(capsys):
+    ex = load("seq2seq_tasks")
+    ex.main(["dates", "--n", "64", "--n-test", "16", "--max-epochs", "1"])
+    out = capsys.readouterr().out
+    assert "dates: exact match" in out and "beam (width 4)" in out
