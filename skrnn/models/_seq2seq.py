@@ -201,4 +201,10 @@ def build_seq2seq(spec: Seq2SeqSpec) -> dict:
     step = keras.Model(step_inputs + [s for g in state_inputs for s in g],
                        [step_out[:, 0]] + [s for g in step_states for s in g],
                        name="decoder_step")
+    # Keras' attention layers draw their weights (AdditiveAttention's scale) from an
+    # unseeded initialiser: redraw them from ours so random_state fixes everything.
+    if attention is not None:
+        for weight in attention.weights:
+            weight.assign(keras.initializers.GlorotUniform(seed=next(seeds))(
+                tuple(weight.shape)))
     return {"train": train, "encoder": encoder, "step": step}
