@@ -68,7 +68,9 @@ def dates(args):
 def addition(args):
     X, Y = make_addition(args.n or 50_000, digits=3, random_state=0)
     X_test, Y_test = make_addition(args.n_test, digits=3, random_state=1)
-    for attention in ("additive", None):
+    choices = {"both": ("additive", None), "additive": ("additive",), "dot": ("dot",),
+               "none": (None,)}
+    for attention in choices[args.attention]:
         label = f"attention={attention}"
         model = Seq2SeqTransformer(units=128, attention=attention, epochs=1, batch_size=64,
                                    learning_rate=0.003, global_clipnorm=1.0,
@@ -86,6 +88,8 @@ def main(argv=None):
     p.add_argument("--n", type=int, default=None, help="training pairs")
     p.add_argument("--n-test", type=int, default=2_000, help="held-out pairs")
     p.add_argument("--max-epochs", type=int, default=60)
+    p.add_argument("--attention", choices=["both", "additive", "dot", "none"],
+                   default="both", help="addition: which models to train")
     args = p.parse_args(argv)
     {"dates": dates, "addition": addition}[args.task](args)
 
