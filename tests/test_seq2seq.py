@@ -160,3 +160,22 @@ def test_early_stopping_and_reproducibility():
     assert np.isfinite(a.history_["val_loss"]).all()
     assert a.predict(src[:20]) == b.predict(src[:20])
     np.testing.assert_array_equal(a.history_["loss"], b.history_["loss"])
+
+
+def test_in_a_pipeline_and_with_a_metric_scorer():
+    from sklearn.metrics import make_scorer
+    from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from skrnn.metrics import token_accuracy
+
+    src, tgt = make_reversal(120, 3, 4, alphabet="abc", random_state=0)
+    upper = [s.upper() for s in src]
+    pipe = make_pipeline(FunctionTransformer(lambda X: [s.lower() for s in X]),
+                         Seq2SeqTransformer(units=6, epochs=2, random_state=0))
+    pipe.fit(upper, tgt)
+    assert all(isinstance(p, str) for p in pipe.predict(upper[:5]))
+    scores = cross_val_score(Seq2SeqTransformer(units=6, epochs=1, random_state=0), src,
+                             tgt, cv=2, scoring=make_scorer(token_accuracy))
+    assert scores.shape == (2,) and (scores >= 0).all()
