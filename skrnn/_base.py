@@ -128,6 +128,35 @@ _RECURRENT_INITIALIZERS = ("orthogonal", "identity")
 _POOLINGS = ("last", "mean", "attention")
 
 
+def check_units(units) -> tuple:
+    """``units`` as a tuple of positive ints (one per recurrent layer)."""
+    seq = (units,) if isinstance(units, numbers.Integral) else units
+    if (not isinstance(seq, (tuple, list)) or not seq
+            or not all(isinstance(u, numbers.Integral) and not isinstance(u, bool) and u > 0
+                       for u in seq)):
+        raise ValueError(f"units must be a positive int or a non-empty tuple of positive "
+                         f"ints, got {units!r}.")
+    return tuple(int(u) for u in seq)
+
+
+def check_positive_ints(estimator, names) -> None:
+    for name in names:
+        v = getattr(estimator, name)
+        if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 1:
+            raise ValueError(f"{name} must be a positive int, got {v!r}.")
+
+
+def fresh_rng(random_state) -> np.random.RandomState:
+    """A new random stream seeded from ``random_state`` (int, RandomState or None)."""
+    if isinstance(random_state, np.random.RandomState):
+        seed = random_state.randint(0, 2**31 - 1)
+    elif random_state is None:
+        seed = np.random.randint(0, 2**31 - 1)
+    else:
+        seed = int(random_state)
+    return np.random.RandomState(seed)
+
+
 def _check_sample_weight(sample_weight, n):
     if sample_weight is None:
         return np.ones(n, dtype=np.float64)
@@ -156,13 +185,7 @@ class BaseRNN(BaseEstimator):
     def _check_params(self):
         if self.cell not in _CELL_NAMES:
             raise ValueError(f"cell must be one of {_CELL_NAMES}, got {self.cell!r}.")
-        units = self.units
-        units = (units,) if isinstance(units, numbers.Integral) else units
-        if (not isinstance(units, (tuple, list)) or not units
-                or not all(isinstance(u, numbers.Integral) and not isinstance(u, bool)
-                           and u > 0 for u in units)):
-            raise ValueError(f"units must be a positive int or a non-empty tuple of "
-                             f"positive ints, got {self.units!r}.")
+        units = check_units(self.units)
         for name in ("dropout", "recurrent_dropout"):
             v = getattr(self, name)
             if not isinstance(v, numbers.Real) or not 0 <= v < 1:
@@ -178,10 +201,8 @@ class BaseRNN(BaseEstimator):
         if self.input_type not in sd.INPUT_TYPES:
             raise ValueError(f"input_type must be one of {sd.INPUT_TYPES}, got "
                              f"{self.input_type!r}.")
-        for name in ("epochs", "batch_size", "embedding_dim", "n_iter_no_change"):
-            v = getattr(self, name)
-            if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"{name} must be a positive int, got {v!r}.")
+        check_positive_ints(self, ("epochs", "batch_size", "embedding_dim",
+                                   "n_iter_no_change"))
         for name in ("clipnorm", "clipvalue", "global_clipnorm", "learning_rate"):
             v = getattr(self, name)
             if v is not None and (not isinstance(v, numbers.Real) or not v > 0):
@@ -206,7 +227,7 @@ class BaseRNN(BaseEstimator):
                              f"{self.validation_fraction!r}.")
         if not isinstance(self.tol, numbers.Real) or self.tol < 0:
             raise ValueError(f"tol must be a non-negative number, got {self.tol!r}.")
-        return tuple(int(u) for u in units)
+        return units
 
     def _check_X(self, X, *, reset: bool) -> sd.Sequences:
         """Validate and convert X; on ``reset`` record what fit saw."""
@@ -398,14 +419,7 @@ class BaseRNN(BaseEstimator):
         continue the stream so successive calls see different shuffles.
         """
         if reset or getattr(self, "_random", None) is None:
-            rs = self.random_state
-            if isinstance(rs, np.random.RandomState):
-                seed = rs.randint(0, 2**31 - 1)
-            elif rs is None:
-                seed = np.random.randint(0, 2**31 - 1)
-            else:
-                seed = int(rs)
-            self._random = np.random.RandomState(seed)
+            self._random = fresh_rng(self.random_state)
         return self._random
 
     def _split(self, full: sd.SupervisedSet, y_enc, rng):

@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from . import data as sd
+from ._base import check_positive_ints, check_units, fresh_rng
 
 _DECODINGS = ("greedy", "beam")
 _ATTENTIONS = (None, "additive", "dot")
@@ -182,16 +183,8 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
             raise ValueError(f"decoding must be one of {_DECODINGS}, got {self.decoding!r}.")
         if self.cell not in ("lstm", "gru", "rnn"):
             raise ValueError(f"cell must be one of ('lstm', 'gru', 'rnn'), got {self.cell!r}.")
-        units = (self.units,) if isinstance(self.units, numbers.Integral) else self.units
-        if (not isinstance(units, (tuple, list)) or not units or not all(
-                isinstance(u, numbers.Integral) and not isinstance(u, bool) and u > 0
-                for u in units)):
-            raise ValueError(f"units must be a positive int or a non-empty tuple of positive "
-                             f"ints, got {self.units!r}.")
-        for name in ("beam_width", "epochs", "batch_size", "embedding_dim"):
-            v = getattr(self, name)
-            if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"{name} must be a positive int, got {v!r}.")
+        units = check_units(self.units)
+        check_positive_ints(self, ("beam_width", "epochs", "batch_size", "embedding_dim"))
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be a float in [0, 1), got {self.dropout!r}.")
         if self.max_output_length is not None and (
@@ -199,7 +192,7 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
                 or self.max_output_length < 1):
             raise ValueError("max_output_length must be None or a positive int, got "
                              f"{self.max_output_length!r}.")
-        return tuple(int(u) for u in units)
+        return units
 
     # ---------------------------------------------------------------------- fitting
     def fit(self, X, Y):
@@ -279,10 +272,7 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
 
     def _rng(self, reset):
         if reset or getattr(self, "_random", None) is None:
-            rs = self.random_state
-            seed = (rs.randint(0, 2**31 - 1) if isinstance(rs, np.random.RandomState)
-                    else np.random.randint(0, 2**31 - 1) if rs is None else int(rs))
-            self._random = np.random.RandomState(seed)
+            self._random = fresh_rng(self.random_state)
         return self._random
 
     def _build(self, units, rng):

@@ -64,8 +64,8 @@ def test_token_lists_and_one_to_many_and_numeric_horizon():
 
 
 def test_gridsearch_with_the_score_method():
-    src, tgt = make_reversal(120, 3, 4, alphabet="ab", random_state=0)
-    grid = GridSearchCV(Seq2SeqTransformer(epochs=2, random_state=0),
+    src, tgt = make_reversal(60, 3, 4, alphabet="ab", random_state=0)
+    grid = GridSearchCV(Seq2SeqTransformer(epochs=1, random_state=0),
                         {"units": [4, 8]}, cv=2).fit(src, tgt)
     assert grid.best_params_["units"] in (4, 8)
 
@@ -170,10 +170,10 @@ def test_in_a_pipeline_and_with_a_metric_scorer():
 
     from skrnn.metrics import token_accuracy
 
-    src, tgt = make_reversal(120, 3, 4, alphabet="abc", random_state=0)
+    src, tgt = make_reversal(60, 3, 4, alphabet="abc", random_state=0)
     upper = [s.upper() for s in src]
     pipe = make_pipeline(FunctionTransformer(lambda X: [s.lower() for s in X]),
-                         Seq2SeqTransformer(units=6, epochs=2, random_state=0))
+                         Seq2SeqTransformer(units=6, epochs=1, random_state=0))
     pipe.fit(upper, tgt)
     assert all(isinstance(p, str) for p in pipe.predict(upper[:5]))
     scores = cross_val_score(Seq2SeqTransformer(units=6, epochs=1, random_state=0), src,
