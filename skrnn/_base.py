@@ -15,165 +15,16 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import data as sd
-
-# Shared numpydoc parameter block: written once, formatted into each class docstring.
-_SHARED_PARAMS = """\
-cell : {"lstm", "gru", "rnn"}, default="lstm"
-        Recurrent cell: Keras ``LSTM``, ``GRU`` or ``SimpleRNN``.
-    units : int or tuple of int, default=32
-        Units of the recurrent layer; a tuple stacks one layer per entry.
-    bidirectional : bool, default=False
-        Wrap each recurrent layer in ``Bidirectional`` (read the sequence both ways).
-    dropout : float in [0, 1), default=0.0
-        Dropout on the inputs of each recurrent layer.
-    recurrent_dropout : float in [0, 1), default=0.0
-        Dropout on the recurrent state.
-    activation : {"tanh", "relu", "leaky_relu"}, default="tanh"
-        Activation of the recurrent cell. ReLU-family activations do not saturate, so
-        gradients through time shrink less (pair them with ``recurrent_initializer=
-        "identity"`` and clipping).
-    layer_norm : bool, default=False
-        Layer-normalised cells (Ba et al. 2016): keeps each step's pre-activations at a
-        stable scale, steadying gradients through long sequences.
-    recurrent_initializer : {"orthogonal", "identity"}, default="orthogonal"
-        Orthogonal recurrent weights preserve the state's norm at initialisation;
-        ``"identity"`` (IRNN, Le et al. 2015, with ReLU) copies the state forward so
-        early gradients neither vanish nor explode.
-    unit_forget_bias : bool, default=True
-        LSTM: start the forget gate's bias at 1 so the cell remembers by default,
-        which counters vanishing gradients early in training.
-    pooling : {"last", "mean", "attention"}, default="last"
-        How a many-to-one model summarises the steps: the last real step, the mean over
-        real steps, or learned attention weights over real steps. Ignored with
-        ``return_sequences=True``.
-    return_sequences : bool, default=False
-        One target per step (tagging, per-step regression) instead of one per sequence.
-        Targets are then a list of per-sequence arrays and predictions come back as a
-        list, each at its sequence's own length.
-    embedding_dim : int, default=32
-        Size of the learned token embedding (token input only).
-    input_type : {"auto", "numeric", "tokens"}, default="auto"
-        How to read ``X``: ``"auto"`` reads sequences of strings as tokens and the rest
-        as numbers; integer token ids need ``"tokens"``.
-    optimizer : str or keras.optimizers.Optimizer, default="adam"
-        A Keras optimizer name or instance (copied, never modified).
-    learning_rate : float, default=None
-        Learning rate; None keeps the optimizer's own (0.001 for Adam).
-    epochs : int, default=20
-        Passes over the training data.
-    batch_size : int, default=32
-        Sequences per batch. Batches group sequences of similar length and are padded
-        only to their own longest sequence.
-    truncate_steps : int, default=None
-        Truncated backpropagation through time: cut each batch into chunks of this
-        many steps, carry the recurrent state from chunk to chunk with the gradient
-        stopped at the edge, and (per-step targets) update the weights after every
-        chunk. With one target per sequence the earlier chunks only carry the state
-        and the loss backpropagates through each sequence's last ``truncate_steps``
-        steps. Memory then stays flat however long the sequences are. None trains
-        with full BPTT. Needs ``bidirectional=False`` and, for one target per
-        sequence, ``pooling="last"``.
-    clipnorm : float, default=None
-        Clip each gradient tensor to this norm.
-    clipvalue : float, default=None
-        Clip each gradient element to ``[-clipvalue, clipvalue]``.
-    global_clipnorm : float, default=None
-        Rescale all gradients together so their joint norm is at most this: the
-        usual remedy for exploding gradients. With several clipping options, they
-        apply in the order clipvalue, clipnorm, global_clipnorm.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data, stop when the validation loss has
-        not improved by ``tol`` for ``n_iter_no_change`` epochs and restore the best
-        weights.
-    validation_fraction : float in (0, 1), default=0.1
-        Share of the training data held out for early stopping.
-    n_iter_no_change : int, default=10
-        Patience of early stopping, in epochs.
-    tol : float, default=1e-4
-        Minimum decrease of the validation loss that counts as an improvement.
-    warm_start : bool, default=False
-        Continue training the fitted model on the next ``fit`` instead of starting over.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, dropout, shuffling and the validation split. The
-        same value gives identical predictions on the same machine.
-    verbose : int, default=0
-        1 or more prints one line per epoch (loss, validation loss and score, time)."""
-
-_FITTED_ATTRS = """\
-model_ : keras.Model
-        The trained network (inputs ``[x, mask]``).
-    n_features_in_ : int
-        For 2-D tabular input (each row one univariate series): the number of columns,
-        as in scikit-learn. For 3-D arrays and lists of sequences: features per step.
-    feature_names_in_ : ndarray of str
-        Column names, when ``X`` was a DataFrame or came from
-        :func:`skrnn.data.from_long_format`.
-    vocabulary_ : skrnn.data.Vocabulary or None
-        The token vocabulary learned in ``fit`` (token input only).
-    history_ : dict of lists
-        Per epoch: ``epoch``, ``loss``, ``val_loss``, ``val_score``, ``time`` (seconds),
-        ``grad_norm_mean`` and ``grad_norm_max`` (global norm before clipping, over the
-        epoch's batches) and ``clipped_fraction`` (share of batches whose gradients
-        were clipped); ``non_finite`` lists the ``{"epoch", "update"}`` of a
-        non-finite loss or gradient, which stops training with a warning and keeps
-        the weights of the last finite update.
-    n_iter_ : int
-        Epochs run in total.
-    best_epoch_ : int or None
-        The epoch whose weights were restored by early stopping."""
-
-_CELL_NAMES = ("lstm", "gru", "rnn")
-_ACTIVATIONS = ("tanh", "relu", "leaky_relu")
-_RECURRENT_INITIALIZERS = ("orthogonal", "identity")
-_POOLINGS = ("last", "mean", "attention")
-
-
-def check_units(units) -> tuple:
-    """``units`` as a tuple of positive ints (one per recurrent layer)."""
-    seq = (units,) if isinstance(units, numbers.Integral) else units
-    if (not isinstance(seq, (tuple, list)) or not seq
-            or not all(isinstance(u, numbers.Integral) and not isinstance(u, bool) and u > 0
-                       for u in seq)):
-        raise ValueError(f"units must be a positive int or a non-empty tuple of positive "
-                         f"ints, got {units!r}.")
-    return tuple(int(u) for u in seq)
-
-
-def check_positive_ints(estimator, names) -> None:
-    for name in names:
-        v = getattr(estimator, name)
-        if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 1:
-            raise ValueError(f"{name} must be a positive int, got {v!r}.")
-
-
-def fresh_rng(random_state) -> np.random.RandomState:
-    """A new random stream seeded from ``random_state`` (int, RandomState or None)."""
-    if isinstance(random_state, np.random.RandomState):
-        seed = random_state.randint(0, 2**31 - 1)
-    elif random_state is None:
-        seed = np.random.randint(0, 2**31 - 1)
-    else:
-        seed = int(random_state)
-    return np.random.RandomState(seed)
-
-
-def _check_sample_weight(sample_weight, n):
-    if sample_weight is None:
-        return np.ones(n, dtype=np.float64)
-    sw = np.asarray(sample_weight, dtype=np.float64)
-    if sw.ndim != 1 or sw.shape[0] != n:
-        raise ValueError(f"sample_weight.shape == {sw.shape}, expected ({n},): one "
-                         "weight per sequence.")
-    if not np.isfinite(sw).all():
-        raise ValueError("sample_weight contains NaN or infinity in sample "
-                         f"{int(np.argmax(~np.isfinite(sw)))}.")
-    if (sw < 0).any():
-        raise ValueError(f"sample_weight is negative in sample {int(np.argmax(sw < 0))}; "
-                         "weights must be >= 0.")
-    if not sw.any():
-        raise ValueError("Sample weights must contain at least one non-zero weight; "
-                         "all sample_weight values are zero.")
-    return sw.copy()
+from ._params import (
+    _ACTIVATIONS,
+    _CELL_NAMES,
+    _POOLINGS,
+    _RECURRENT_INITIALIZERS,
+    _check_sample_weight,
+    check_positive_ints,
+    check_units,
+    fresh_rng,
+)
 
 
 class BaseRNN(BaseEstimator):
@@ -364,9 +215,7 @@ class BaseRNN(BaseEstimator):
         train, validation = full, None
         if self.early_stopping:
             train, validation = self._split(full, y_enc, rng)
-        import keras  # noqa: F401  (heavy import only when training)
-
-        from . import models, training
+        from . import models, training  # Keras is imported here, not at import time
 
         if reset:
             spec = models.ModelSpec(
@@ -449,7 +298,7 @@ class BaseRNN(BaseEstimator):
         if getattr(self, "_step", None) is None:
             self._step = self._make_step()
         return training.predict_outputs(
-            self._step, self._encode_X(seq), seq.lengths, self._predict_batch_size(),
+            self._step, self._encode_X(seq), seq.lengths, int(self.batch_size),
             self.return_sequences)
 
     def _training_params(self) -> tuple:
@@ -478,9 +327,6 @@ class BaseRNN(BaseEstimator):
                         global_clipnorm=self.global_clipnorm)
         return training.make_step(self.model_, optimizer, self._task,
                                   self.return_sequences, clipping)
-
-    def _predict_batch_size(self) -> int:
-        return int(self.batch_size)
 
     # ------------------------------------------------------------------- pickling
     def __getstate__(self):

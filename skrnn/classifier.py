@@ -9,7 +9,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from . import data as sd
-from ._base import _FITTED_ATTRS, _SHARED_PARAMS, BaseRNN
+from ._base import BaseRNN
+from ._params import _FITTED_ATTRS, _SHARED_PARAMS
 
 
 def _softmax(z):

@@ -9,7 +9,8 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
 from . import data as sd
-from ._base import _FITTED_ATTRS, _SHARED_PARAMS, BaseRNN
+from ._base import BaseRNN
+from ._params import _FITTED_ATTRS, _SHARED_PARAMS
 
 
 class RNNRegressor(RegressorMixin, BaseRNN):

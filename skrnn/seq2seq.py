@@ -10,62 +10,10 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from . import data as sd
-from ._base import check_positive_ints, check_units, fresh_rng
+from ._params import check_positive_ints, check_units, fresh_rng
 
 _DECODINGS = ("greedy", "beam")
 _ATTENTIONS = (None, "additive", "dot")
-
-
-class _Seq2SeqSet:
-    """Source/target pairs cut into teacher-forcing batches (what the loop needs)."""
-
-    per_step = True
-
-    def __init__(self, source, source_lengths, target, target_kind, start, end,
-                 source_kind):
-        self.x = source
-        self.source_lengths = np.asarray(source_lengths)
-        self.target = target
-        self.target_kind = target_kind
-        self.start, self.end = start, end
-        self.source_kind = source_kind
-        self.lengths = np.array([len(t) + 1 for t in target])  # + the end token
-
-    def __len__(self):
-        return len(self.x)
-
-    def subset(self, idx):
-        idx = np.asarray(idx, dtype=np.intp)
-        return _Seq2SeqSet([self.x[i] for i in idx], self.source_lengths[idx],
-                           [self.target[i] for i in idx], self.target_kind, self.start,
-                           self.end, self.source_kind)
-
-    def batch(self, idx):
-        if self.source_kind == "vector":
-            source = np.stack([self.x[i] for i in idx]).astype(np.float32)
-            source_mask = np.ones((len(idx), 1), bool)
-        else:
-            source, source_mask = sd.pad_batch(self.x, idx, self.source_lengths,
-                                               dtype=self.x[idx[0]].dtype)
-        if self.target_kind == "tokens":
-            out = [np.r_[self.target[i], self.end] for i in idx]
-            inp = [np.r_[self.start, self.target[i]] for i in idx]
-            dtype = np.int32
-        else:
-            out = [np.vstack([self.target[i], np.zeros_like(self.target[i][:1])])
-                   for i in idx]
-            inp = [np.vstack([np.zeros_like(self.target[i][:1]), self.target[i]])
-                   for i in idx]
-            dtype = np.float32
-        lengths = np.array([len(o) for o in out])
-        pos = np.arange(len(idx))
-        y, mask = sd.pad_batch(out, pos, lengths, dtype=dtype)
-        target_in, _ = sd.pad_batch(inp, pos, lengths, dtype=dtype)
-        w = mask.astype(np.float32)
-        if self.target_kind != "tokens":
-            # Numeric targets have a fixed horizon: no end step to learn.
-            w[np.arange(len(idx)), lengths - 1] = 0.0
-        return (source, source_mask, target_in), mask, y, w
 
 
 class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
@@ -245,7 +193,7 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         rng = self._rng(reset)
         if reset:
             self._build(units, rng)
-        full = _Seq2SeqSet(source, self._source_lengths(s_kind, s_data, n), target,
+        full = sd.Seq2SeqSet(source, self._source_lengths(s_kind, s_data, n), target,
                            t_kind, self._start, self._end, s_kind)
         train, validation = full, None
         if self.early_stopping:

@@ -5,6 +5,7 @@ Nothing in this package imports Keras.
 
 from ._batching import SupervisedSet, bucket_batches, pad_batch
 from ._long import from_long_format
+from ._seq2seq import Seq2SeqSet
 from ._sequences import (
     INPUT_TYPES,
     SequenceList,
@@ -21,6 +22,7 @@ __all__ = [
     "INPUT_TYPES",
     "OOV_ID",
     "PAD_ID",
+    "Seq2SeqSet",
     "SequenceList",
     "Sequences",
     "SupervisedSet",

@@ -50,18 +50,6 @@ class Sequences:
     def __len__(self) -> int:
         return len(self.values)
 
-    def subset(self, indices) -> Sequences:
-        """Return the sequences at ``indices`` (no copy of the arrays)."""
-        indices = np.asarray(indices, dtype=np.intp)
-        return Sequences(
-            values=[self.values[i] for i in indices],
-            lengths=self.lengths[indices],
-            kind=self.kind,
-            layout=self.layout,
-            n_features=self.n_features,
-            feature_names=self.feature_names,
-        )
-
 
 class SequenceList(list):
     """A list of sequences that remembers where it came from.

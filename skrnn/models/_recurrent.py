@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import keras
 
@@ -63,9 +63,6 @@ class ModelSpec:
     layer_norm: bool = False
     recurrent_initializer: str = "orthogonal"
     unit_forget_bias: bool = True
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def build_model(spec: ModelSpec) -> keras.Model:
