@@ -21,10 +21,10 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
 
     Sources: strings (characters are tokens), token lists, numeric sequences (3-D
     arrays or lists of ``(T_i, F)`` arrays), or 2-D ``(n, F)`` vectors (one-to-many).
-    Targets: strings, token lists, or numeric sequences of one fixed length (a
-    forecasting horizon). Outputs come back in the targets' type: strings in, strings
-    out. Trained with teacher forcing by skrnn's loop; decoded greedily or by beam
-    search until the end token or ``max_output_length``.
+    Targets: strings, token lists, or numeric sequences (each of its own length, or all
+    of one forecasting horizon). Outputs come back in the targets' type: strings in,
+    strings out. Trained with teacher forcing by skrnn's loop; decoded greedily or by
+    beam search until the end token or ``max_output_length``.
 
     Parameters
     ----------
@@ -42,7 +42,9 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
     length_penalty : float, default=1.0
         Beam search ranks finished hypotheses by ``log_prob / length ** length_penalty``.
     max_output_length : int, default=None
-        Longest output; by default the longest training target plus half of it.
+        Longest output; by default the longest training target plus half of it. When
+        every numeric training target has the same length (a horizon), outputs have
+        that length, or ``max_output_length`` when it is set.
     optimizer, learning_rate, epochs, batch_size, clipnorm, clipvalue, global_clipnorm,
     early_stopping, validation_fraction, n_iter_no_change, tol, warm_start,
     random_state, verbose
@@ -60,6 +62,13 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
     -----
     ``score`` is the exact-match rate of whole sequences for tokens, and the negative
     mean squared error for numeric targets.
+
+    Numeric targets of different lengths: next to its values the decoder predicts at
+    every step the probability that the target has ended (trained with binary
+    cross-entropy beside the squared error); decoding stops at the first step where it
+    exceeds 0.5 (never before the first value), or at ``max_output_length``. For
+    ``score``, a prediction shorter than its target is extended with its last value and
+    a longer one cut to the target's length before the squared error is taken.
     """
 
     def __init__(self, cell="lstm", units=64, bidirectional=False, dropout=0.0,
@@ -174,16 +183,13 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
             self._n_source_features = (len(s_data[0]) if s_kind == "vector"
                                        else s_data.n_features)
             if t_kind == "numeric":
-                horizons = set(t_data.lengths.tolist())
-                if len(horizons) > 1:
-                    raise ValueError(
-                        "Numeric targets must all have the same length (a forecasting "
-                        f"horizon); got lengths {sorted(horizons)[:5]}.")
                 steps = np.concatenate(t_data.values)
                 self._y_mean = steps.mean(axis=0)
                 self._y_scale = np.where(steps.std(axis=0) > 1e-12, steps.std(axis=0), 1.0)
             longest = int(t_data.lengths.max())
-            self._numeric_horizon = longest if t_kind == "numeric" else None
+            # One horizon for every numeric target: decode exactly that many steps.
+            self._numeric_horizon = (longest if t_kind == "numeric"
+                                     and len(set(t_data.lengths.tolist())) == 1 else None)
             self.max_output_length_ = (self.max_output_length
                                        or longest + max(2, longest // 2))
         elif (s_kind, t_kind) != (self._source_kind, self._target_kind):
@@ -207,7 +213,7 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         if getattr(self, "_step", None) is None:
             self._step = training.make_step(
                 self.model_, training.get_optimizer(self.optimizer, self.learning_rate),
-                "classification" if t_kind == "tokens" else "regression", True,
+                "classification" if t_kind == "tokens" else "regression_with_stop", True,
                 dict(clipnorm=self.clipnorm, clipvalue=self.clipvalue,
                      global_clipnorm=self.global_clipnorm), seq2seq=True)
         summary = training.run_epochs(
@@ -337,21 +343,30 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         return outs
 
     def _decode_numeric(self, memory, mask, states, n):
-        """Autoregressive: each predicted step is fed back as the next input."""
+        """Autoregressive: each predicted step is fed back as the next input, until the
+        stop probability exceeds 0.5 (or for the fixed horizon of the training targets)."""
         import keras
 
-        horizon = self.max_output_length or self._numeric_horizon
-        previous = np.zeros((n, 1, len(self._y_mean)), np.float32)
+        horizon = self._numeric_horizon
+        steps = self.max_output_length or horizon or self.max_output_length_
+        n_features = len(self._y_mean)
+        previous = np.zeros((n, 1, n_features), np.float32)
+        lengths = np.full(n, steps)
         outputs = []
-        for _ in range(horizon):
+        for t in range(steps):
             inputs = [previous] + ([memory, mask] if memory is not None else [])
             out = self._decoder_step(inputs + list(states), training=False)
-            value = keras.ops.convert_to_numpy(out[0])
+            out0 = keras.ops.convert_to_numpy(out[0])
+            value, stop = out0[:, :n_features], out0[:, n_features]
             states = [keras.ops.convert_to_numpy(s) for s in out[1:]]
+            if horizon is None and t > 0:  # targets are never empty: no stop at step 0
+                lengths = np.where((lengths == steps) & (stop > 0.0), t, lengths)
+                if (lengths < steps).all():
+                    break
             outputs.append(value)
             previous = value[:, None, :].astype(np.float32)
         seq = np.stack(outputs, axis=1) * self._y_scale + self._y_mean
-        return list(seq)
+        return [row[:length] for row, length in zip(seq, lengths)]
 
     def score(self, X, Y):
         """Exact-match rate (tokens) or negative mean squared error (numeric)."""
@@ -363,8 +378,12 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
             truth = list(Y) if strings else [list(t) for t in t_data.values]
             return exact_match(truth, pred)
         _, t_data, _ = self._read(Y, "Y")
-        return -float(np.mean([np.mean((np.asarray(p) - t) ** 2)
-                               for p, t in zip(pred, t_data.values)]))
+        errors = []
+        for p, t in zip(pred, t_data.values):
+            p = np.asarray(p)[:len(t)]  # cut a longer prediction, extend a shorter one
+            p = np.vstack([p, np.repeat(p[-1:], len(t) - len(p), axis=0)])
+            errors.append(np.mean((p - t) ** 2))
+        return -float(np.mean(errors))
 
     # --------------------------------------------------------------------- pickling
     def __getstate__(self):

@@ -1,4 +1,4 @@
-"""Seq2SeqTransformer (issue 4, in progress): workflows that already work."""
+"""Seq2SeqTransformer: workflows, decoding, scikit-learn integration, bad input."""
 
 import pickle
 
@@ -131,25 +131,82 @@ def test_sklearn_checks_that_apply(name):
     getattr(estimator_checks, name)("Seq2SeqTransformer", Seq2SeqTransformer(epochs=1))
 
 
-def test_numeric_decoding_feeds_each_prediction_back():
-    """Teacher-forcing the training model with the model's own predictions (shifted
-    right behind the zero start step) reproduces them: decoding was autoregressive."""
+def _teacher_force_own_predictions(model, past, pred):
+    """The training model's outputs when its input is the model's own predictions
+    shifted right behind the zero start step (one extra step: where it should stop)."""
     import keras
 
+    from skrnn.data import pad_batch
+
+    n = len(pred)
+    scaled = [((p - model._y_mean) / model._y_scale).astype("float32") for p in pred]
+    src, mask = pad_batch([s.astype("float32") for s in past[:n]], np.arange(n),
+                          np.array([len(s) for s in past[:n]]))
+    steps = np.array([len(p) + 1 for p in pred])
+    inputs = [np.vstack([np.zeros((1, 1), "float32"), s]) for s in scaled]
+    target_in, target_mask = pad_batch(inputs, np.arange(n), steps)
+    out = model.model_([src, mask, target_in, target_mask])
+    return keras.ops.convert_to_numpy(out), scaled
+
+
+def test_numeric_decoding_feeds_each_prediction_back():
+    """Teacher-forcing the training model with the model's own predictions reproduces
+    them: decoding was autoregressive."""
     rng = np.random.RandomState(0)
     past = [rng.randn(rng.randint(4, 7), 2) for _ in range(20)]
     future = [rng.randn(4, 1) for _ in range(20)]
     model = Seq2SeqTransformer(units=6, epochs=1, random_state=0).fit(past, future)
     pred = model.predict(past[:3])
-    scaled = [(p - model._y_mean) / model._y_scale for p in pred]
-    from skrnn.data import pad_batch
+    assert [p.shape for p in pred] == [(4, 1)] * 3  # one horizon: exactly that long
+    out, scaled = _teacher_force_own_predictions(model, past, pred)
+    np.testing.assert_allclose(out[:, :4, :1], np.stack(scaled), rtol=1e-4, atol=1e-5)
 
-    src, mask = pad_batch([s.astype("float32") for s in past[:3]], np.arange(3),
-                          np.array([len(s) for s in past[:3]]))
-    target_in = np.stack([np.vstack([np.zeros((1, 1)), s[:-1]]) for s in scaled])
-    out = model.model_([src, mask, target_in.astype("float32"), np.ones((3, 4), bool)])
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(out), np.stack(scaled),
-                               rtol=1e-4, atol=1e-5)
+
+def _reverse_doubled(n, rng):
+    past = [rng.uniform(-1, 1, (rng.randint(2, 6), 1)) for _ in range(n)]
+    return past, [2 * p[::-1] for p in past]  # each target as long as its source
+
+
+@pytest.fixture(scope="module")
+def variable_lengths():
+    X, Y = _reverse_doubled(300, np.random.RandomState(0))
+    model = Seq2SeqTransformer(units=16, epochs=20, batch_size=32, learning_rate=0.01,
+                               random_state=0)
+    return model.fit(X, Y), X, Y
+
+
+def test_numeric_targets_of_their_own_lengths(variable_lengths):
+    model, _, _ = variable_lengths
+    X, Y = _reverse_doubled(100, np.random.RandomState(1))
+    pred = model.predict(X)
+    assert all(p.ndim == 2 and p.shape[1] == 1 for p in pred)
+    assert np.mean([len(p) == len(y) for p, y in zip(pred, Y)]) >= 0.8
+    assert -1.5 < model.score(X, Y) <= 0  # predicting zeros would score about -1.33
+    capped = model.set_params(max_output_length=2).predict(X[:10])
+    model.set_params(max_output_length=None)
+    assert max(len(p) for p in capped) <= 2
+
+
+def test_numeric_decoding_stops_where_the_stop_probability_first_passes_half(
+        variable_lengths):
+    """Fed its own predictions, the model's stop logit is negative on every value step
+    after the first and positive on the step where decoding stopped."""
+    model, X, _ = variable_lengths
+    pred = model.predict(X[:20])
+    out, scaled = _teacher_force_own_predictions(model, X, pred)
+    for row, p, s in zip(out, pred, scaled):
+        np.testing.assert_allclose(row[:len(p), :1], s, rtol=1e-4, atol=1e-5)
+        assert (row[1:len(p), -1] <= 0).all()
+        if len(p) < model.max_output_length_:
+            assert row[len(p), -1] > 0
+
+
+def test_numeric_score_aligns_lengths(variable_lengths, monkeypatch):
+    model, _, _ = variable_lengths
+    Y = [np.array([[1.0], [2.0], [3.0]]), np.array([[1.0]])]
+    pred = [np.array([[1.0]]), np.array([[2.0], [5.0]])]  # extended to 1,1,1; cut to 2
+    monkeypatch.setattr(model, "predict", lambda X: pred)
+    assert model.score([np.ones((2, 1))] * 2, Y) == pytest.approx(-(5 / 3 + 1) / 2)
 
 
 def test_early_stopping_and_reproducibility():

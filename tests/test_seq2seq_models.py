@@ -53,7 +53,7 @@ def test_one_to_many_and_numeric_targets_build():
     vec = np.ones((2, 4), "float32")
     states = [to_np(s) for s in models["encoder"]([vec, np.ones((2, 1), bool)])]
     out, *_ = models["step"]([np.zeros((2, 1, 2), "float32"), *states])
-    assert tuple(out.shape) == (2, 2)
+    assert tuple(out.shape) == (2, 3)  # two values and the stop logit
 
 
 # ---- decoding -------------------------------------------------------------------
@@ -116,3 +116,20 @@ def test_wider_beams_never_score_lower_than_greedy_on_a_model():
     b = beam_search(step, [rep(s) for s in states], 5, 2, 1, 6, beam_width=k,
                     length_penalty=0.0)
     assert (b[2] >= g[2] - 1e-6).all()
+
+
+def test_numeric_batches_carry_a_stop_flag():
+    """Numeric targets of different lengths: the target gets a stop column (1 on the
+    end step only, whose values the loss ignores); the input is the target shifted
+    right behind a zero step."""
+    from skrnn.data import Seq2SeqSet
+
+    targets = [np.array([[1.0], [2.0]]), np.array([[3.0]])]
+    data = Seq2SeqSet([np.ones((2, 1))] * 2, [2, 2], targets, "numeric", None, None,
+                      "numeric")
+    (_, _, target_in), mask, y, w = data.batch(np.arange(2))
+    np.testing.assert_array_equal(target_in[..., 0], [[0, 1, 2], [0, 3, 0]])
+    np.testing.assert_array_equal(mask, [[1, 1, 1], [1, 1, 0]])
+    np.testing.assert_array_equal(y[..., 1], [[0, 0, 1], [0, 1, 0]])
+    np.testing.assert_array_equal(y[0, :2, 0], [1, 2])
+    np.testing.assert_array_equal(w, mask)

@@ -43,7 +43,10 @@ class Seq2SeqSet:
             inp = [np.r_[self.start, self.target[i]] for i in idx]
             dtype = np.int32
         else:
-            out = [np.vstack([self.target[i], np.zeros_like(self.target[i][:1])])
+            # Values with a stop flag column: 0 on every value step, 1 on the end step
+            # (whose values are ignored by the loss).
+            out = [np.vstack([np.c_[self.target[i], np.zeros(len(self.target[i]))],
+                              np.r_[np.zeros(self.target[i].shape[1]), 1.0]])
                    for i in idx]
             inp = [np.vstack([np.zeros_like(self.target[i][:1]), self.target[i]])
                    for i in idx]
@@ -52,8 +55,4 @@ class Seq2SeqSet:
         pos = np.arange(len(idx))
         y, mask = pad_batch(out, pos, lengths, dtype=dtype)
         target_in, _ = pad_batch(inp, pos, lengths, dtype=dtype)
-        w = mask.astype(np.float32)
-        if self.target_kind != "tokens":
-            # Numeric targets have a fixed horizon: no end step to learn.
-            w[np.arange(len(idx)), lengths - 1] = 0.0
-        return (source, source_mask, target_in), mask, y, w
+        return (source, source_mask, target_in), mask, y, mask.astype(np.float32)

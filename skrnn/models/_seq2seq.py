@@ -40,6 +40,8 @@ class Seq2SeqSpec:
     target_vocabulary_size : int or None
         Target ids, padding / OOV / start / end included.
     n_target_features : int or None
+        Numeric targets: the head has one more output, the stop logit (the decoder
+        learns where each target ends).
     embedding_dim : int
     cell : {"rnn", "lstm", "gru"}
     units : tuple of int
@@ -69,7 +71,7 @@ class Seq2SeqSpec:
     def n_outputs(self) -> int:
         if self.target_kind == "tokens":
             return self.target_vocabulary_size
-        return self.n_target_features
+        return self.n_target_features + 1  # the values and the stop logit
 
     @property
     def decoder_units(self) -> tuple:

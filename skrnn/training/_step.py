@@ -11,7 +11,7 @@ import keras
 import numpy as np
 from keras import ops
 
-TASKS = ("classification", "regression")
+TASKS = ("classification", "regression", "regression_with_stop")
 
 
 def weighted_loss(task: str, per_step: bool, y, out, w, mask):
@@ -21,9 +21,19 @@ def weighted_loss(task: str, per_step: bool, y, out, w, mask):
     padded steps are excluded through ``mask``. Dividing by the count of real targets
     rather than by the sum of weights keeps Keras' meaning of sample weights: a weight
     of 2 counts a sample twice relative to the rest of its batch.
+
+    ``"regression_with_stop"`` (numeric sequences of their own lengths): the last
+    column of ``y`` and ``out`` is a stop flag (1 at the end step) and its logit; the
+    squared error counts on the value steps, the binary cross-entropy of the stop
+    logit on every step.
     """
     if task == "classification":
         per = keras.losses.sparse_categorical_crossentropy(y, out, from_logits=True)
+    elif task == "regression_with_stop":
+        stop = y[..., -1]
+        per = (ops.mean(ops.square(out[..., :-1] - y[..., :-1]), axis=-1) * (1.0 - stop)
+               + keras.losses.binary_crossentropy(y[..., -1:], out[..., -1:],
+                                                  from_logits=True))
     else:
         per = ops.mean(ops.square(out - y), axis=-1)
     if per_step:
@@ -83,7 +93,7 @@ class Step:
     model : keras.Model
         Inputs ``[x, mask]``.
     optimizer : keras.optimizers.Optimizer
-    task : {"classification", "regression"}
+    task : {"classification", "regression", "regression_with_stop"}
     per_step : bool
         Targets are per step (``return_sequences=True``).
     clipping : dict, optional
