@@ -160,11 +160,16 @@ def make_step(model, optimizer, task, per_step, clipping=None, seq2seq=False) ->
     an encoder-decoder's training model)."""
     backend = keras.backend.backend()
     if backend == "tensorflow":
-        from ._tensorflow import Seq2SeqTensorFlowStep, TensorFlowStep
-
-        cls = Seq2SeqTensorFlowStep if seq2seq else TensorFlowStep
-        return cls(model, optimizer, task, per_step, clipping)
-    raise NotImplementedError(
-        f"skrnn's training loop supports the TensorFlow backend of Keras; "
-        f"KERAS_BACKEND={backend!r} is not supported yet. Set KERAS_BACKEND=tensorflow."
-    )
+        from ._tensorflow import Seq2SeqTensorFlowStep as seq2seq_cls
+        from ._tensorflow import TensorFlowStep as cls
+    elif backend == "jax":
+        from ._jax import JaxStep as cls
+        from ._jax import Seq2SeqJaxStep as seq2seq_cls
+    elif backend == "torch":
+        from ._torch import Seq2SeqTorchStep as seq2seq_cls
+        from ._torch import TorchStep as cls
+    else:
+        raise NotImplementedError(
+            f"skrnn's training loop supports the tensorflow, jax and torch backends of "
+            f"Keras; KERAS_BACKEND={backend!r} is not supported.")
+    return (seq2seq_cls if seq2seq else cls)(model, optimizer, task, per_step, clipping)

@@ -32,6 +32,11 @@ class TensorFlowStep(Step):
 
     def _update(self, loss, grads, variables):
         """Clip and apply unless the loss or a gradient is non-finite (or halted)."""
+        # Embedding gradients come as IndexedSlices, on which keras.ops work per slice:
+        # a token seen twice in a batch would count as two slices in the norm, not as
+        # their sum. The dense gradient is the one every other backend clips.
+        grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g
+                 for g in grads]
         grads, norm, clipped = clip_gradients(grads, **self.clipping)
         # An overflowing norm counts too: its square overflowed float32 (so would
         # Adam's second moment), and clipping by it would scale the update to zero.

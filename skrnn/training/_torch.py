@@ -1,0 +1,114 @@
+"""The PyTorch step: Keras layers run eagerly, gradients from ``torch.autograd``.
+
+Keras' torch backend keeps every variable as a ``torch.nn.Parameter``; the step runs the
+model, back-propagates the loss, clips the gradients with the shared
+:func:`~skrnn.training.clip_gradients` and lets the Keras optimizer apply them. Batches
+of equal lengths use the unmasked view of the model (the cuDNN kernel on GPU).
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import torch
+
+from ._step import Step, clip_gradients, weighted_loss
+
+
+class TorchStep(Step):
+    """Train / evaluate / predict / chunk steps for the torch backend."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.optimizer.build(self.model.trainable_variables)
+        self._views = {}
+        self._halted = False
+
+    def resume(self):
+        self._halted = False
+
+    def _view(self, name):
+        if name not in self._views:
+            from ..models import with_state_io, without_mask
+
+            build = {"masked": lambda m: m, "unmasked": without_mask,
+                     "states": with_state_io}[name]
+            self._views[name] = build(self.model)
+        return self._views[name]
+
+    @staticmethod
+    def _tensors(arrays):
+        return [keras.ops.convert_to_tensor(a) for a in arrays]
+
+    def _inputs(self, x, mask):
+        if mask.all():
+            return "unmasked", self._tensors([x])[0]
+        return "masked", self._tensors([x, mask])
+
+    def _update(self, view, inputs, y, w, mask, chunk=False):
+        variables = self.model.trainable_variables
+        for v in variables:
+            v.value.grad = None
+        y, w, mask = self._tensors([y, w, mask])
+        out = self._view(view)(inputs, training=True)
+        final = None
+        if chunk:
+            out, *final = out
+            final = [s.detach() for s in final]
+        loss = weighted_loss(self.task, self.per_step, y, out, w, mask)
+        loss.backward()
+        grads = [v.value.grad if v.value.grad is not None else torch.zeros_like(v.value)
+                 for v in variables]
+        with torch.no_grad():
+            grads, norm, clipped = clip_gradients(grads, **self.clipping)
+            # One host sync per update: an eager backend must decide here whether to
+            # apply (a non-finite update is skipped, and so is every later one).
+            finite = bool(torch.isfinite(loss) and torch.isfinite(norm))
+            if finite and not self._halted:
+                self.optimizer.apply(grads, variables)
+        self._halted = self._halted or not finite
+        return loss.detach(), norm, clipped, finite, final
+
+    def train(self, x, mask, y, w):
+        view, inputs = self._inputs(x, mask)
+        return self._update(view, inputs, y, w, mask)[:4]
+
+    def train_chunk(self, x, mask, y, w, states):
+        return self._update("states", self._tensors([x, mask, *states]), y, w, mask,
+                            chunk=True)
+
+    def advance(self, x, mask, states):
+        with torch.no_grad():
+            out = self._view("states")(self._tensors([x, mask, *states]), training=True)
+        return [s.detach() for s in out[1:]]
+
+    def evaluate(self, x, mask, y, w):
+        view, inputs = self._inputs(x, mask)
+        with torch.no_grad():
+            out = self._view(view)(inputs, training=False)
+            y, w, mask = self._tensors([y, w, mask])
+            return float(weighted_loss(self.task, self.per_step, y, out, w, mask))
+
+    def predict(self, x, mask):
+        view, inputs = self._inputs(x, mask)
+        with torch.no_grad():
+            return keras.ops.convert_to_numpy(self._view(view)(inputs, training=False))
+
+    def tracing_count(self) -> int:
+        return 0  # eager: nothing is compiled
+
+
+class Seq2SeqTorchStep(TorchStep):
+    """Teacher-forced step for the encoder-decoder's training model."""
+
+    def _pair(self, x, mask):
+        return self._tensors([*x, mask])
+
+    def train(self, x, mask, y, w):
+        return self._update("masked", self._pair(x, mask), y, w, mask)[:4]
+
+    def evaluate(self, x, mask, y, w):
+        with torch.no_grad():
+            out = self.model(self._pair(x, mask), training=False)
+            y, w, mask = self._tensors([y, w, np.asarray(mask)])
+            return float(weighted_loss(self.task, True, y, out, w, mask))

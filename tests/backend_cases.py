@@ -1,0 +1,170 @@
+"""Training cases run identically on every Keras backend (used by test_backends.py).
+
+Each case builds a model from a spec, optionally loads given initial weights, and trains
+it with skrnn's loop (SGD, gradient clipping, fixed batch order). The TensorFlow run in
+the test process and a run under ``KERAS_BACKEND=jax`` / ``torch`` in a subprocess start
+from the same weights, so their final weights must agree.
+
+As a script: ``python tests/backend_cases.py INITIAL.npz OUT.npz`` trains every case from
+the initial weights in ``INITIAL.npz``, then runs the estimator workflow checks of
+:func:`check_estimators`, and writes the final weights to ``OUT.npz``.
+"""
+
+from __future__ import annotations
+
+import pickle
+import sys
+import warnings
+
+import numpy as np
+
+
+def _ragged(rng, n, low, high, features=2):
+    return [rng.randn(rng.randint(low, high + 1), features).astype("float32")
+            for _ in range(n)]
+
+
+def _cases():
+    from skrnn.data import Seq2SeqSet, SupervisedSet
+    from skrnn.models import ModelSpec
+    from skrnn.models._seq2seq import Seq2SeqSpec
+
+    rng = np.random.RandomState(0)
+
+    def spec(**kw):
+        base = dict(input_kind="numeric", n_features=2, vocabulary_size=None,
+                    embedding_dim=4, cell="lstm", units=(6,), bidirectional=False,
+                    dropout=0.0, recurrent_dropout=0.0, activation="tanh",
+                    pooling="last", return_sequences=False, n_outputs=3, seed=0)
+        base.update(kw)
+        return ModelSpec(**base)
+
+    def ones(x):
+        return np.ones(len(x), np.float32)
+
+    cases = {}
+    x = _ragged(rng, 30, 3, 20)
+    y = rng.randint(0, 3, 30)
+    cases["masked_lstm"] = (spec(), "classification", SupervisedSet(
+        x, [len(s) for s in x], y, ones(x), False), dict(batch_size=8))
+    x = [rng.randn(6, 2).astype("float32") for _ in range(16)]
+    cases["equal_gru_mean"] = (spec(cell="gru", pooling="mean", n_outputs=1),
+                               "regression", SupervisedSet(
+        x, [6] * 16, rng.randn(16, 1).astype("float32"), ones(x), False),
+        dict(batch_size=8))
+    x = _ragged(rng, 12, 5, 15)
+    y = [rng.randn(len(s), 1).astype("float32") for s in x]
+    cases["truncated_rnn_per_step"] = (
+        spec(cell="rnn", return_sequences=True, n_outputs=1), "regression",
+        SupervisedSet(x, [len(s) for s in x], y, [np.ones(len(s), np.float32) for s in x],
+                      True), dict(batch_size=6, truncate_steps=4))
+    x = _ragged(rng, 12, 5, 15)
+    cases["truncated_lstm_last"] = (spec(n_outputs=2), "classification", SupervisedSet(
+        x, [len(s) for s in x], rng.randint(0, 2, 12), ones(x), False),
+        dict(batch_size=6, truncate_steps=4))
+    tokens = [rng.randint(2, 9, rng.randint(2, 9)).astype("int32") for _ in range(16)]
+    cases["tokens_bidirectional_attention"] = (
+        spec(input_kind="tokens", n_features=None, vocabulary_size=9, cell="gru",
+             bidirectional=True, pooling="attention", n_outputs=2), "classification",
+        SupervisedSet(tokens, [len(t) for t in tokens], rng.randint(0, 2, 16),
+                      ones(tokens), False), dict(batch_size=8))
+    x = _ragged(rng, 8, 4, 9)
+    cases["one_clipped_update"] = (spec(), "classification", SupervisedSet(
+        x, [len(s) for s in x], rng.randint(0, 3, 8), ones(x), False),
+        dict(batch_size=8, learning_rate=1.0, global_clipnorm=0.05))
+
+    def s2s_spec(**kw):
+        base = dict(source_kind="tokens", n_source_features=None,
+                    source_vocabulary_size=9, target_kind="tokens",
+                    target_vocabulary_size=8, n_target_features=None, embedding_dim=4,
+                    cell="lstm", units=(6,), bidirectional=False, dropout=0.0,
+                    attention="additive", seed=0)
+        base.update(kw)
+        return Seq2SeqSpec(**base)
+
+    target = [rng.randint(2, 6, rng.randint(1, 6)).astype("int32") for _ in range(16)]
+    cases["seq2seq_tokens_additive"] = (s2s_spec(), "classification", Seq2SeqSet(
+        tokens, [len(t) for t in tokens], target, "tokens", 7, 6, "tokens"),
+        dict(batch_size=8))
+    x = _ragged(rng, 16, 3, 8)
+    target = [rng.randn(rng.randint(1, 5), 1).astype("float32") for _ in range(16)]
+    cases["seq2seq_numeric_dot_stop"] = (
+        s2s_spec(source_kind="numeric", n_source_features=2, source_vocabulary_size=None,
+                 target_kind="numeric", target_vocabulary_size=None, n_target_features=1,
+                 cell="gru", attention="dot"), "regression_with_stop",
+        Seq2SeqSet(x, [len(s) for s in x], target, "numeric", None, None, "numeric"),
+        dict(batch_size=8))
+    return cases
+
+
+def train_cases(initial=None, strategy=None) -> dict:
+    """``{name: [initial weights, final weights, losses]}`` after two epochs of each."""
+    import keras
+
+    from skrnn import training
+    from skrnn.models import build_model
+    from skrnn.models._seq2seq import Seq2SeqSpec, build_seq2seq
+
+    results = {}
+    for name, (spec, task, data, kw) in _cases().items():
+        seq2seq = isinstance(spec, Seq2SeqSpec)
+        model = build_seq2seq(spec)["train"] if seq2seq else build_model(spec)
+        if initial is not None:
+            model.set_weights([initial[f"{name}/{i}"] for i in range(len(model.weights))])
+        start = model.get_weights()
+        clipping = dict(global_clipnorm=kw.get("global_clipnorm", 1.0))
+        optimizer = keras.optimizers.SGD(learning_rate=kw.get("learning_rate", 0.1))
+        step = training.make_step(model, optimizer, task, data.per_step, clipping,
+                                  seq2seq=seq2seq)
+        history = training.new_history()
+        training.run_epochs(step, data, epochs=1 if "clipped" in name else 2,
+                            batch_size=kw["batch_size"], rng=np.random.RandomState(1),
+                            history=history, truncate_steps=kw.get("truncate_steps"))
+        results[name] = [start, model.get_weights(), history]
+    return results
+
+
+def flatten(results, which: int) -> dict:
+    return {f"{name}/{i}": w for name, r in results.items() for i, w in enumerate(r[which])}
+
+
+def check_estimators():
+    """The estimator workflows on the active backend (assertions)."""
+    from skrnn import RNNClassifier, RNNRegressor, Seq2SeqTransformer
+
+    rng = np.random.RandomState(0)
+    X = _ragged(rng, 64, 3, 8)
+    y = np.array([s[:, 0].sum() > 0 for s in X]).astype(int)
+    clf = RNNClassifier(units=8, epochs=4, learning_rate=0.02, early_stopping=True,
+                        n_iter_no_change=5, random_state=0).fit(X, y)
+    assert np.isfinite(clf.history_["val_loss"]).all()
+    proba = clf.predict_proba(X)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_allclose(restored.predict_proba(X), proba, rtol=1e-6, atol=1e-7)
+    clf.set_params(warm_start=True, epochs=1).fit(X, y)  # continues, same step
+    assert clf.n_iter_ == 5
+
+    steps = [s[:, :1] * 2 for s in X]
+    reg = RNNRegressor(units=6, epochs=2, return_sequences=True, truncate_steps=4,
+                       clipnorm=0.5, random_state=0).fit(X, steps)
+    assert [p.shape for p in reg.predict(X[:3])] == [s.shape for s in steps[:3]]
+
+    X_bad = [rng.randn(6, 1) for _ in range(64)]
+    X_bad[40] = np.full((6, 1), 1e19)  # the relu recurrence overflows float32 here
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        bad = RNNRegressor(cell="rnn", activation="relu", units=4, epochs=3, batch_size=8,
+                           random_state=0).fit(X_bad, rng.randn(64))
+    assert any("Non-finite" in str(w.message) for w in caught), caught
+    assert bad.n_iter_ == 1 and all(np.isfinite(w).all() for w in bad.model_.get_weights())
+
+    s2s = Seq2SeqTransformer(units=8, epochs=2, random_state=0, decoding="beam",
+                             beam_width=2).fit(["abc", "ba", "cab"] * 5, ["cba", "ab", "bac"] * 5)
+    assert all(isinstance(p, str) for p in s2s.predict(["abc", "zz"]))
+
+
+if __name__ == "__main__":
+    initial = dict(np.load(sys.argv[1]))
+    np.savez(sys.argv[2], **flatten(train_cases(initial), 1))
+    check_estimators()
+    print("backend cases ok")
