@@ -218,6 +218,7 @@ class BaseRNN(BaseEstimator):
         from . import models, training  # Keras is imported here, not at import time
 
         if reset:
+            self._strategy = training.resolve_strategy(self.strategy, self.random_state)
             spec = models.ModelSpec(
                 input_kind=seq.kind,
                 n_features=seq.n_features,
@@ -237,7 +238,8 @@ class BaseRNN(BaseEstimator):
                 recurrent_initializer=self.recurrent_initializer,
                 unit_forget_bias=bool(self.unit_forget_bias),
             )
-            self.model_ = models.build_model(spec)
+            with training.strategy_scope(self._strategy):
+                self.model_ = models.build_model(spec)
             self._spec = spec
             self.history_ = training.new_history()
             self.n_iter_ = 0
@@ -326,12 +328,16 @@ class BaseRNN(BaseEstimator):
         clipping = dict(clipnorm=self.clipnorm, clipvalue=self.clipvalue,
                         global_clipnorm=self.global_clipnorm)
         return training.make_step(self.model_, optimizer, self._task,
-                                  self.return_sequences, clipping)
+                                  self.return_sequences, clipping,
+                                  strategy=getattr(self, "_strategy", None))
 
     # ------------------------------------------------------------------- pickling
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_step", None)  # compiled functions and optimizer are rebuilt on use
+        state.pop("_strategy", None)  # devices of this process; prediction needs none
+        if not isinstance(state.get("strategy"), (str, type(None))):
+            state["strategy"] = None  # strategy objects do not pickle
         if "model_" in state:
             state["model_"] = pickle.dumps(state["model_"])
         return state

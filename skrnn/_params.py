@@ -87,7 +87,14 @@ cell : {"lstm", "gru", "rnn"}, default="lstm"
         Seeds weight initialisation, dropout, shuffling and the validation split. The
         same value gives identical predictions on the same machine.
     verbose : int, default=0
-        1 or more prints one line per epoch (loss, validation loss and score, time)."""
+        1 or more prints one line per epoch (loss, validation loss and score, time).
+    strategy : None, "auto", "mirrored", "multi_worker", or an instance, default=None
+        Train on several devices or machines (see the scaling-out guide): a
+        ``tf.distribute`` strategy on TensorFlow (gradients are summed over the
+        replicas *before* clipping), a ``keras.distribution.DataParallel`` on JAX.
+        ``"multi_worker"`` reads its cluster from ``TF_CONFIG`` and needs an integer
+        ``random_state`` so every worker forms the same batches. Prediction needs no
+        strategy, and a pickled estimator keeps only a string strategy."""
 
 _FITTED_ATTRS = """\
 model_ : keras.Model

@@ -61,9 +61,9 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
                  return_sequences=False, embedding_dim=32, input_type="auto",
                  optimizer="adam", learning_rate=None, epochs=20, batch_size=32,
                  truncate_steps=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
-                 early_stopping=False,
-                 validation_fraction=0.1, n_iter_no_change=10, tol=1e-4,
-                 warm_start=False, random_state=None, verbose=0, class_weight=None):
+                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=10,
+                 tol=1e-4, warm_start=False, random_state=None, verbose=0, strategy=None,
+                 class_weight=None):
         self.cell = cell
         self.units = units
         self.bidirectional = bidirectional
@@ -92,6 +92,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.strategy = strategy
         self.class_weight = class_weight
 
     # ------------------------------------------------------------------ targets

@@ -54,7 +54,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
                  truncate_steps=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, tol=1e-4,
-                 warm_start=False, random_state=None, verbose=0):
+                 warm_start=False, random_state=None, verbose=0, strategy=None):
         self.cell = cell
         self.units = units
         self.bidirectional = bidirectional
@@ -83,6 +83,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.strategy = strategy
 
     def _prepare_targets(self, y, seq, reset, classes=None):
         n = len(seq)

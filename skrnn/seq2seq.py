@@ -47,7 +47,7 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         that length, or ``max_output_length`` when it is set.
     optimizer, learning_rate, epochs, batch_size, clipnorm, clipvalue, global_clipnorm,
     early_stopping, validation_fraction, n_iter_no_change, tol, warm_start,
-    random_state, verbose
+    random_state, verbose, strategy
         As for :class:`~skrnn.RNNClassifier`.
 
     Attributes
@@ -77,7 +77,7 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
                  learning_rate=None, epochs=20, batch_size=64, clipnorm=None,
                  clipvalue=None, global_clipnorm=None, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, tol=1e-4, warm_start=False,
-                 random_state=None, verbose=0):
+                 random_state=None, verbose=0, strategy=None):
         self.cell = cell
         self.units = units
         self.bidirectional = bidirectional
@@ -102,6 +102,7 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.strategy = strategy
 
     # ----------------------------------------------------------------- reading data
     @staticmethod
@@ -197,7 +198,10 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         source = self._encode_source(s_kind, s_data)
         target = self._encode_target(t_data)
         rng = self._rng(reset)
+        from . import training
+
         if reset:
+            self._strategy = training.resolve_strategy(self.strategy, self.random_state)
             self._build(units, rng)
         full = sd.Seq2SeqSet(source, self._source_lengths(s_kind, s_data, n), target,
                            t_kind, self._start, self._end, s_kind)
@@ -208,14 +212,13 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
             tr, va = train_test_split(np.arange(n), test_size=self.validation_fraction,
                                       random_state=rng.randint(0, 2**31 - 1))
             train, validation = full.subset(tr), full.subset(va)
-        from . import training
-
         if getattr(self, "_step", None) is None:
             self._step = training.make_step(
                 self.model_, training.get_optimizer(self.optimizer, self.learning_rate),
                 "classification" if t_kind == "tokens" else "regression_with_stop", True,
                 dict(clipnorm=self.clipnorm, clipvalue=self.clipvalue,
-                     global_clipnorm=self.global_clipnorm), seq2seq=True)
+                     global_clipnorm=self.global_clipnorm), seq2seq=True,
+                strategy=getattr(self, "_strategy", None))
         summary = training.run_epochs(
             self._step, train, epochs=int(self.epochs), batch_size=int(self.batch_size),
             rng=rng, history=self.history_, validation=validation,
@@ -251,7 +254,10 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
             embedding_dim=int(self.embedding_dim), cell=self.cell, units=units,
             bidirectional=bool(self.bidirectional), dropout=float(self.dropout),
             attention=self.attention, seed=int(rng.randint(0, 2**31 - 10_001)))
-        models = build_seq2seq(spec)
+        from .training import strategy_scope
+
+        with strategy_scope(self._strategy):
+            models = build_seq2seq(spec)
         self.model_ = models["train"]
         self._encoder, self._decoder_step = models["encoder"], models["step"]
         self._spec = spec
@@ -388,8 +394,10 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
     # --------------------------------------------------------------------- pickling
     def __getstate__(self):
         state = self.__dict__.copy()
-        for key in ("_step", "_encoder", "_decoder_step"):
+        for key in ("_step", "_encoder", "_decoder_step", "_strategy"):
             state.pop(key, None)
+        if not isinstance(state.get("strategy"), (str, type(None))):
+            state["strategy"] = None  # strategy objects do not pickle
         if "model_" in state:
             state["model_"] = pickle.dumps(state["model_"])
         return state

@@ -1,13 +1,21 @@
 """Training cases run identically on every Keras backend (used by test_backends.py).
 
-Each case builds a model from a spec, optionally loads given initial weights, and trains
-it with skrnn's loop (SGD, gradient clipping, fixed batch order). The TensorFlow run in
-the test process and a run under ``KERAS_BACKEND=jax`` / ``torch`` in a subprocess start
-from the same weights, so their final weights must agree.
+Each case builds a model from a spec, sets initial weights drawn by NumPy from a fixed
+seed (the same on every backend; Keras' seeded initialisers are not), and trains it with
+skrnn's loop (SGD, gradient clipping, fixed batch order). The TensorFlow run in the test
+process and the runs in subprocesses start from the same weights, so their final weights
+must agree.
 
-As a script: ``python tests/backend_cases.py INITIAL.npz OUT.npz`` trains every case from
-the initial weights in ``INITIAL.npz``, then runs the estimator workflow checks of
-:func:`check_estimators`, and writes the final weights to ``OUT.npz``.
+As a script:
+
+- ``python tests/backend_cases.py OUT.npz`` trains every case, writes the final weights
+  to ``OUT.npz`` and runs the estimator workflow checks of :func:`check_estimators`;
+- ``... OUT.npz mirrored`` (TensorFlow, two logical CPU devices) and
+  ``... data_parallel`` (JAX, the devices XLA_FLAGS simulates) do the same under a
+  strategy, then fit :func:`strategy_estimator` and pickle it to ``OUT.npz.pkl``;
+- ``python tests/backend_cases.py worker INDEX PORT0,PORT1 OUT`` is one worker of a
+  two-worker ``MultiWorkerMirroredStrategy`` on localhost fitting
+  :func:`strategy_estimator`.
 """
 
 from __future__ import annotations
@@ -97,8 +105,14 @@ def _cases():
     return cases
 
 
-def train_cases(initial=None, strategy=None) -> dict:
-    """``{name: [initial weights, final weights, losses]}`` after two epochs of each."""
+# The cases also run under a strategy (fewer: each costs compile time).
+UNDER_STRATEGY = ("masked_lstm", "truncated_lstm_last", "one_clipped_update",
+                  "seq2seq_tokens_additive")
+
+
+def train_cases(strategy=None, names=None) -> dict:
+    """``{name: [initial weights, final weights, history]}`` after two epochs of each
+    case (of those in ``names``)."""
     import keras
 
     from skrnn import training
@@ -106,16 +120,20 @@ def train_cases(initial=None, strategy=None) -> dict:
     from skrnn.models._seq2seq import Seq2SeqSpec, build_seq2seq
 
     results = {}
-    for name, (spec, task, data, kw) in _cases().items():
+    for seed, (name, (spec, task, data, kw)) in enumerate(_cases().items()):
+        if names is not None and name not in names:
+            continue
         seq2seq = isinstance(spec, Seq2SeqSpec)
-        model = build_seq2seq(spec)["train"] if seq2seq else build_model(spec)
-        if initial is not None:
-            model.set_weights([initial[f"{name}/{i}"] for i in range(len(model.weights))])
+        with training.strategy_scope(strategy):
+            model = build_seq2seq(spec)["train"] if seq2seq else build_model(spec)
+        rng = np.random.RandomState(seed)
+        model.set_weights([rng.uniform(-0.3, 0.3, w.shape).astype(w.dtype)
+                           for w in model.get_weights()])
         start = model.get_weights()
         clipping = dict(global_clipnorm=kw.get("global_clipnorm", 1.0))
         optimizer = keras.optimizers.SGD(learning_rate=kw.get("learning_rate", 0.1))
         step = training.make_step(model, optimizer, task, data.per_step, clipping,
-                                  seq2seq=seq2seq)
+                                  seq2seq=seq2seq, strategy=strategy)
         history = training.new_history()
         training.run_epochs(step, data, epochs=1 if "clipped" in name else 2,
                             batch_size=kw["batch_size"], rng=np.random.RandomState(1),
@@ -144,11 +162,6 @@ def check_estimators():
     clf.set_params(warm_start=True, epochs=1).fit(X, y)  # continues, same step
     assert clf.n_iter_ == 5
 
-    steps = [s[:, :1] * 2 for s in X]
-    reg = RNNRegressor(units=6, epochs=2, return_sequences=True, truncate_steps=4,
-                       clipnorm=0.5, random_state=0).fit(X, steps)
-    assert [p.shape for p in reg.predict(X[:3])] == [s.shape for s in steps[:3]]
-
     X_bad = [rng.randn(6, 1) for _ in range(64)]
     X_bad[40] = np.full((6, 1), 1e19)  # the relu recurrence overflows float32 here
     with warnings.catch_warnings(record=True) as caught:
@@ -163,8 +176,61 @@ def check_estimators():
     assert all(isinstance(p, str) for p in s2s.predict(["abc", "zz"]))
 
 
+def strategy_data():
+    rng = np.random.RandomState(3)
+    X = _ragged(rng, 40, 3, 10)
+    return X, np.array([s[:, 0].sum() > 0 for s in X]).astype(int)
+
+
+def strategy_estimator(strategy):
+    """Truncated BPTT and early stopping under ``strategy`` (None: one device)."""
+    from skrnn import RNNClassifier
+
+    X, y = strategy_data()
+    return RNNClassifier(units=6, epochs=3, batch_size=8, optimizer="sgd",
+                         learning_rate=0.1, global_clipnorm=0.5, truncate_steps=4,
+                         early_stopping=True, n_iter_no_change=3, random_state=0,
+                         strategy=strategy).fit(X, y)
+
+
+def _worker(index, ports, out):
+    import json
+    import os
+
+    os.environ["TF_CONFIG"] = json.dumps({
+        "cluster": {"worker": [f"localhost:{p}" for p in ports.split(",")]},
+        "task": {"type": "worker", "index": int(index)}})
+    clf = strategy_estimator("multi_worker")
+    np.savez(out, *clf.model_.get_weights())
+    if int(index) == 0:  # the chief returns the fitted estimator
+        with open(out + ".pkl", "wb") as f:
+            pickle.dump(clf, f)
+
+
+def _strategy(mode):
+    if mode == "mirrored":
+        import tensorflow as tf
+
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        return tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    import keras
+
+    return keras.distribution.DataParallel()
+
+
 if __name__ == "__main__":
-    initial = dict(np.load(sys.argv[1]))
-    np.savez(sys.argv[2], **flatten(train_cases(initial), 1))
-    check_estimators()
+    if sys.argv[1] == "worker":
+        _worker(*sys.argv[2:])
+        sys.exit(0)
+    out = sys.argv[1]
+    strategy = _strategy(sys.argv[2]) if len(sys.argv) > 2 else None
+    names = UNDER_STRATEGY if strategy is not None else None
+    np.savez(out, **flatten(train_cases(strategy, names), 1))
+    if strategy is None:
+        check_estimators()
+    else:
+        with open(out + ".pkl", "wb") as f:
+            pickle.dump(strategy_estimator(strategy), f)
     print("backend cases ok")

@@ -9,6 +9,11 @@ the next update reads them afresh, so ``set_weights`` between fits is honoured.
 dimension rounded up to a short ladder of lengths (8, 12, 16, 24, 32, 48, ...) so a
 data set of many lengths compiles a handful of times; batches of equal lengths keep their
 exact length and carry no mask (the fused cuDNN kernel on GPU).
+
+With a ``keras.distribution.DataParallel`` the state is replicated over its device mesh
+and every batch is sharded along its rows (padded to a multiple of the devices with
+filler rows of weight 0); ``jax.jit`` then computes the global batch's loss and
+gradients across the devices, so clipping acts on the summed gradients.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._step import Step, clip_gradients, weighted_loss
+from ._step import Step, clip_gradients, shard_rows, weighted_loss
 
 
 def ladder(t: int) -> int:
@@ -59,12 +64,30 @@ class _View:
 class JaxStep(Step):
     """Compiled train / evaluate / predict / chunk steps for the JAX backend."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, model, optimizer, task, per_step, clipping=None, distribution=None):
+        super().__init__(model, optimizer, task, per_step, clipping)
         self.optimizer.build(self.model.trainable_variables)
         self._views, self._functions, self._state = {}, {}, None
         # Donated buffers are reused in place on accelerators (CPU cannot donate).
         self._donate = (0,) if jax.default_backend() != "cpu" else ()
+        self._devices, self._rows, self._replicated = 1, None, None
+        if distribution is not None:
+            from jax.sharding import NamedSharding, PartitionSpec
+
+            mesh = distribution.device_mesh.backend_mesh
+            self._devices = mesh.devices.size
+            self._rows = NamedSharding(mesh, PartitionSpec(distribution.batch_dim_name))
+            self._replicated = NamedSharding(mesh, PartitionSpec())
+
+    def _put(self, arrays):
+        """Data parallel: rows padded to a multiple of the devices, sharded over them."""
+        if self._rows is None:
+            return list(arrays)
+        shards, _ = shard_rows(arrays, self._devices)
+        return [jax.device_put(np.concatenate(s), self._rows) for s in shards]
+
+    def _count(self, mask):
+        return np.float32(mask.sum() if self.per_step else len(mask))
 
     # ------------------------------------------------------------------ the state
     def _read(self, copy: bool) -> dict:
@@ -78,6 +101,8 @@ class JaxStep(Step):
     def state(self) -> dict:
         if self._state is None:
             self._state = self._read(copy=bool(self._donate))
+            if self._replicated is not None:
+                self._state = jax.device_put(self._state, self._replicated)
         return self._state
 
     def resume(self):
@@ -114,18 +139,18 @@ class JaxStep(Step):
         view, optimizer, clipping = self._view(view_name), self.optimizer, self.clipping
         task, per_step = self.task, self.per_step
 
-        def loss_fn(trainable, other, inputs, y, w, mask):
+        def loss_fn(trainable, other, inputs, y, w, mask, count):
             out, other = view(trainable, other, inputs, training=True)
             final = None
             if chunk:
                 out, *final = out
-            return weighted_loss(task, per_step, y, out, w, mask), (other, final)
+            return weighted_loss(task, per_step, y, out, w, mask, count), (other, final)
 
         grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
 
-        def train(state, inputs, y, w, mask):
+        def train(state, inputs, y, w, mask, count):
             (loss, (other, final)), grads = grad_fn(
-                state["trainable"], state["other"], inputs, y, w, mask)
+                state["trainable"], state["other"], inputs, y, w, mask, count)
             grads, norm, clipped = clip_gradients(grads, **clipping)
             finite = jnp.isfinite(loss) & jnp.isfinite(norm)
             go = finite & ~state["halted"]
@@ -146,16 +171,16 @@ class JaxStep(Step):
     def _forward_fn(self, view_name, loss=False):
         view, task, per_step = self._view(view_name), self.task, self.per_step
 
-        def forward(state, inputs, y=None, w=None, mask=None):
+        def forward(state, inputs, y=None, w=None, mask=None, count=None):
             out, _ = view(state["trainable"], state["other"], inputs, training=False)
-            return weighted_loss(task, per_step, y, out, w, mask) if loss else out
+            return weighted_loss(task, per_step, y, out, w, mask, count) if loss else out
 
         return jax.jit(forward)
 
-    def _update(self, key, view_name, inputs, y, w, mask, chunk=False):
+    def _update(self, key, view_name, inputs, y, w, mask, count, chunk=False):
         fn = self._compiled(key, lambda: self._train_fn(view_name, chunk))
         self._state, (loss, norm, clipped, finite, final) = fn(self.state, inputs, y, w,
-                                                                mask)
+                                                                mask, count)
         return loss, norm, clipped, finite, final
 
     def _current(self):
@@ -163,36 +188,48 @@ class JaxStep(Step):
 
     # -------------------------------------------------------- padded / equal batches
     def _prepare(self, x, mask, y=None, w=None):
-        """-> (view name, inputs, y, w, mask, steps) with masked batches padded to the
-        ladder of lengths."""
-        steps = mask.shape[1]
+        """-> (view name, inputs, y, w, mask, count, steps): masked batches padded to
+        the ladder of lengths, rows sharded when data parallel."""
+        steps, count = mask.shape[1], self._count(mask)
         if mask.all():
-            return "unmasked", x, y, w, mask, steps
-        t = ladder(steps)
-        if t != steps:
-            x, mask = pad_time([x, mask], t)
-            if self.per_step and y is not None:
-                y, w = pad_time([y, w], t)
-        return "masked", [x, mask], y, w, mask, steps
+            view = "unmasked"
+        else:
+            view, t = "masked", ladder(steps)
+            if t != steps:
+                x, mask = pad_time([x, mask], t)
+                if self.per_step and y is not None:
+                    y, w = pad_time([y, w], t)
+        x, mask, *yw = self._put([x, mask] + ([y, w] if y is not None else []))
+        y, w = yw if yw else (None, None)
+        inputs = x if view == "unmasked" else [x, mask]
+        return view, inputs, y, w, mask, count, steps
 
     def train(self, x, mask, y, w):
-        view, inputs, y, w, mask, _ = self._prepare(x, mask, y, w)
-        return self._update(("train", view), view, inputs, y, w, mask)[:4]
+        view, inputs, y, w, mask, count, _ = self._prepare(x, mask, y, w)
+        return self._update(("train", view), view, inputs, y, w, mask, count)[:4]
 
     def evaluate(self, x, mask, y, w):
-        view, inputs, y, w, mask, _ = self._prepare(x, mask, y, w)
+        view, inputs, y, w, mask, count, _ = self._prepare(x, mask, y, w)
         fn = self._compiled(("evaluate", view), lambda: self._forward_fn(view, loss=True))
-        return float(fn(self._current(), inputs, y, w, mask))
+        return float(fn(self._current(), inputs, y, w, mask, count))
 
     def predict(self, x, mask):
-        view, inputs, _, _, _, steps = self._prepare(x, mask)
+        n = len(x)
+        view, inputs, _, _, _, _, steps = self._prepare(x, mask)
         fn = self._compiled(("predict", view), lambda: self._forward_fn(view))
-        out = np.asarray(fn(self._current(), inputs))
+        out = np.asarray(fn(self._current(), inputs))[:n]
         return out[:, :steps] if self.per_step else out
 
+    def initial_states(self, batch_size: int) -> list:
+        rows = -(-batch_size // self._devices) * self._devices
+        return self._put(super().initial_states(rows)) if self._rows else \
+            super().initial_states(batch_size)
+
     def train_chunk(self, x, mask, y, w, states):
+        count = self._count(mask)
+        x, mask, y, w = self._put([x, mask, y, w])
         return self._update(("train_chunk", None), "states", [x, mask, *states], y, w,
-                            mask, chunk=True)
+                            mask, count, chunk=True)
 
     def advance(self, x, mask, states):
         view = self._view("states")
@@ -204,8 +241,8 @@ class JaxStep(Step):
                 return other, [jax.lax.stop_gradient(s) for s in out[1:]]
             return jax.jit(advance)
 
-        other, final = self._compiled(("advance", None), make)(self.state,
-                                                               [x, mask, *states])
+        other, final = self._compiled(("advance", None), make)(
+            self.state, [*self._put([x, mask]), *states])
         self.state["other"] = other
         return final
 
@@ -221,19 +258,22 @@ class Seq2SeqJaxStep(JaxStep):
 
     def _prepare_pair(self, x, mask, y, w):
         source, source_mask, target_in = x
+        count = np.float32(mask.sum())
         if not source_mask.all():  # (vector sources: one step, never masked)
             source, source_mask = pad_time([source, source_mask],
                                            ladder(source_mask.shape[1]))
         if not mask.all():
             target_in, mask, y, w = pad_time([target_in, mask, y, w], ladder(mask.shape[1]))
-        return [source, source_mask, target_in, mask], y, w, mask
+        source, source_mask, target_in, mask, y, w = self._put(
+            [source, source_mask, target_in, mask, y, w])
+        return [source, source_mask, target_in, mask], y, w, mask, count
 
     def train(self, x, mask, y, w):
-        inputs, y, w, mask = self._prepare_pair(x, mask, y, w)
-        return self._update(("train", "masked"), "masked", inputs, y, w, mask)[:4]
+        inputs, y, w, mask, count = self._prepare_pair(x, mask, y, w)
+        return self._update(("train", "masked"), "masked", inputs, y, w, mask, count)[:4]
 
     def evaluate(self, x, mask, y, w):
-        inputs, y, w, mask = self._prepare_pair(x, mask, y, w)
+        inputs, y, w, mask, count = self._prepare_pair(x, mask, y, w)
         fn = self._compiled(("evaluate", "masked"),
                             lambda: self._forward_fn("masked", loss=True))
-        return float(fn(self._current(), inputs, y, w, mask))
+        return float(fn(self._current(), inputs, y, w, mask, count))

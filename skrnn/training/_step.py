@@ -14,7 +14,7 @@ from keras import ops
 TASKS = ("classification", "regression", "regression_with_stop")
 
 
-def weighted_loss(task: str, per_step: bool, y, out, w, mask):
+def weighted_loss(task: str, per_step: bool, y, out, w, mask, count=None):
     """Weighted loss, summed and divided by the number of real targets.
 
     ``w`` holds one weight per target (per sequence, or per step with ``per_step``);
@@ -26,6 +26,10 @@ def weighted_loss(task: str, per_step: bool, y, out, w, mask):
     column of ``y`` and ``out`` is a stop flag (1 at the end step) and its logit; the
     squared error counts on the value steps, the binary cross-entropy of the stop
     logit on every step.
+
+    ``count`` (optional) replaces the number of real targets: a replica holding one
+    shard of a global batch divides by the global count, so that the gradients summed
+    across replicas are those of the global batch.
     """
     if task == "classification":
         per = keras.losses.sparse_categorical_crossentropy(y, out, from_logits=True)
@@ -39,10 +43,10 @@ def weighted_loss(task: str, per_step: bool, y, out, w, mask):
     if per_step:
         valid = ops.cast(mask, per.dtype)
         w = w * valid
-        count = ops.maximum(ops.sum(valid), 1.0)
+        total = ops.maximum(ops.sum(valid), 1.0)
     else:
-        count = ops.cast(ops.shape(per)[0], per.dtype)
-    return ops.sum(per * w) / count
+        total = ops.cast(ops.shape(per)[0], per.dtype)
+    return ops.sum(per * w) / (total if count is None else count)
 
 
 def clip_gradients(grads, clipnorm=None, clipvalue=None, global_clipnorm=None):
@@ -83,6 +87,28 @@ def clip_gradients(grads, clipnorm=None, clipvalue=None, global_clipnorm=None):
         factor = ops.minimum(1.0, global_clipnorm / ops.maximum(n, 1e-12))
         grads = [g * factor for g in grads]
     return grads, norm, clipped
+
+
+def shard_rows(arrays, replicas: int) -> tuple:
+    """Split each array's rows into ``replicas`` equal shards.
+
+    Rows are padded to a multiple of ``replicas`` with filler rows: zeros, except that
+    2-D boolean arrays (masks) get their first step set, so no filler sequence is empty.
+    Filler rows have weight 0: they never reach a loss or a gradient.
+    Returns ``(shards, rows_per_replica)`` with ``shards[i][r]`` array ``i``'s shard ``r``.
+    """
+    n = len(arrays[0])
+    size = -(-n // replicas)
+    shards = []
+    for a in arrays:
+        a = np.asarray(a)
+        if size * replicas > n:
+            filler = np.zeros((size * replicas - n,) + a.shape[1:], a.dtype)
+            if a.dtype == bool and a.ndim == 2:
+                filler[:, 0] = True
+            a = np.concatenate([a, filler])
+        shards.append([a[r * size:(r + 1) * size] for r in range(replicas)])
+    return shards, size
 
 
 class Step:
@@ -155,16 +181,24 @@ class Step:
         """Make ``self.model``'s variables hold the trained values (stateless backends)."""
 
 
-def make_step(model, optimizer, task, per_step, clipping=None, seq2seq=False) -> Step:
+def make_step(model, optimizer, task, per_step, clipping=None, seq2seq=False,
+              strategy=None) -> Step:
     """The :class:`Step` for the active Keras backend (``seq2seq``: teacher forcing of
-    an encoder-decoder's training model)."""
+    an encoder-decoder's training model; ``strategy``: from
+    :func:`~skrnn.training.resolve_strategy`)."""
     backend = keras.backend.backend()
-    if backend == "tensorflow":
+    kwargs = {}
+    if backend == "tensorflow" and strategy is not None:
+        from ._tf_distribute import DistributedSeq2SeqStep as seq2seq_cls
+        from ._tf_distribute import DistributedTensorFlowStep as cls
+        kwargs["strategy"] = strategy
+    elif backend == "tensorflow":
         from ._tensorflow import Seq2SeqTensorFlowStep as seq2seq_cls
         from ._tensorflow import TensorFlowStep as cls
     elif backend == "jax":
         from ._jax import JaxStep as cls
         from ._jax import Seq2SeqJaxStep as seq2seq_cls
+        kwargs["distribution"] = strategy
     elif backend == "torch":
         from ._torch import Seq2SeqTorchStep as seq2seq_cls
         from ._torch import TorchStep as cls
@@ -172,4 +206,5 @@ def make_step(model, optimizer, task, per_step, clipping=None, seq2seq=False) ->
         raise NotImplementedError(
             f"skrnn's training loop supports the tensorflow, jax and torch backends of "
             f"Keras; KERAS_BACKEND={backend!r} is not supported.")
-    return (seq2seq_cls if seq2seq else cls)(model, optimizer, task, per_step, clipping)
+    return (seq2seq_cls if seq2seq else cls)(model, optimizer, task, per_step, clipping,
+                                             **kwargs)

@@ -8,6 +8,14 @@ import tensorflow as tf
 from ._step import Step, clip_gradients, weighted_loss  # noqa: F401
 
 
+def dense(grads):
+    """Embedding gradients come as IndexedSlices, on which keras.ops work per slice: a
+    token seen twice in a batch would count as two slices in the norm, not as their
+    sum. The dense gradient is the one every other backend clips."""
+    return [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g
+            for g in grads]
+
+
 class TensorFlowStep(Step):
     """Compiled train / evaluate / predict steps for the TensorFlow backend.
 
@@ -25,19 +33,20 @@ class TensorFlowStep(Step):
         self._functions = {}
         # Set by the first non-finite update; every later update is skipped until
         # resume(), so the weights stay those of the last finite update.
-        self._halted = tf.Variable(False, trainable=False)
+        self._halted = tf.Variable(False, trainable=False,
+                                   aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
 
     def resume(self):
         self._halted.assign(False)
 
     def _update(self, loss, grads, variables):
         """Clip and apply unless the loss or a gradient is non-finite (or halted)."""
-        # Embedding gradients come as IndexedSlices, on which keras.ops work per slice:
-        # a token seen twice in a batch would count as two slices in the norm, not as
-        # their sum. The dense gradient is the one every other backend clips.
-        grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g
-                 for g in grads]
+        grads = dense(grads)
         grads, norm, clipped = clip_gradients(grads, **self.clipping)
+        finite = self._apply_if_finite(loss, norm, grads, variables)
+        return norm, clipped, finite
+
+    def _apply_if_finite(self, loss, norm, grads, variables):
         # An overflowing norm counts too: its square overflowed float32 (so would
         # Adam's second moment), and clipping by it would scale the update to zero.
         finite = tf.logical_and(tf.math.is_finite(loss), tf.math.is_finite(norm))
@@ -49,7 +58,7 @@ class TensorFlowStep(Step):
 
         tf.cond(go, apply, lambda: tf.constant(False))
         self._halted.assign(tf.logical_or(self._halted, tf.logical_not(finite)))
-        return norm, clipped, finite
+        return finite
 
     @property
     def unmasked(self):
