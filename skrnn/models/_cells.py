@@ -11,6 +11,10 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+# Keras' own cells' dropout: one mask per sequence, drawn by the RNN layer before its
+# loop (drawing inside the loop leaks a tracer out of jax's scan).
+from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
+
 
 @keras.saving.register_keras_serializable("skrnn")
 class GateIdentity(keras.initializers.Initializer):
@@ -33,7 +37,7 @@ class GateIdentity(keras.initializers.Initializer):
         return {}
 
 
-class _LayerNormCell(keras.layers.Layer):
+class _LayerNormCell(DropoutRNNCell, keras.layers.Layer):
     """Shared parts: sizes, dropout on inputs and state, layer-norm parameters."""
 
     n_gates = 1
@@ -89,14 +93,11 @@ class _LayerNormCell(keras.layers.Layer):
         blocks = (blocks - mean) / ops.sqrt(var + self.epsilon)
         return ops.reshape(blocks, (shape[0], self.n_gates * self.units)) * gamma + beta
 
-    def _drop(self, x, rate, training):
-        if training and rate > 0:
-            return keras.random.dropout(x, rate, seed=self.seed_generator)
-        return x
-
     def _projections(self, inputs, h, training):
-        inputs = self._drop(inputs, self.dropout, training)
-        h = self._drop(h, self.recurrent_dropout, training)
+        if training and self.dropout > 0:
+            inputs = inputs * self.get_dropout_mask(inputs)
+        if training and self.recurrent_dropout > 0:
+            h = h * self.get_recurrent_dropout_mask(h)
         xw = self._norm(ops.matmul(inputs, self.kernel), self.input_gamma, self.input_beta)
         hu = self._norm(ops.matmul(h, self.recurrent_kernel), self.recurrent_gamma,
                         self.recurrent_beta)
