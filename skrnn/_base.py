@@ -301,7 +301,7 @@ class BaseRNN(BaseEstimator):
             self._step = self._make_step()
         return training.predict_outputs(
             self._step, self._encode_X(seq), seq.lengths, int(self.batch_size),
-            self.return_sequences)
+            self.return_sequences, verbose=int(self.verbose))
 
     def _training_params(self) -> tuple:
         return (repr(self.optimizer), self.learning_rate, self.clipnorm, self.clipvalue,

@@ -87,7 +87,10 @@ cell : {"lstm", "gru", "rnn"}, default="lstm"
         Seeds weight initialisation, dropout, shuffling and the validation split. The
         same value gives identical predictions on the same machine.
     verbose : int, default=0
-        1 or more prints one line per epoch (loss, validation loss and score, time).
+        0: silent. 1: a live progress bar per epoch (Keras' ``Progbar``: batches,
+        ETA, running loss; validation loss and score at the end), and a progress bar
+        over the batches of ``predict``. 2: one line per epoch (loss, validation loss
+        and score, time).
     strategy : None, "auto", "mirrored", "multi_worker", or an instance, default=None
         Train on several devices or machines (see the scaling-out guide): a
         ``tf.distribute`` strategy on TensorFlow (gradients are summed over the

@@ -305,10 +305,15 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         n = len(source)
         lengths = self._source_lengths(kind, data, n)
         results = [None] * n
-        batch = int(self.batch_size)
-        for idx in sd.bucket_batches(lengths, batch):
+        from .training._loop import progress_bar
+
+        batches = sd.bucket_batches(lengths, int(self.batch_size))
+        bar = progress_bar(len(batches), int(self.verbose))
+        for b, idx in enumerate(batches):
             for i, out in zip(idx, self._decode_batch(source, lengths, idx)):
                 results[i] = out
+            if bar is not None:
+                bar.update(b + 1)
         return results
 
     def transform(self, X):

@@ -63,3 +63,23 @@ def test_vanishing_gradient_simple_rnn_vs_lstm_on_the_adding_problem():
         if cell == "lstm":
             assert np.mean((reg.predict(X[:500]) - y[:500]) ** 2) < 0.05  # it learned
     assert ratios["lstm"] > 100 * ratios["rnn"]
+
+
+def test_plot_history(tmp_path):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    from skrnn.plotting import plot_history
+
+    history = {"epoch": [1, 2, 3], "loss": [0.9, 0.5, 0.4], "val_loss": [1.0, 0.7, 0.6],
+               "val_score": [float("nan")] * 3, "grad_norm_mean": [1.0, 0.5, 0.2],
+               "grad_norm_max": [2.0, 1.0, 0.5], "clipped_fraction": [0.5, 0.0, 0.0]}
+    axes = plot_history(history, metrics=("loss", "score", "gradient norm"))
+    assert len(axes) == 2  # no recorded score: that panel is left out
+    assert [ln.get_label() for ln in axes[0].get_lines()] == ["training", "validation"]
+    np.testing.assert_array_equal(axes[0].get_lines()[1].get_ydata(), [1.0, 0.7, 0.6])
+    assert axes[1].get_yscale() == "log"
+    axes[0].figure.savefig(tmp_path / "history.png")
+    with pytest.raises(ValueError, match="Unknown metrics"):
+        plot_history(history, metrics=("accuracy",))
+    with pytest.raises(TypeError, match="fitted skrnn estimator"):
+        plot_history([0.1, 0.2])

@@ -19,15 +19,24 @@ def data(n=60, seed=0, lo=3, hi=20):
 
 def test_history_and_verbose_output(capsys):
     X, y = data()
-    clf = RNNClassifier(verbose=1, early_stopping=True, **FAST).fit(X, y)
+    clf = RNNClassifier(verbose=2, early_stopping=True, **FAST).fit(X, y)
     out = capsys.readouterr().out
     assert "Epoch 1/3 - loss:" in out and "val_loss:" in out and "val_accuracy:" in out
+    assert "batch" not in out  # one line per epoch
     h = clf.history_
     assert h["epoch"] == [1, 2, 3]
     for key in ("loss", "val_loss", "val_score", "time", "grad_norm_mean", "grad_norm_max",
                 "clipped_fraction"):
         assert len(h[key]) == 3 and np.isfinite(h[key]).all()
-    RNNClassifier(**FAST).fit(X, y)
+    clf.predict(X)
+    assert capsys.readouterr().out == ""  # verbose=2: no progress bar for predict
+    clf.set_params(verbose=1, warm_start=True, epochs=1).fit(X, y)
+    out = capsys.readouterr().out
+    assert out.startswith("Epoch 4/4") and "/batch" in out and "loss:" in out
+    assert "val_loss:" in out and "val_accuracy:" in out
+    clf.predict(X)
+    assert "/batch" in capsys.readouterr().out
+    RNNClassifier(**FAST).fit(X, y).predict(X)
     assert capsys.readouterr().out == ""
 
 

@@ -15,7 +15,17 @@ import numpy as np
 from ..data import SupervisedSet, bucket_batches, pad_batch
 
 
-def predict_outputs(step, x, lengths, batch_size: int, per_step: bool):
+def progress_bar(n_batches: int, verbose: int):
+    """Keras' ``Progbar`` over ``n_batches`` when ``verbose == 1``, else None."""
+    if verbose != 1 or n_batches < 1:
+        return None
+    import keras
+
+    return keras.utils.Progbar(n_batches, unit_name="batch",
+                               stateful_metrics=["loss", "val_loss", "val_score"])
+
+
+def predict_outputs(step, x, lengths, batch_size: int, per_step: bool, verbose: int = 0):
     """Model outputs for every sequence, in input order.
 
     Sequences are batched by length (sorted), so each batch is padded little in time.
@@ -24,10 +34,13 @@ def predict_outputs(step, x, lengths, batch_size: int, per_step: bool):
     predicted with it (alone, in another order, in a subset) and keeps the number of
     compiled shapes small.
     Returns ``(n, n_outputs)`` or, with ``per_step``, a list of ``(T_i, n_outputs)``.
+    ``verbose=1`` shows a progress bar.
     """
     lengths = np.asarray(lengths)
     results = [None] * len(x)
-    for idx in bucket_batches(lengths, batch_size):
+    batches = bucket_batches(lengths, batch_size)
+    bar = progress_bar(len(batches), verbose)
+    for b, idx in enumerate(batches):
         xb, mask = pad_batch(x, idx, lengths, dtype=x[idx[0]].dtype)
         if len(idx) < batch_size:
             extra = batch_size - len(idx)
@@ -37,6 +50,8 @@ def predict_outputs(step, x, lengths, batch_size: int, per_step: bool):
         out = step.predict(xb, mask)
         for row, i in enumerate(idx):
             results[i] = out[row, :lengths[i]] if per_step else out[row]
+        if bar is not None:
+            bar.update(b + 1)
     return results if per_step else np.stack(results)
 
 
@@ -47,11 +62,13 @@ def new_history() -> dict:
 
 
 def _train_epoch(step, train: SupervisedSet, batch_size: int, rng,
-                 truncate_steps: int | None = None) -> tuple:
+                 truncate_steps: int | None = None, progress=None) -> tuple:
     """One pass over ``train``.
 
     Returns per-update arrays: ``loss``, ``norm``, ``clipped``, ``finite`` and
-    ``count`` (real targets), in update order.
+    ``count`` (real targets), in update order. ``progress`` (a callable, optional) is
+    called after each batch with the number of batches done and the batch's last loss
+    (which makes the host wait for the device: only for a live progress bar).
     """
     losses, counts, norms, clipped, finite = [], [], [], [], []
 
@@ -62,7 +79,17 @@ def _train_epoch(step, train: SupervisedSet, batch_size: int, rng,
         finite.append(ok)
         counts.append(count)
 
-    for idx in bucket_batches(train.lengths, batch_size, rng):
+    batches = bucket_batches(train.lengths, batch_size, rng)
+    if progress is not None:
+        progress.target = len(batches)
+    def show(done):
+        real = np.array(counts[:len(losses)], dtype=float)
+        mean = np.average([float(v) for v in losses], weights=real if real.sum() else None)
+        progress.update(done, values=[("loss", mean)])
+
+    for b, idx in enumerate(batches):
+        if progress is not None and losses:
+            show(b)
         if truncate_steps is None:
             x, mask, y, w = train.batch(idx)
             loss, norm, was_clipped, ok = step.train(x, mask, y, w)
@@ -90,6 +117,8 @@ def _train_epoch(step, train: SupervisedSet, batch_size: int, rng,
                 loss, norm, was_clipped, ok, _ = step.train_chunk(
                     x[:, sl], mask[:, sl], y, w, states)
                 record(loss, norm, was_clipped, ok, len(idx))
+    if progress is not None and losses:
+        show(len(batches) - 1)
     # Converted once per epoch, so the device never waits after a batch.
     return {"loss": np.array([float(v) for v in losses]),
             "norm": np.array([float(v) for v in norms]),
@@ -162,8 +191,12 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
     epochs_run, stopped, interrupted, non_finite = 0, False, False, None
     for epoch in range(first_epoch, last_epoch + 1):
         start = time.perf_counter()
+        bar = None
+        if verbose == 1:
+            print(f"Epoch {epoch}/{last_epoch}", flush=True)
+            bar = progress_bar(1, verbose)
         try:
-            updates = _train_epoch(step, train, batch_size, rng, truncate_steps)
+            updates = _train_epoch(step, train, batch_size, rng, truncate_steps, bar)
         except KeyboardInterrupt:
             interrupted = True
             warnings.warn(f"Training interrupted during epoch {epoch}; keeping the "
@@ -197,7 +230,15 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
         history["val_loss"].append(float(val_loss))
         history["val_score"].append(val_metric)
         history["time"].append(time.perf_counter() - start)
-        if verbose:
+        if bar is not None:
+            values = [("loss", loss)]
+            if validation is not None:
+                values.append(("val_loss", val_loss))
+                if val_score is not None:
+                    bar.stateful_metrics.add(f"val_{score_name}")
+                    values.append((f"val_{score_name}", val_metric))
+            bar.update(bar.target, values=values, finalize=True)
+        elif verbose:
             line = f"Epoch {epoch}/{last_epoch} - loss: {loss:.4f}"
             if validation is not None:
                 line += f" - val_loss: {val_loss:.4f}"
