@@ -10,9 +10,12 @@ As a script:
 
 - ``python tests/backend_cases.py OUT.npz`` trains every case, writes the final weights
   to ``OUT.npz`` and runs the estimator workflow checks of :func:`check_estimators`;
-- ``... OUT.npz mirrored`` (TensorFlow, two logical CPU devices) and
-  ``... data_parallel`` (JAX, the devices XLA_FLAGS simulates) do the same under a
-  strategy, then fit :func:`strategy_estimator` and pickle it to ``OUT.npz.pkl``;
+- ``... OUT.npz mirrored`` (TensorFlow, two logical CPU devices) trains the cases of
+  ``UNDER_STRATEGY`` under ``MirroredStrategy``, then fits :func:`strategy_estimator`
+  under it and pickles it to ``OUT.npz.pkl``;
+- ``... OUT.npz data_parallel`` (JAX, the devices XLA_FLAGS simulates) trains every
+  case under ``DataParallel``, runs :func:`check_estimators` (one device), and fits and
+  pickles :func:`strategy_estimator` under ``DataParallel``;
 - ``python tests/backend_cases.py worker INDEX PORT0,PORT1 OUT`` is one worker of a
   two-worker ``MultiWorkerMirroredStrategy`` on localhost fitting
   :func:`strategy_estimator`.
@@ -224,13 +227,13 @@ if __name__ == "__main__":
     if sys.argv[1] == "worker":
         _worker(*sys.argv[2:])
         sys.exit(0)
-    out = sys.argv[1]
-    strategy = _strategy(sys.argv[2]) if len(sys.argv) > 2 else None
-    names = UNDER_STRATEGY if strategy is not None else None
+    out, mode = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else None)
+    strategy = _strategy(mode) if mode else None
+    names = UNDER_STRATEGY if mode == "mirrored" else None
     np.savez(out, **flatten(train_cases(strategy, names), 1))
-    if strategy is None:
+    if mode != "mirrored":
         check_estimators()
-    else:
+    if strategy is not None:
         with open(out + ".pkl", "wb") as f:
             pickle.dump(strategy_estimator(strategy), f)
     print("backend cases ok")

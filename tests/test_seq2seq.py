@@ -9,6 +9,7 @@ from sklearn.model_selection import GridSearchCV
 from skrnn import Seq2SeqTransformer
 from skrnn.datasets import make_reversal
 
+pytestmark = pytest.mark.xdist_group("seq2seq")  # one worker: module fixtures
 FAST = dict(units=16, epochs=12, learning_rate=0.01, random_state=0)
 
 
