@@ -116,3 +116,117 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
         return tags
+
+
+class TimeSeriesWindows(TransformerMixin, BaseEstimator):
+    """Cut time series into windows of ``lookback`` steps, the next ``horizon`` values
+    of each window being its targets: the input of a forecaster.
+
+    A series is a ``(T,)`` or ``(T, F)`` array, a pandas Series or DataFrame (rows are
+    time steps), or a list of them (several series: windows never straddle two).
+
+    Parameters
+    ----------
+    lookback : int
+        Steps in each window.
+    horizon : int, default=1
+        Future steps forecast from each window (:meth:`split`).
+    stride : int, default=1
+        Steps between the ends of consecutive windows.
+    target : int, list of int or None, default=None
+        Columns to forecast (all when None).
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Features per step.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn.preprocessing import TimeSeriesWindows
+    >>> windows = TimeSeriesWindows(lookback=3, horizon=2)
+    >>> X, Y = windows.split(np.arange(7.0))
+    >>> X[:, :, 0].tolist(), Y[:, :, 0].tolist()
+    ([[0.0, 1.0, 2.0], [1.0, 2.0, 3.0], [2.0, 3.0, 4.0]], [[3.0, 4.0], [4.0, 5.0], [5.0, 6.0]])
+    >>> windows.transform(np.arange(7.0))[-1, :, 0].tolist()   # the latest window
+    [4.0, 5.0, 6.0]
+    """
+
+    def __init__(self, lookback, horizon=1, stride=1, target=None):
+        self.lookback = lookback
+        self.horizon = horizon
+        self.stride = stride
+        self.target = target
+
+    def _series(self, series, reset):
+        from ._params import check_positive_ints
+
+        check_positive_ints(self, ("lookback", "horizon", "stride"))
+        single = (isinstance(series, np.ndarray) and series.dtype != object) or \
+            hasattr(series, "iloc")
+        items = [series] if single else list(series)
+        if not items:
+            raise ValueError("No series given.")
+        out = []
+        for i, s in enumerate(items):
+            a = np.asarray(s.to_numpy() if hasattr(s, "to_numpy") else s, dtype=np.float64)
+            if a.ndim == 1:
+                a = a[:, None]
+            if a.ndim != 2:
+                raise ValueError(f"Series {i} has shape {a.shape}; a series is (T,) or "
+                                 "(T, F), rows being time steps.")
+            if not np.isfinite(a).all():
+                raise ValueError(f"Series {i} contains NaN or infinity (row "
+                                 f"{int(np.argmin(np.isfinite(a).all(axis=1)))}).")
+            out.append(a)
+        n_features = out[0].shape[1]
+        if any(a.shape[1] != n_features for a in out):
+            raise ValueError("All series must have the same number of features.")
+        if reset:
+            self.n_features_in_ = n_features
+        elif n_features != self.n_features_in_:
+            raise ValueError(f"The series have {n_features} features, but "
+                             f"TimeSeriesWindows was fitted with {self.n_features_in_}.")
+        return out
+
+    def fit(self, series, y=None):
+        """Record the number of features."""
+        self._series(series, reset=True)
+        return self
+
+    def _windows(self, series, extra):
+        """Windows (and the ``extra`` steps after each), ends aligned on each series'
+        last step, in time order."""
+        k = int(self.lookback) + extra
+        windows = []
+        for i, a in enumerate(series):
+            if len(a) < k:
+                raise ValueError(f"Series {i} has {len(a)} steps; windows need lookback + "
+                                 f"horizon = {k}." if extra else
+                                 f"Series {i} has {len(a)} steps; lookback is {k}.")
+            ends = np.arange(len(a), k - 1, -int(self.stride))[::-1]
+            windows.append(np.stack([a[e - k:e] for e in ends]))
+        return np.concatenate(windows)
+
+    def transform(self, series):
+        """Every window of ``lookback`` steps: ``(n_windows, lookback, F)``."""
+        check_is_fitted(self)
+        return self._windows(self._series(series, reset=False), 0)
+
+    def split(self, series):
+        """Windows followed by ``horizon`` steps, and those steps.
+
+        Returns
+        -------
+        X : ndarray of shape (n_windows, lookback, F)
+        Y : ndarray of shape (n_windows, horizon, n_targets)
+            For ``RNNRegressor`` use ``Y.reshape(len(Y), -1)`` (one output per future
+            value); ``Seq2SeqTransformer`` takes ``Y`` as it is.
+        """
+        data = self._series(series, reset=not hasattr(self, "n_features_in_"))
+        both = self._windows(data, int(self.horizon))
+        columns = (slice(None) if self.target is None
+                   else np.atleast_1d(np.asarray(self.target, dtype=int)))
+        lookback = int(self.lookback)
+        return both[:, :lookback], both[:, lookback:][:, :, columns]

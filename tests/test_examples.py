@@ -33,3 +33,24 @@ def test_seq2seq_tasks_smoke(capsys):
     ex.main(["dates", "--n", "64", "--n-test", "16", "--max-epochs", "1"])
     out = capsys.readouterr().out
     assert "dates: exact match" in out and "beam (width 4)" in out
+
+
+def test_forecasting_smoke(capsys):
+    ex = load("forecasting")
+    X_train, Y_train, X_test, Y_test = ex.make_sets(ex.load_airline())
+    assert X_train.shape == (85, 24, 1) and Y_test.shape == (13, 12, 1)
+    results = ex.main(["--epochs", "1"])
+    assert set(results) == {"last value", "seasonal naive", "RNNRegressor (GRU)",
+                            "Seq2SeqTransformer (GRU)"}
+    assert results["seasonal naive"] < results["last value"]
+    assert "seasonal naive" in capsys.readouterr().out
+
+
+def test_timeseries_classification_smoke(capsys):
+    ex = load("timeseries_classification")
+    X, y = ex.load("japanese_vowels", "train")
+    assert len(X) == 270 and X[0].shape[1] == 12 and len({len(x) for x in X}) > 1
+    assert ex.summary_features(X[:3]).shape == (3, 72)
+    scores = ex.main(["--epochs", "1", "1", "--units", "4"])
+    assert scores["basic_motions"]["majority class"] == 0.25
+    assert "lengths 7-29" in capsys.readouterr().out  # ragged, fed as they are
