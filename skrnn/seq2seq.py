@@ -105,34 +105,6 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         self.strategy = strategy
 
     # ----------------------------------------------------------------- reading data
-    @staticmethod
-    def _read(Z, what):
-        """-> (kind, values, strings?) with kind in tokens / numeric / vector."""
-        if Z is None:
-            raise ValueError(f"{what} is None; Seq2SeqTransformer.fit needs sources X "
-                             "and targets Y.")
-        if isinstance(Z, str):
-            raise TypeError(f"{what} is a single string; pass a list of strings.")
-        items = list(Z) if not isinstance(Z, np.ndarray) or Z.dtype == object else None
-        if items is not None and items and all(isinstance(s, str) for s in items):
-            for i, s in enumerate(items):
-                if not s:
-                    raise ValueError(f"{what}[{i}] is an empty string; every sequence "
-                                     "needs at least one character.")
-            seq = sd.to_sequences([list(s) for s in items], input_type="tokens", what=what)
-            return "tokens", seq, True
-        if items is not None and items and any(isinstance(s, str) for s in items):
-            bad = next(i for i, s in enumerate(items) if not isinstance(s, str))
-            raise TypeError(f"{what} mixes strings and other sequences (e.g. {what}[{bad}]).")
-        arr = Z if isinstance(Z, np.ndarray) else None
-        if arr is not None and arr.dtype != object and arr.ndim == 2 and arr.dtype.kind in "biuf":
-            if arr.shape[0] == 0:
-                raise ValueError(f"{what} is empty.")
-            sd.check_finite_rows(arr, what)
-            return "vector", [row.astype(np.float32) for row in arr], False
-        seq = sd.to_sequences(Z, what=what)
-        return seq.kind, seq, False
-
     def _check_params(self):
         if self.attention not in _ATTENTIONS:
             raise ValueError(f"attention must be one of {_ATTENTIONS}, got "
@@ -164,8 +136,8 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         if Y is None:
             raise ValueError("Seq2SeqTransformer requires Y to be passed, but the target "
                              "Y is None.")
-        s_kind, s_data, _ = self._read(X, "X")
-        t_kind, t_data, t_strings = self._read(Y, "Y")
+        s_kind, s_data, _ = sd.read_pairs_side(X, "X")
+        t_kind, t_data, t_strings = sd.read_pairs_side(Y, "Y")
         n = len(s_data) if s_kind == "vector" else len(s_data.values)
         if t_kind == "vector":
             raise ValueError("Y must hold sequences (strings, token lists or (T, F) "
@@ -300,7 +272,7 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         arrays (numeric targets).
         """
         check_is_fitted(self)
-        kind, data, _ = self._read(X, "X")
+        kind, data, _ = sd.read_pairs_side(X, "X")
         source = self._encode_source(kind, data)
         n = len(source)
         lengths = self._source_lengths(kind, data, n)
@@ -385,10 +357,10 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
 
         pred = self.predict(X)
         if self._target_kind == "tokens":
-            _, t_data, strings = self._read(Y, "Y")
+            _, t_data, strings = sd.read_pairs_side(Y, "Y")
             truth = list(Y) if strings else [list(t) for t in t_data.values]
             return exact_match(truth, pred)
-        _, t_data, _ = self._read(Y, "Y")
+        _, t_data, _ = sd.read_pairs_side(Y, "Y")
         errors = []
         for p, t in zip(pred, t_data.values):
             p = np.asarray(p)[:len(t)]  # cut a longer prediction, extend a shorter one

@@ -5,7 +5,7 @@ Nothing in this package imports Keras.
 
 from ._batching import SupervisedSet, bucket_batches, pad_batch
 from ._long import from_long_format
-from ._seq2seq import Seq2SeqSet
+from ._seq2seq import Seq2SeqSet, read_pairs_side
 from ._sequences import (
     INPUT_TYPES,
     SequenceList,
@@ -34,5 +34,6 @@ __all__ = [
     "from_tabular",
     "is_tabular",
     "pad_batch",
+    "read_pairs_side",
     "to_sequences",
 ]

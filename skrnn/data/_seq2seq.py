@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._batching import pad_batch
+from ._sequences import check_finite_rows, to_sequences
 
 
 class Seq2SeqSet:
@@ -56,3 +57,37 @@ class Seq2SeqSet:
         y, mask = pad_batch(out, pos, lengths, dtype=dtype)
         target_in, _ = pad_batch(inp, pos, lengths, dtype=dtype)
         return (source, source_mask, target_in), mask, y, mask.astype(np.float32)
+
+
+def read_pairs_side(Z, what: str):
+    """Read one side (sources ``X`` or targets ``Y``) of a sequence-to-sequence set.
+
+    Returns ``(kind, values, strings)``: ``kind`` is "tokens" (strings, whose characters
+    are the tokens, or token lists), "numeric" (sequences of ``(T_i, F)`` steps) or
+    "vector" (a 2-D ``(n, F)`` array: one vector per sample); ``strings`` says the
+    input was strings (so outputs go back as strings).
+    """
+    if Z is None:
+        raise ValueError(f"{what} is None; Seq2SeqTransformer.fit needs sources X "
+                         "and targets Y.")
+    if isinstance(Z, str):
+        raise TypeError(f"{what} is a single string; pass a list of strings.")
+    items = list(Z) if not isinstance(Z, np.ndarray) or Z.dtype == object else None
+    if items is not None and items and all(isinstance(s, str) for s in items):
+        for i, s in enumerate(items):
+            if not s:
+                raise ValueError(f"{what}[{i}] is an empty string; every sequence "
+                                 "needs at least one character.")
+        seq = to_sequences([list(s) for s in items], input_type="tokens", what=what)
+        return "tokens", seq, True
+    if items is not None and items and any(isinstance(s, str) for s in items):
+        bad = next(i for i, s in enumerate(items) if not isinstance(s, str))
+        raise TypeError(f"{what} mixes strings and other sequences (e.g. {what}[{bad}]).")
+    arr = Z if isinstance(Z, np.ndarray) else None
+    if arr is not None and arr.dtype != object and arr.ndim == 2 and arr.dtype.kind in "biuf":
+        if arr.shape[0] == 0:
+            raise ValueError(f"{what} is empty.")
+        check_finite_rows(arr, what)
+        return "vector", [row.astype(np.float32) for row in arr], False
+    seq = to_sequences(Z, what=what)
+    return seq.kind, seq, False
