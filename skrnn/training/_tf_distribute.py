@@ -42,6 +42,7 @@ class _Distributed:
             optimizer = optimizer.__class__.from_config(optimizer.get_config())
             super().__init__(model, optimizer, task, per_step, clipping)
         self._distributed = {}
+        self._halted_host = False  # the host-side twin of the one-device step's flag
 
     def _distribute(self, arrays):
         shards, _ = shard_rows(arrays, self.replicas)
@@ -68,9 +69,9 @@ class _Distributed:
         loss, norm, clipped, grads, *rest = out
         loss, norm, clipped = (self._first(v) for v in (loss, norm, clipped))
         finite = bool(np.isfinite(float(loss)) and np.isfinite(float(norm)))
-        if finite and not getattr(self, "_halted_host", False):
+        if finite and not self._halted_host:
             self._apply(grads)
-        self._halted_host = getattr(self, "_halted_host", False) or not finite
+        self._halted_host = self._halted_host or not finite
         return (loss, norm, clipped, finite, *rest)
 
     def _apply(self, grads):
