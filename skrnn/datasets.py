@@ -143,3 +143,101 @@ def make_reversal(n_samples: int = 10_000, min_length: int = 3, max_length: int 
     lengths = rng.randint(min_length, max_length + 1, size=n_samples)
     sources = ["".join(rng.choice(letters, size=n)) for n in lengths]
     return sources, [s[::-1] for s in sources]
+
+
+_TAGGING = {
+    # Words that are a person after some words and a place after others: a tagger
+    # must read the context, a word-by-word lookup cannot.
+    "ambiguous": ["Jordan", "Georgia", "Chad", "Florence", "Victoria", "Austin"],
+    "person": ["Maria", "Ahmed", "Li", "Olga", "Pedro", "Amara"],
+    "place": ["Paris", "Lagos", "Lima", "Oslo", "Hanoi", "Quito"],
+    "org": ["Acme", "Globex", "Initech", "Umbrella"],
+}
+
+
+def make_entity_tagging(n_samples: int = 2000, random_state=None):
+    """Sentences with named-entity tags (``PER``, ``LOC``, ``ORG``, ``O``), generated.
+
+    Sentences follow a few templates ("X said that Y visited Z", "X works for Y in Z",
+    ...). Some names are a person in one template slot and a place in another
+    ("Jordan said ..." vs "... visited Jordan"), so the right tag depends on the words
+    around them; tagging every word with its most frequent tag gets those wrong.
+
+    Returns
+    -------
+    sentences : list of list of str
+    tags : list of list of str
+        One tag per word.
+    """
+    rng = check_random_state(random_state)
+    words = _TAGGING
+
+    def pick(kind):
+        pool = words[kind] + (words["ambiguous"] if kind in ("person", "place") else [])
+        return pool[rng.randint(len(pool))]
+
+    templates = [
+        [("person", "PER"), "said", "that", ("person", "PER"), "visited", ("place", "LOC")],
+        [("person", "PER"), "works", "for", ("org", "ORG"), "in", ("place", "LOC")],
+        ["the", "office", "of", ("org", "ORG"), "in", ("place", "LOC"), "is", "closed"],
+        ["we", "met", ("person", "PER"), "and", ("person", "PER"), "near", ("place", "LOC")],
+        ["flights", "from", ("place", "LOC"), "to", ("place", "LOC"), "were", "late"],
+    ]
+    sentences, tags = [], []
+    for _ in range(n_samples):
+        sentence, tag = [], []
+        for slot in templates[rng.randint(len(templates))]:
+            if isinstance(slot, tuple):
+                sentence.append(pick(slot[0]))
+                tag.append(slot[1])
+            else:
+                sentence.append(slot)
+                tag.append("O")
+        sentences.append(sentence)
+        tags.append(tag)
+    return sentences, tags
+
+
+def make_ecg_like(n_samples: int = 1000, min_seconds: float = 4.0, max_seconds: float = 8.0,
+                  rate: int = 25, random_state=None):
+    """ECG-like single-lead signals, normal rhythm vs atrial-fibrillation-like, generated.
+
+    Each beat is a sum of Gaussian bumps (P wave, QRS complex, T wave) on a wandering
+    baseline with noise, sampled at ``rate`` Hz, for a random duration in
+    ``[min_seconds, max_seconds]`` (so sequences have different lengths). "normal":
+    regular beat-to-beat intervals (heart rate 55-100, 3 % jitter) with P waves.
+    "af": irregular intervals (25 % jitter), no P waves, fibrillatory ripple. Heart rates
+    and amplitudes overlap between the classes: the rhythm tells them apart, not the
+    level or spread of the signal.
+
+    Returns
+    -------
+    X : list of ndarray of shape (T_i,)
+    y : ndarray of str, "normal" or "af"
+    """
+    rng = check_random_state(random_state)
+    X, y = [], []
+    for i in range(n_samples):
+        af = i % 2 == 1
+        seconds = rng.uniform(min_seconds, max_seconds)
+        t = np.arange(int(seconds * rate)) / rate
+        mean_rr = 60.0 / rng.uniform(55, 100)
+        beats, at = [], rng.uniform(0, mean_rr)
+        while at < seconds + 1:
+            beats.append(at)
+            at += mean_rr * (1 + rng.randn() * (0.25 if af else 0.03))
+            at = max(at, beats[-1] + 0.3)
+        amplitude = rng.uniform(0.8, 1.2)
+        signal = 0.1 * np.sin(2 * np.pi * rng.uniform(0.1, 0.4) * t + rng.uniform(0, 6))
+        for b in beats:
+            signal += amplitude * np.exp(-((t - b) / 0.03) ** 2)          # QRS
+            signal += 0.3 * amplitude * np.exp(-((t - b - 0.25) / 0.07) ** 2)  # T
+            if not af:
+                signal += 0.15 * amplitude * np.exp(-((t - b + 0.16) / 0.04) ** 2)  # P
+        if af:
+            signal += 0.05 * np.sin(2 * np.pi * rng.uniform(5, 7) * t)
+        signal += 0.05 * rng.randn(len(t))
+        X.append(signal.astype(np.float32))
+        y.append("af" if af else "normal")
+    order = rng.permutation(n_samples)
+    return [X[i] for i in order], np.array(y)[order]

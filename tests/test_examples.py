@@ -3,6 +3,8 @@
 import importlib.util
 import pathlib
 
+import numpy as np
+
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 
 
@@ -54,3 +56,29 @@ def test_timeseries_classification_smoke(capsys):
     scores = ex.main(["--epochs", "1", "1", "--units", "4"])
     assert scores["basic_motions"]["majority class"] == 0.25
     assert "lengths 7-29" in capsys.readouterr().out  # ragged, fed as they are
+
+
+def test_tagging_smoke_and_generator():
+    from skrnn.datasets import make_entity_tagging
+
+    X, y = make_entity_tagging(50, random_state=0)
+    assert all(len(s) == len(t) for s, t in zip(X, y))
+    assert {t for ts in y for t in ts} == {"PER", "LOC", "ORG", "O"}
+    assert make_entity_tagging(5, random_state=3) == make_entity_tagging(5, random_state=3)
+    ex = load("tagging")
+    results = ex.main(["--n", "100", "--epochs", "1"])
+    overall, ambiguous = results["most frequent tag per word"]
+    assert overall > ambiguous  # names in both slots are what a word lookup gets wrong
+
+
+def test_ecg_smoke_and_generator():
+    from skrnn.datasets import make_ecg_like
+
+    X, y = make_ecg_like(20, random_state=0)
+    assert sorted(set(y)) == ["af", "normal"] and (y == "af").sum() == 10
+    assert all(100 <= len(x) < 200 and x.ndim == 1 for x in X)
+    np.testing.assert_array_equal(make_ecg_like(3, random_state=2)[0][0],
+                                  make_ecg_like(3, random_state=2)[0][0])
+    ex = load("ecg_classification")
+    scores = ex.main(["--n", "60", "--epochs", "1"])
+    assert scores["majority class"] == 0.5
