@@ -24,6 +24,7 @@ from ._params import (
     check_positive_ints,
     check_units,
     fresh_rng,
+    picklable_state,
 )
 
 
@@ -333,14 +334,7 @@ class BaseRNN(BaseEstimator):
 
     # ------------------------------------------------------------------- pickling
     def __getstate__(self):
-        state = self.__dict__.copy()
-        state.pop("_step", None)  # compiled functions and optimizer are rebuilt on use
-        state.pop("_strategy", None)  # devices of this process; prediction needs none
-        if not isinstance(state.get("strategy"), (str, type(None))):
-            state["strategy"] = None  # strategy objects do not pickle
-        if "model_" in state:
-            state["model_"] = pickle.dumps(state["model_"])
-        return state
+        return picklable_state(self)
 
     def __setstate__(self, state):
         if isinstance(state.get("model_"), bytes):

@@ -174,3 +174,23 @@ def _check_sample_weight(sample_weight, n):
         raise ValueError("Sample weights must contain at least one non-zero weight; "
                          "all sample_weight values are zero.")
     return sw.copy()
+
+
+def picklable_state(estimator, rebuilt_on_use=()) -> dict:
+    """An estimator's ``__dict__`` ready to pickle.
+
+    The compiled step (and ``rebuilt_on_use``) and the resolved strategy (devices of this
+    process; prediction needs none) are dropped; a strategy object given as a parameter
+    is replaced by None (strategy objects do not pickle, strings do); the Keras model
+    is pickled on its own (an in-memory ``.keras`` archive).
+    """
+    import pickle
+
+    state = estimator.__dict__.copy()
+    for key in ("_step", "_strategy", *rebuilt_on_use):
+        state.pop(key, None)
+    if not isinstance(state.get("strategy"), (str, type(None))):
+        state["strategy"] = None
+    if "model_" in state:
+        state["model_"] = pickle.dumps(state["model_"])
+    return state

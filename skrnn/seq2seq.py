@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from . import data as sd
-from ._params import check_positive_ints, check_units, fresh_rng
+from ._params import check_positive_ints, check_units, fresh_rng, picklable_state
 
 _DECODINGS = ("greedy", "beam")
 _ATTENTIONS = (None, "additive", "dot")
@@ -370,14 +370,7 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
 
     # --------------------------------------------------------------------- pickling
     def __getstate__(self):
-        state = self.__dict__.copy()
-        for key in ("_step", "_encoder", "_decoder_step", "_strategy"):
-            state.pop(key, None)
-        if not isinstance(state.get("strategy"), (str, type(None))):
-            state["strategy"] = None  # strategy objects do not pickle
-        if "model_" in state:
-            state["model_"] = pickle.dumps(state["model_"])
-        return state
+        return picklable_state(self, rebuilt_on_use=("_encoder", "_decoder_step"))
 
     def __setstate__(self, state):
         if isinstance(state.get("model_"), bytes):
