@@ -122,11 +122,7 @@ class JaxStep(Step):
     # ------------------------------------------------------------------ the views
     def _view(self, name):
         if name not in self._views:
-            from ..models import with_state_io, without_mask
-
-            build = {"masked": lambda m: m, "unmasked": without_mask,
-                     "states": with_state_io}[name]
-            self._views[name] = _View(build(self.model), self.model)
+            self._views[name] = _View(self.model_view(name), self.model)
         return self._views[name]
 
     def _compiled(self, key, make):

@@ -174,6 +174,19 @@ class Step:
         """Model outputs (logits or values) for a batch, as a NumPy array."""
         raise NotImplementedError
 
+    def model_view(self, name: str):
+        """The model (``"masked"``), its unmasked view (``"unmasked"``: equal-length
+        batches) or its view with explicit states (``"states"``: truncated BPTT); the
+        views share the model's weights and are built once."""
+        views = self.__dict__.setdefault("_model_views", {})
+        if name not in views:
+            from ..models import with_state_io, without_mask
+
+            build = {"masked": lambda m: m, "unmasked": without_mask,
+                     "states": with_state_io}[name]
+            views[name] = build(self.model)
+        return views[name]
+
     def resume(self):
         """Allow updates again after a non-finite one (start of a new fit)."""
 

@@ -21,20 +21,10 @@ class TorchStep(Step):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.optimizer.build(self.model.trainable_variables)
-        self._views = {}
         self._halted = False
 
     def resume(self):
         self._halted = False
-
-    def _view(self, name):
-        if name not in self._views:
-            from ..models import with_state_io, without_mask
-
-            build = {"masked": lambda m: m, "unmasked": without_mask,
-                     "states": with_state_io}[name]
-            self._views[name] = build(self.model)
-        return self._views[name]
 
     @staticmethod
     def _tensors(arrays):
@@ -50,7 +40,7 @@ class TorchStep(Step):
         for v in variables:
             v.value.grad = None
         y, w, mask = self._tensors([y, w, mask])
-        out = self._view(view)(inputs, training=True)
+        out = self.model_view(view)(inputs, training=True)
         final = None
         if chunk:
             out, *final = out
@@ -79,20 +69,20 @@ class TorchStep(Step):
 
     def advance(self, x, mask, states):
         with torch.no_grad():
-            out = self._view("states")(self._tensors([x, mask, *states]), training=True)
+            out = self.model_view("states")(self._tensors([x, mask, *states]), training=True)
         return [s.detach() for s in out[1:]]
 
     def evaluate(self, x, mask, y, w):
         view, inputs = self._inputs(x, mask)
         with torch.no_grad():
-            out = self._view(view)(inputs, training=False)
+            out = self.model_view(view)(inputs, training=False)
             y, w, mask = self._tensors([y, w, mask])
             return float(weighted_loss(self.task, self.per_step, y, out, w, mask))
 
     def predict(self, x, mask):
         view, inputs = self._inputs(x, mask)
         with torch.no_grad():
-            return keras.ops.convert_to_numpy(self._view(view)(inputs, training=False))
+            return keras.ops.convert_to_numpy(self.model_view(view)(inputs, training=False))
 
     def tracing_count(self) -> int:
         return 0  # eager: nothing is compiled
