@@ -64,6 +64,19 @@ def test_token_lists_and_one_to_many_and_numeric_horizon():
     assert forecaster.score(past, future) <= 0
 
 
+@pytest.mark.parametrize("decoding", ["greedy", "beam"])
+def test_one_to_many_with_a_single_state_encoder(decoding):
+    # A vector source through one GRU layer: the encoder model has a single output
+    # tensor (not a list), which decoding used to iterate row by row.
+    vectors = np.random.RandomState(0).randn(20, 3)
+    paths = [np.cumsum(np.ones((2 + i % 3, 2)), axis=0) * v[0] for i, v in enumerate(vectors)]
+    numeric = Seq2SeqTransformer(cell="gru", units=4, epochs=1, random_state=0)
+    assert all(p.shape[1] == 2 for p in numeric.fit(vectors, paths).predict(vectors[:3]))
+    words = Seq2SeqTransformer(cell="gru", units=4, epochs=1, decoding=decoding,
+                               random_state=0).fit(vectors, ["ab", "b"] * 10)
+    assert all(isinstance(w, str) for w in words.predict(vectors[:3]))
+
+
 def test_gridsearch_with_the_score_method():
     src, tgt = make_reversal(60, 3, 4, alphabet="ab", random_state=0)
     grid = GridSearchCV(Seq2SeqTransformer(epochs=1, random_state=0),
