@@ -55,8 +55,13 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
     model_ : keras.Model
         The teacher-forcing training model.
     source_vocabulary_, target_vocabulary_ : Vocabulary or None
+        Learned in ``fit`` for token (and string) sources and targets.
     history_ : dict of lists
+        Per epoch, as for :class:`~skrnn.RNNClassifier`.
     n_iter_ : int
+        Epochs run in total.
+    best_epoch_ : int or None
+        The epoch whose weights were restored by early stopping.
 
     Notes
     -----
@@ -197,6 +202,7 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
             early_stopping=self.early_stopping, n_iter_no_change=int(self.n_iter_no_change),
             tol=float(self.tol), verbose=int(self.verbose))
         self.n_iter_ += summary["epochs_run"]
+        self.best_epoch_ = summary["best_epoch"]
         return self
 
     def _rng(self, reset):
@@ -235,6 +241,7 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         self._spec = spec
         self.history_ = new_history()
         self.n_iter_ = 0
+        self.best_epoch_ = None
         self._step = None
 
     def _encode_source(self, kind, data):
