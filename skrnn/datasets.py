@@ -241,3 +241,90 @@ def make_ecg_like(n_samples: int = 1000, min_seconds: float = 4.0, max_seconds: 
         y.append("af" if af else "normal")
     order = rng.permutation(n_samples)
     return [X[i] for i in order], np.array(y)[order]
+
+
+def make_trajectories(n_samples: int = 1000, dt: float = 0.1, random_state=None):
+    """Projectile flights with air drag and wind: launch parameters → the path to landing.
+
+    A one-to-many task: each sample is one vector ``(speed, angle, height, drag, wind)``
+    — launch speed 5-15 m/s, angle 15-75 degrees, launch height 0-3 m, linear drag
+    coefficient 0-0.5 1/s, horizontal wind -5 to 5 m/s — and its target is the ``(x, y)``
+    position every ``dt`` seconds from the first step after launch until the projectile
+    is on the ground (the last position is the first with ``y <= 0``). Flights last
+    0.2-3.5 s, so targets have 2-35 steps: the length itself is part of what is to be
+    predicted. Integrated with small Euler steps (acceleration ``g`` down plus
+    ``-drag * (velocity - wind)``).
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 5)
+        Speed (m/s), angle (degrees), height (m), drag (1/s), wind (m/s).
+    Y : list of ndarray of shape (T_i, 2)
+        Positions in metres.
+    """
+    rng = check_random_state(random_state)
+    g, sub = 9.81, 20
+    X = np.column_stack([rng.uniform(5, 15, n_samples), rng.uniform(15, 75, n_samples),
+                         rng.uniform(0, 3, n_samples), rng.uniform(0, 0.5, n_samples),
+                         rng.uniform(-5, 5, n_samples)])
+    Y = []
+    for speed, angle, height, drag, wind in X:
+        pos = np.array([0.0, height])
+        vel = speed * np.array([np.cos(np.radians(angle)), np.sin(np.radians(angle))])
+        air = np.array([wind, 0.0])
+        path = []
+        while True:
+            for _ in range(sub):
+                vel = vel + (np.array([0.0, -g]) - drag * (vel - air)) * (dt / sub)
+                pos = pos + vel * (dt / sub)
+            path.append(pos.copy())
+            if pos[1] <= 0:
+                break
+        Y.append(np.array(path, dtype=np.float32))
+    return X, Y
+
+
+_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+         "fourteen fifteen sixteen seventeen eighteen nineteen").split()
+_TENS = "- - twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def _number_words(n: int) -> list:
+    words = []
+    if n >= 1000:
+        words += [_ONES[n // 1000], "thousand"]
+        n %= 1000
+    if n >= 100:
+        words += [_ONES[n // 100], "hundred"]
+        n %= 100
+    if n and words:
+        words.append("and")
+    if n >= 20:
+        words.append(_TENS[n // 10])
+        n %= 10
+    if n or not words:
+        words.append(_ONES[n])
+    return words
+
+
+def make_number_words(n_samples: int = 3000, random_state=None):
+    """Numbers 0-9999 as digit vectors → their English words, generated.
+
+    A one-to-many task with a compositional answer: each sample is one vector, the four
+    digits of a number (thousands, hundreds, tens, units), and its target the number in
+    words, e.g. ``[3, 0, 4, 2]`` → ``["three", "thousand", "and", "forty", "two"]``
+    (1-7 words). The numbers are distinct and in random order, so splitting the result
+    gives test numbers never seen in training.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 4)
+        Digits, integers 0-9.
+    Y : list of list of str
+    """
+    if not 1 <= n_samples <= 10_000:
+        raise ValueError(f"n_samples must be between 1 and 10000 (distinct numbers), "
+                         f"got {n_samples}.")
+    numbers = check_random_state(random_state).permutation(10_000)[:n_samples]
+    X = np.stack([numbers // 1000, numbers // 100 % 10, numbers // 10 % 10, numbers % 10], 1)
+    return X, [_number_words(int(n)) for n in numbers]

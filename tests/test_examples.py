@@ -4,6 +4,7 @@ import importlib.util
 import pathlib
 
 import numpy as np
+import pytest
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 
@@ -82,3 +83,36 @@ def test_ecg_smoke_and_generator():
     ex = load("ecg_classification")
     scores = ex.main(["--n", "60", "--epochs", "1"])
     assert scores["majority class"] == 0.5
+
+
+def test_review_sentiment_smoke_and_corpus():
+    ex = load("review_sentiment")
+    texts, labels = ex.load_reviews()
+    assert len(texts) > 15_000 and set(labels) == {"pos", "neg"}
+    assert len(set(texts)) > 0.99 * len(texts)  # duplicates dropped (cutting may re-merge)
+    assert max(map(len, texts)) == ex.MAX_CHARS
+    assert ex.summary_features(["好！", "差?"]).shape == (2, 6)
+    scores = ex.main(["--n-train", "200", "--n-test", "100", "--epochs", "1"])
+    assert len(scores) == 4 and 0.4 < scores["majority class"] < 0.6
+
+
+def test_one_to_many_smoke_and_generators():
+    from skrnn.datasets import make_number_words, make_trajectories
+
+    X, Y = make_number_words(10_000, random_state=0)
+    assert len({tuple(x) for x in X}) == 10_000  # distinct numbers
+    words = {int("".join(map(str, x))): y for x, y in zip(X, Y)}
+    assert words[3042] == ["three", "thousand", "and", "forty", "two"]
+    assert words[0] == ["zero"] and words[1000] == ["one", "thousand"]
+    assert words[919] == ["nine", "hundred", "and", "nineteen"]
+    with pytest.raises(ValueError, match="between 1 and 10000"):
+        make_number_words(10_001)
+    X, Y = make_trajectories(50, random_state=0)
+    assert X.shape == (50, 5) and all(y.shape[1] == 2 for y in Y)
+    assert all((y[:-1, 1] > 0).all() and y[-1, 1] <= 0 for y in Y)  # ends on landing
+    assert len({len(y) for y in Y}) > 3
+    ex = load("one_to_many")
+    scores = ex.main(["--n", "100", "--epochs", "1"])
+    assert scores["words"]["nearest training number"][0] == 0.0  # unseen numbers
+    assert set(scores["paths"]) == {"mean training path", "nearest training launch",
+                                    "Seq2SeqTransformer (GRU)"}
