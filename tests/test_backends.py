@@ -53,7 +53,8 @@ def runs(tmp_path_factory):
     """Every subprocess's (returncode, stderr, output path), and "tensorflow": this
     process's results, computed while they run."""
     folder = tmp_path_factory.mktemp("backends")
-    base = dict(os.environ, JAX_PLATFORMS="cpu", CUDA_VISIBLE_DEVICES="")
+    base = dict(os.environ, JAX_PLATFORMS="cpu", CUDA_VISIBLE_DEVICES="",
+                PYTHONPATH=str(HERE.parent))  # skrnn importable from a checkout too
     fast_xla = "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
     ports = ",".join(str(p) for p in _free_ports(2))
     commands = {
