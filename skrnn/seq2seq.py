@@ -309,10 +309,9 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
             mask = np.ones((len(idx), 1), bool)
         else:
             src, mask = sd.pad_batch(source, idx, lengths, dtype=source[idx[0]].dtype)
-        encoded = self._encoder([src, mask])
-        if not isinstance(encoded, (list, tuple)):  # one output: a GRU's state from a vector
-            encoded = [encoded]
-        encoded = [keras.ops.convert_to_numpy(t) for t in encoded]
+        # flatten: an encoder with one output (a GRU's state from a vector) returns a tensor
+        encoded = [keras.ops.convert_to_numpy(t) for t in
+                   keras.tree.flatten(self._encoder([src, mask]))]
         has_memory = self._source_kind != "vector"
         memory, states = (encoded[0], encoded[1:]) if has_memory else (None, encoded)
         if self._target_kind != "tokens":

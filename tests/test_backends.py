@@ -18,7 +18,6 @@ off for the JAX processes: the tests check numbers, not speed.
 
 import os
 import pickle
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -32,20 +31,11 @@ from backend_cases import (
     strategy_estimator,
     train_cases,
 )
+from helpers import free_ports
 
 pytestmark = pytest.mark.xdist_group("backends")  # one worker: module fixtures
 HERE = Path(__file__).parent
 TOL = dict(rtol=1e-4, atol=1e-5)
-
-
-def _free_ports(n):
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("localhost", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +46,7 @@ def runs(tmp_path_factory):
     base = dict(os.environ, JAX_PLATFORMS="cpu", CUDA_VISIBLE_DEVICES="",
                 PYTHONPATH=str(HERE.parent))  # skrnn importable from a checkout too
     fast_xla = "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
-    ports = ",".join(str(p) for p in _free_ports(2))
+    ports = ",".join(str(p) for p in free_ports(2))
     commands = {
         "torch": ([], dict(KERAS_BACKEND="torch")),
         "mirrored": (["mirrored"], dict(KERAS_BACKEND="tensorflow")),

@@ -13,11 +13,11 @@ import json
 import os
 import pathlib
 import re
-import socket
 import subprocess
 import sys
 
 import pytest
+from helpers import free_ports
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -56,19 +56,9 @@ def test_code_blocks_run(page, tmp_path, monkeypatch):
             setup += code if mode == "setup" else ""
 
 
-def _free_ports(n):
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("localhost", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
 def _run_two_workers(code, folder, where):
     (folder / "train.py").write_text(code)
-    cluster = {"worker": [f"localhost:{p}" for p in _free_ports(2)]}
+    cluster = {"worker": [f"localhost:{p}" for p in free_ports(2)]}
     workers = []
     for index in (0, 1):
         config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
