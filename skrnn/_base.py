@@ -54,7 +54,7 @@ class BaseRNN(BaseEstimator):
             raise ValueError(f"input_type must be one of {sd.INPUT_TYPES}, got "
                              f"{self.input_type!r}.")
         check_positive_ints(self, ("epochs", "batch_size", "embedding_dim",
-                                   "n_iter_no_change"))
+                                   "min_token_frequency", "n_iter_no_change"))
         for name in ("clipnorm", "clipvalue", "global_clipnorm", "learning_rate"):
             v = getattr(self, name)
             if v is not None and (not isinstance(v, numbers.Real) or not v > 0):
@@ -208,7 +208,7 @@ class BaseRNN(BaseEstimator):
         rng = self._rng(reset)
         if reset:
             if seq.kind == "tokens":
-                self.vocabulary_ = sd.Vocabulary().fit(seq.values)
+                self.vocabulary_ = sd.Vocabulary(int(self.min_token_frequency)).fit(seq.values)
             else:
                 self.vocabulary_ = None
         x = self._encode_X(seq)

@@ -42,6 +42,10 @@ cell : {"lstm", "gru", "rnn"}, default="lstm"
         list, each at its sequence's own length.
     embedding_dim : int, default=32
         Size of the learned token embedding (token input only).
+    min_token_frequency : int, default=1
+        Tokens seen fewer times in ``fit`` join the out-of-vocabulary id, whose
+        embedding is then trained on them: what unseen tokens meet at predict time
+        (token input only).
     input_type : {"auto", "numeric", "tokens"}, default="auto"
         How to read ``X``: ``"auto"`` reads sequences of strings as tokens and the rest
         as numbers; integer token ids need ``"tokens"``.

@@ -49,8 +49,8 @@ class RNNRegressor(RegressorMixin, BaseRNN):
     def __init__(self, cell="lstm", units=32, bidirectional=False, dropout=0.0,
                  recurrent_dropout=0.0, activation="tanh", layer_norm=False,
                  recurrent_initializer="orthogonal", unit_forget_bias=True, pooling="last",
-                 return_sequences=False, embedding_dim=32, input_type="auto",
-                 optimizer="adam", learning_rate=None, epochs=20, batch_size=32,
+                 return_sequences=False, embedding_dim=32, min_token_frequency=1,
+                 input_type="auto", optimizer="adam", learning_rate=None, epochs=20, batch_size=32,
                  truncate_steps=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, tol=1e-4,
@@ -67,6 +67,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         self.pooling = pooling
         self.return_sequences = return_sequences
         self.embedding_dim = embedding_dim
+        self.min_token_frequency = min_token_frequency
         self.input_type = input_type
         self.optimizer = optimizer
         self.learning_rate = learning_rate

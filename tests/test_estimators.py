@@ -115,6 +115,19 @@ def test_token_lists_with_vocabulary_and_oov():
         clf.predict([np.ones(3)])
 
 
+def test_min_token_frequency_sends_rare_tokens_to_out_of_vocabulary():
+    X = [["rare", "a"], ["a", "b"], ["b", "a"], ["b"]] * 5 + [["once", "b"]]
+    y = [0, 1, 1, 0] * 5 + [1]
+    clf = RNNClassifier(units=4, embedding_dim=4, epochs=1, min_token_frequency=6,
+                        random_state=0).fit(X, y)
+    assert clf.vocabulary_.tokens_ == ["b", "a"]   # "rare" 5 times, "once" 1: out
+    assert clf.vocabulary_.encode(["rare", "once", "unseen", "a"]).tolist() == [1, 1, 1, 3]
+    proba = clf.predict_proba([["rare", "a"], ["unseen", "a"]])
+    np.testing.assert_array_equal(proba[0], proba[1])  # both read as out-of-vocabulary
+    assert RNNClassifier(units=4, epochs=1, random_state=0).fit(X, y).vocabulary_.tokens_ \
+        == ["b", "a", "rare", "once"]
+
+
 def test_integer_tokens_need_input_type_tokens():
     X = [[5, 7, 9], [7, 5], [9, 9, 9, 5]] * 8
     y = [0, 1, 0] * 8

@@ -95,6 +95,7 @@ def test_single_class_and_continuous_labels():
     ("recurrent_initializer", "zeros", "recurrent_initializer must be one of"),
     ("epochs", 0, "epochs must be a positive int"),
     ("batch_size", 0, "batch_size must be a positive int"),
+    ("min_token_frequency", 0, "min_token_frequency must be a positive int"),
     ("learning_rate", -1.0, "learning_rate must be None or a positive number"),
     ("clipnorm", 0, "clipnorm must be None or a positive number"),
     ("validation_fraction", 1.0, "validation_fraction must be in"),
