@@ -267,21 +267,21 @@ def make_trajectories(n_samples: int = 1000, dt: float = 0.1, random_state=None)
     X = np.column_stack([rng.uniform(5, 15, n_samples), rng.uniform(15, 75, n_samples),
                          rng.uniform(0, 3, n_samples), rng.uniform(0, 0.5, n_samples),
                          rng.uniform(-5, 5, n_samples)])
-    Y = []
-    for speed, angle, height, drag, wind in X:
-        pos = np.array([0.0, height])
-        vel = speed * np.array([np.cos(np.radians(angle)), np.sin(np.radians(angle))])
-        air = np.array([wind, 0.0])
-        path = []
-        while True:
-            for _ in range(sub):
-                vel = vel + (np.array([0.0, -g]) - drag * (vel - air)) * (dt / sub)
-                pos = pos + vel * (dt / sub)
-            path.append(pos.copy())
-            if pos[1] <= 0:
-                break
-        Y.append(np.array(path, dtype=np.float32))
-    return X, Y
+    # Every launch is integrated at once; each path is cut at its own landing step.
+    step, gravity = dt / sub, np.array([0.0, -g])
+    angle = np.radians(X[:, 1])
+    pos = np.column_stack([np.zeros(n_samples), X[:, 2]])
+    vel = X[:, :1] * np.column_stack([np.cos(angle), np.sin(angle)])
+    air, drag = np.column_stack([X[:, 4], np.zeros(n_samples)]), X[:, 3:4]
+    path, landed = [], np.zeros(n_samples, dtype=int)
+    while (landed == 0).any():
+        for _ in range(sub):
+            vel = vel + (gravity - drag * (vel - air)) * step
+            pos = pos + vel * step
+        path.append(pos)
+        landed[(landed == 0) & (pos[:, 1] <= 0)] = len(path)
+    path = np.stack(path, axis=1).astype(np.float32)
+    return X, [p[:k] for p, k in zip(path, landed)]
 
 
 _ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
