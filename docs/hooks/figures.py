@@ -42,9 +42,9 @@ def _box(ax, x, y, text, kind):
     ax.text(x, y, text, ha="center", va="center", fontsize=10)
 
 
-def _arrow(ax, a, b, dashed=False):
+def _arrow(ax, a, b):
     ax.add_patch(FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=10, lw=1,
-                                 color="#475569", linestyle="--" if dashed else "-"))
+                                 color="#475569"))
 
 
 def _chain(ax, xs, y, label, kind, start=None):
@@ -66,6 +66,15 @@ def _io(ax, x, y_cell, below=None, above=None, feed=False):
         _arrow(ax, (x, y_cell + 0.26), (x, y_cell + 0.74))
 
 
+def _decoder(ax, xs, start, end):
+    """Decoder cells at xs, started from ``start``: each reads the previous output and
+    writes the next, the last one writing ``end``."""
+    _chain(ax, xs, 0, "dec", "d", start=start)
+    for i, x in enumerate(xs):
+        above = end if i == len(xs) - 1 else f"ŷ{i + 1}"
+        _io(ax, x, 0, below=f"ŷ{i}" if i else "<s>", above=above, feed=i > 0)
+
+
 def shape_figure(shape: str) -> bytes:
     fig, ax = plt.subplots(figsize=(7.2, 2.6))
     if shape == "many-to-one":
@@ -85,12 +94,9 @@ def shape_figure(shape: str) -> bytes:
     elif shape == "seq2seq":
         enc, dec = [0, 1.2, 2.4], [4.0, 5.2, 6.4, 7.6]
         _chain(ax, enc, 0, "enc", "h")
-        _chain(ax, dec, 0, "dec", "d", start=(enc[-1] + 0.36, 0))
+        _decoder(ax, dec, start=(enc[-1] + 0.36, 0), end="</s>")
         for i, x in enumerate(enc):
             _io(ax, x, 0, below=f"x{i + 1}")
-        feeds = ["<s>", "ŷ1", "ŷ2", "ŷ3"]
-        for i, x in enumerate(dec):
-            _io(ax, x, 0, below=feeds[i], above=f"ŷ{i + 1}" if i < 3 else "</s>", feed=i > 0)
         ax.text(1.2, 1.1, "source: length S", ha="center", fontsize=9, color="#334155")
         ax.text(5.8, -1.65, "decoder input: the previous output (teacher forcing in fit)",
                 ha="center", fontsize=9, color="#334155")
@@ -98,10 +104,7 @@ def shape_figure(shape: str) -> bytes:
         dec = [1.4, 2.6, 3.8, 5.0]
         _box(ax, 0, 0, "v", "v")
         ax.text(0, -0.55, "(F,) vector", ha="center", fontsize=9, color="#334155")
-        _chain(ax, dec, 0, "dec", "d", start=(0.36, 0))
-        feeds = ["<s>", "ŷ1", "ŷ2", "ŷ3"]
-        for i, x in enumerate(dec):
-            _io(ax, x, 0, below=feeds[i], above=f"ŷ{i + 1}" if i < 3 else "stop", feed=i > 0)
+        _decoder(ax, dec, start=(0.36, 0), end="stop")
     else:
         raise ValueError(shape)
     ax.set_aspect("equal")
