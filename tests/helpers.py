@@ -1,6 +1,14 @@
 """Small helpers shared by the test modules."""
 
+import os
+import pathlib
 import socket
+
+# For test subprocesses: CPU only, quiet TensorFlow, skrnn importable from the checkout
+# even when it is not installed.
+SUBPROCESS_ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="",
+                      JAX_PLATFORMS="cpu",
+                      PYTHONPATH=str(pathlib.Path(__file__).resolve().parents[1]))
 
 
 def free_ports(n):

@@ -16,7 +16,6 @@ rest of the suite uses one of the two cores). XLA's slowest compiler passes are 
 off for the JAX processes: the tests check numbers, not speed.
 """
 
-import os
 import pickle
 import subprocess
 import sys
@@ -31,7 +30,7 @@ from backend_cases import (
     strategy_estimator,
     train_cases,
 )
-from helpers import free_ports
+from helpers import SUBPROCESS_ENV, free_ports
 
 pytestmark = pytest.mark.xdist_group("backends")  # one worker: module fixtures
 HERE = Path(__file__).parent
@@ -43,8 +42,7 @@ def runs(tmp_path_factory):
     """Every subprocess's (returncode, stderr, output path), and "tensorflow": this
     process's results, computed while they run."""
     folder = tmp_path_factory.mktemp("backends")
-    base = dict(os.environ, JAX_PLATFORMS="cpu", CUDA_VISIBLE_DEVICES="",
-                PYTHONPATH=str(HERE.parent))  # skrnn importable from a checkout too
+    base = SUBPROCESS_ENV
     fast_xla = "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
     ports = ",".join(str(p) for p in free_ports(2))
     commands = {

@@ -10,20 +10,18 @@ on two machines.
 """
 
 import json
-import os
 import pathlib
 import re
 import subprocess
 import sys
 
 import pytest
-from helpers import free_ports
+from helpers import SUBPROCESS_ENV, free_ports
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 BLOCK = re.compile(r"(?:<!-- test: ([\w-]+) -->\n)?```python\n(.*?)```", re.S)
-ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="",
-           JAX_PLATFORMS="cpu", PYTHONPATH=str(ROOT))
+ENV = SUBPROCESS_ENV
 
 
 def blocks(page):
