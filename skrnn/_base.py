@@ -21,6 +21,8 @@ from ._params import (
     _POOLINGS,
     _RECURRENT_INITIALIZERS,
     _check_sample_weight,
+    check_conv,
+    check_lr_schedule,
     check_positive_ints,
     check_units,
     fresh_rng,
@@ -79,6 +81,16 @@ class BaseRNN(BaseEstimator):
                              f"{self.validation_fraction!r}.")
         if not isinstance(self.tol, numbers.Real) or self.tol < 0:
             raise ValueError(f"tol must be a non-negative number, got {self.tol!r}.")
+        if self.scaling not in sd.SCALINGS:
+            raise ValueError(f"scaling must be one of {sd.SCALINGS}, got {self.scaling!r}.")
+        check_lr_schedule(self.lr_schedule)
+        conv = check_conv(self.conv_filters, self.conv_kernel_sizes, self.conv_mode)
+        if conv[0] and self.truncate_steps is not None:
+            raise ValueError(
+                "conv_filters cannot be used with truncate_steps: a convolution reads "
+                "across the chunk edges that truncated BPTT cuts. Use conv_filters=None "
+                "or full BPTT (truncate_steps=None).")
+        self._conv = conv
         return units
 
     def _check_X(self, X, *, reset: bool) -> sd.Sequences:
@@ -145,7 +157,18 @@ class BaseRNN(BaseEstimator):
     def _encode_X(self, seq: sd.Sequences) -> list:
         if seq.kind == "tokens":
             return [self.vocabulary_.encode(s) for s in seq.values]
-        return seq.values
+        return sd.apply_scaling(seq.values, getattr(self, "_scaling", None),
+                                getattr(self, "_scaling_stats", None))
+
+    def _fit_scaling(self, seq: sd.Sequences):
+        """Record the input scaling (numeric input) from the first fit's sequences."""
+        self._scaling = self.scaling if seq.kind == "numeric" else None
+        self._scaling_stats = sd.fit_scaling(seq.values, self._scaling)
+        if self._scaling_stats is not None:
+            self.scaling_mean_, self.scaling_scale_ = self._scaling_stats
+        else:
+            for name in ("scaling_mean_", "scaling_scale_"):
+                self.__dict__.pop(name, None)
 
     # -------------------------------------------------------------- targets (hooks)
     def _prepare_targets(self, y, seq, reset: bool):
@@ -187,7 +210,8 @@ class BaseRNN(BaseEstimator):
         self
         """
         keep = self.warm_start and self._is_fitted()
-        return self._fit(X, y, sample_weight, reset=not keep, epochs=self.epochs)
+        return self._fit(X, y, sample_weight, reset=not keep, epochs=self.epochs,
+                         to_convergence=True)
 
     def _is_fitted(self) -> bool:
         return hasattr(self, "model_")
@@ -195,7 +219,10 @@ class BaseRNN(BaseEstimator):
     def __sklearn_is_fitted__(self) -> bool:
         return self._is_fitted()
 
-    def _fit(self, X, y, sample_weight, *, reset: bool, epochs: int, classes=None):
+    def _fit(self, X, y, sample_weight, *, reset: bool, epochs: int, classes=None,
+             to_convergence: bool = False):
+        """Validate, build and train. ``to_convergence`` (``fit``, not ``partial_fit``):
+        stop on a plateau of the monitored loss and warn when ``epochs`` run out first."""
         units = self._check_params()
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
@@ -211,6 +238,7 @@ class BaseRNN(BaseEstimator):
                 self.vocabulary_ = sd.Vocabulary(int(self.min_token_frequency)).fit(seq.values)
             else:
                 self.vocabulary_ = None
+            self._fit_scaling(seq)
         x = self._encode_X(seq)
         full = sd.SupervisedSet(x, seq.lengths, y_enc, weights, self.return_sequences)
         train, validation = full, None
@@ -238,6 +266,9 @@ class BaseRNN(BaseEstimator):
                 layer_norm=bool(self.layer_norm),
                 recurrent_initializer=self.recurrent_initializer,
                 unit_forget_bias=bool(self.unit_forget_bias),
+                conv_filters=self._conv[0],
+                conv_kernel_sizes=self._conv[1],
+                conv_mode=self.conv_mode,
             )
             with training.strategy_scope(self._strategy):
                 self.model_ = models.build_model(spec)
@@ -259,7 +290,9 @@ class BaseRNN(BaseEstimator):
             score_name=self._score_name, early_stopping=self.early_stopping,
             n_iter_no_change=int(self.n_iter_no_change), tol=float(self.tol),
             verbose=int(self.verbose),
-            truncate_steps=None if self.truncate_steps is None else int(self.truncate_steps))
+            truncate_steps=None if self.truncate_steps is None else int(self.truncate_steps),
+            lr_schedule=self.lr_schedule, stop_on_plateau=to_convergence,
+            warn_convergence=to_convergence)
         self.n_iter_ += summary["epochs_run"]
         self.best_epoch_ = summary["best_epoch"]
         return self
@@ -313,7 +346,9 @@ class BaseRNN(BaseEstimator):
         now = {"cell": self.cell, "units": units, "bidirectional": bool(self.bidirectional),
                "activation": self.activation, "pooling": self.pooling,
                "return_sequences": bool(self.return_sequences),
-               "layer_norm": bool(self.layer_norm)}
+               "layer_norm": bool(self.layer_norm), "conv_filters": self._conv[0],
+               "conv_kernel_sizes": self._conv[1],
+               "conv_mode": self.conv_mode if self._conv[0] else self._spec.conv_mode}
         changed = [k for k, v in now.items() if getattr(spec, k) != v]
         if changed:
             raise ValueError(

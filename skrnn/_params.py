@@ -36,6 +36,19 @@ cell : {"lstm", "gru", "rnn"}, default="lstm"
         How a many-to-one model summarises the steps: the last real step, the mean over
         real steps, or learned attention weights over real steps. Ignored with
         ``return_sequences=True``.
+    conv_filters : tuple of int or None, default=None
+        A convolutional front-end, the LSTM-FCN family (Karim et al. 2017): one block
+        per entry, each ``Conv1D`` with that many filters ("same" padding) → batch
+        normalisation → ReLU, e.g. ``(128, 256, 128)``. Mask-aware: padded steps
+        never change a prediction. None: no front-end.
+    conv_kernel_sizes : int or tuple of int, default=(8, 5, 3)
+        Kernel size of each convolutional block (one int: every block).
+    conv_mode : {"parallel", "before"}, default="parallel"
+        ``"parallel"``: the convolutions read the input beside the recurrent layers,
+        their features averaged over real steps (per step with
+        ``return_sequences=True``) and concatenated with the recurrent summary before
+        the output layer, as LSTM-FCN. ``"before"``: the recurrent layers read the
+        convolutional features.
     return_sequences : bool, default=False
         One target per step (tagging, per-step regression) instead of one per sequence.
         Targets are then a list of per-sequence arrays and predictions come back as a
@@ -49,12 +62,31 @@ cell : {"lstm", "gru", "rnn"}, default="lstm"
     input_type : {"auto", "numeric", "tokens"}, default="auto"
         How to read ``X``: ``"auto"`` reads sequences of strings as tokens and the rest
         as numbers; integer token ids need ``"tokens"``.
+    scaling : {"feature", "sequence", None}, default="feature"
+        Standardisation of numeric input, inside the estimator: ``"feature"``
+        subtracts each feature's mean and divides by its standard deviation, both
+        taken over every step of the training sequences (``scaling_mean_``,
+        ``scaling_scale_``) and applied again at predict; ``"sequence"`` z-normalises
+        every sequence over its own steps, feature by feature (the convention of
+        time-series classification, where a series' level and amplitude are
+        nuisance); None leaves the values as they are. Padding stays exact zeros.
+        Token input is never scaled.
     optimizer : str or keras.optimizers.Optimizer, default="adam"
         A Keras optimizer name or instance (copied, never modified).
     learning_rate : float, default=None
         Learning rate; None keeps the optimizer's own (0.001 for Adam).
-    epochs : int, default=20
-        Passes over the training data.
+    lr_schedule : {"plateau", "constant"}, default="plateau"
+        ``"plateau"``: halve the learning rate whenever the monitored loss (see
+        ``n_iter_no_change``) has not improved by ``tol`` for ``n_iter_no_change // 2``
+        epochs, down to a thousandth of its starting value (Keras'
+        ``ReduceLROnPlateau``). ``"constant"``: keep it. The rate of every epoch is
+        in ``history_["learning_rate"]``. An optimizer instance with a Keras
+        ``LearningRateSchedule`` keeps its own schedule.
+    epochs : int, default=200
+        The most passes over the training data. ``fit`` stops earlier when the
+        monitored loss has converged (see ``n_iter_no_change``) and issues a
+        ``ConvergenceWarning`` when the budget runs out first; ``partial_fit`` always
+        runs one epoch.
     batch_size : int, default=32
         Sequences per batch. Batches group sequences of similar length and are padded
         only to their own longest sequence.
@@ -76,15 +108,17 @@ cell : {"lstm", "gru", "rnn"}, default="lstm"
         usual remedy for exploding gradients. With several clipping options, they
         apply in the order clipvalue, clipnorm, global_clipnorm.
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data, stop when the validation loss has
-        not improved by ``tol`` for ``n_iter_no_change`` epochs and restore the best
-        weights.
+        Hold out ``validation_fraction`` of the data and monitor the validation loss
+        instead of the training loss; the weights of the best validation epoch are
+        restored at the end.
     validation_fraction : float in (0, 1), default=0.1
         Share of the training data held out for early stopping.
     n_iter_no_change : int, default=10
-        Patience of early stopping, in epochs.
+        ``fit`` stops when the monitored loss (the validation loss with
+        ``early_stopping=True``, else the training loss) has not improved by ``tol``
+        for this many epochs, as scikit-learn's ``MLPClassifier`` does.
     tol : float, default=1e-4
-        Minimum decrease of the validation loss that counts as an improvement.
+        Minimum decrease of the monitored loss that counts as an improvement.
     warm_start : bool, default=False
         Continue training the fitted model on the next ``fit`` instead of starting over.
     random_state : int, RandomState instance or None, default=None
@@ -114,8 +148,12 @@ model_ : keras.Model
         :func:`skrnn.data.from_long_format`.
     vocabulary_ : skrnn.data.Vocabulary or None
         The token vocabulary learned in ``fit`` (token input only).
+    scaling_mean_, scaling_scale_ : ndarray of shape (n_step_features,)
+        With ``scaling="feature"`` and numeric input: the per-feature statistics of
+        the training steps that standardise every input.
     history_ : dict of lists
-        Per epoch: ``epoch``, ``loss``, ``val_loss``, ``val_score``, ``time`` (seconds),
+        Per epoch: ``epoch``, ``loss``, ``val_loss``, ``val_score``, ``learning_rate``,
+        ``time`` (seconds),
         ``grad_norm_mean`` and ``grad_norm_max`` (global norm before clipping, over the
         epoch's batches) and ``clipped_fraction`` (share of batches whose gradients
         were clipped); ``non_finite`` lists the ``{"epoch", "update"}`` of a
@@ -130,6 +168,8 @@ _CELL_NAMES = ("lstm", "gru", "rnn")
 _ACTIVATIONS = ("tanh", "relu", "leaky_relu")
 _RECURRENT_INITIALIZERS = ("orthogonal", "identity")
 _POOLINGS = ("last", "mean", "attention")
+_CONV_MODES = ("parallel", "before")
+_LR_SCHEDULES = ("plateau", "constant")
 
 
 def check_units(units) -> tuple:
@@ -141,6 +181,38 @@ def check_units(units) -> tuple:
         raise ValueError(f"units must be a positive int or a non-empty tuple of positive "
                          f"ints, got {units!r}.")
     return tuple(int(u) for u in seq)
+
+
+def check_conv(filters, kernel_sizes, mode) -> tuple:
+    """``(filters, kernel_sizes)`` as tuples of positive ints (empty: no front-end)."""
+    if mode not in _CONV_MODES:
+        raise ValueError(f"conv_mode must be one of {_CONV_MODES}, got {mode!r}.")
+    if filters is None:
+        return (), ()
+
+    def ints(value, name):
+        seq = (value,) if isinstance(value, numbers.Integral) else value
+        if (not isinstance(seq, (tuple, list)) or not seq
+                or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool)
+                           and v > 0 for v in seq)):
+            raise ValueError(f"{name} must be a positive int or a non-empty tuple of "
+                             f"positive ints, got {value!r}.")
+        return tuple(int(v) for v in seq)
+
+    filters = ints(filters, "conv_filters")
+    kernels = ints(kernel_sizes, "conv_kernel_sizes")
+    if len(kernels) == 1:
+        kernels = kernels * len(filters)
+    if len(kernels) != len(filters):
+        raise ValueError(f"conv_kernel_sizes needs one entry per conv_filters entry (or a "
+                         f"single int): got {len(kernels)} kernel sizes for "
+                         f"{len(filters)} blocks.")
+    return filters, kernels
+
+
+def check_lr_schedule(value) -> None:
+    if value not in _LR_SCHEDULES:
+        raise ValueError(f"lr_schedule must be one of {_LR_SCHEDULES}, got {value!r}.")
 
 
 def check_positive_ints(estimator, names) -> None:

@@ -58,8 +58,10 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
     def __init__(self, cell="lstm", units=32, bidirectional=False, dropout=0.0,
                  recurrent_dropout=0.0, activation="tanh", layer_norm=False,
                  recurrent_initializer="orthogonal", unit_forget_bias=True, pooling="last",
+                 conv_filters=None, conv_kernel_sizes=(8, 5, 3), conv_mode="parallel",
                  return_sequences=False, embedding_dim=32, min_token_frequency=1,
-                 input_type="auto", optimizer="adam", learning_rate=None, epochs=20, batch_size=32,
+                 input_type="auto", scaling="feature", optimizer="adam", learning_rate=None,
+                 lr_schedule="plateau", epochs=200, batch_size=32,
                  truncate_steps=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=10,
                  tol=1e-4, warm_start=False, random_state=None, verbose=0, strategy=None,
@@ -74,12 +76,17 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         self.recurrent_initializer = recurrent_initializer
         self.unit_forget_bias = unit_forget_bias
         self.pooling = pooling
+        self.conv_filters = conv_filters
+        self.conv_kernel_sizes = conv_kernel_sizes
+        self.conv_mode = conv_mode
         self.return_sequences = return_sequences
         self.embedding_dim = embedding_dim
         self.min_token_frequency = min_token_frequency
         self.input_type = input_type
+        self.scaling = scaling
         self.optimizer = optimizer
         self.learning_rate = learning_rate
+        self.lr_schedule = lr_schedule
         self.epochs = epochs
         self.batch_size = batch_size
         self.truncate_steps = truncate_steps

@@ -5,6 +5,7 @@ Nothing in this package imports Keras.
 
 from ._batching import SupervisedSet, bucket_batches, pad_batch
 from ._long import from_long_format
+from ._scaling import SCALINGS, apply_scaling, fit_scaling
 from ._seq2seq import Seq2SeqSet, read_pairs_side
 from ._sequences import (
     INPUT_TYPES,
@@ -20,6 +21,7 @@ from ._vocabulary import OOV_ID, PAD_ID, Vocabulary
 
 __all__ = [
     "INPUT_TYPES",
+    "SCALINGS",
     "OOV_ID",
     "PAD_ID",
     "Seq2SeqSet",
@@ -27,9 +29,11 @@ __all__ = [
     "Sequences",
     "SupervisedSet",
     "Vocabulary",
+    "apply_scaling",
     "bucket_batches",
     "check_finite_rows",
     "check_step_targets",
+    "fit_scaling",
     "from_long_format",
     "from_tabular",
     "is_tabular",

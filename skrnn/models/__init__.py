@@ -1,9 +1,10 @@
 """Pure functions from a small spec to a ``keras.Model``."""
 
 from ._cells import GateIdentity, LayerNormGRUCell, LayerNormLSTMCell, LayerNormSimpleRNNCell
-from ._layers import AttentionPooling
+from ._layers import AttentionPooling, ConvBlock
 from ._recurrent import (
     CELLS,
+    CONV_MODES,
     POOLINGS,
     ModelSpec,
     build_model,
@@ -12,6 +13,6 @@ from ._recurrent import (
     without_mask,
 )
 
-__all__ = ["CELLS", "POOLINGS", "AttentionPooling", "GateIdentity", "LayerNormGRUCell",
+__all__ = ["CELLS", "CONV_MODES", "POOLINGS", "AttentionPooling", "ConvBlock", "GateIdentity", "LayerNormGRUCell",
            "LayerNormLSTMCell", "LayerNormSimpleRNNCell", "ModelSpec", "build_model", "state_sizes",
            "with_state_io", "without_mask"]

@@ -59,3 +59,82 @@ class AttentionPooling(keras.layers.Layer):
         config = super().get_config()
         config.update(units=self.units, seed=self.seed)
         return config
+
+
+@keras.saving.register_keras_serializable("skrnn")
+class ConvBlock(keras.layers.Layer):
+    """A fully convolutional stack (Wang et al. 2017's FCN, LSTM-FCN's branch).
+
+    Per block: ``Conv1D(filters, kernel_size, padding="same")`` → batch normalisation →
+    ReLU. Mask-aware: padded steps are set to zero before every convolution (so a real
+    step near the end of a sequence sees the zeros that "same" padding would give it,
+    however much padding its batch has) and batch statistics are taken over real steps
+    only. A prediction therefore never depends on padding.
+
+    Parameters
+    ----------
+    filters, kernel_sizes : tuple of int
+        One block per entry.
+    pool : bool
+        Return the masked mean over real steps, ``(batch, filters[-1])``, instead of
+        per-step features.
+    parallel : bool
+        Read by the model builder: the block runs beside the recurrent layers on the
+        (embedded) input and its output is concatenated before the head, as in
+        LSTM-FCN, instead of feeding the recurrent layers.
+    seed : int, optional
+        Seed of the convolution initialisers.
+    """
+
+    def __init__(self, filters, kernel_sizes, pool=False, parallel=False, seed=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.filters = tuple(int(f) for f in filters)
+        self.kernel_sizes = tuple(int(k) for k in kernel_sizes)
+        self.pool = bool(pool)
+        self.parallel = bool(parallel)
+        self.seed = seed
+        self.convs = [
+            keras.layers.Conv1D(
+                f, k, padding="same", name=f"conv_{i}",
+                kernel_initializer=keras.initializers.HeUniform(
+                    seed=None if seed is None else seed + i))
+            for i, (f, k) in enumerate(zip(self.filters, self.kernel_sizes))]
+        self.norms = [keras.layers.BatchNormalization(name=f"norm_{i}")
+                      for i in range(len(self.filters))]
+
+    def build(self, input_shape):
+        shape = tuple(input_shape)
+        for conv, norm in zip(self.convs, self.norms):
+            conv.build(shape)
+            shape = conv.compute_output_shape(shape)
+            norm.build(shape)
+
+    def call(self, inputs, mask=None, training=None):
+        keep = None if mask is None else ops.expand_dims(ops.cast(mask, inputs.dtype), -1)
+        h = inputs
+        for conv, norm in zip(self.convs, self.norms):
+            if keep is not None:
+                h = h * keep
+            h = ops.relu(norm(conv(h), training=training, mask=mask))
+        if keep is not None:
+            h = h * keep
+        if not self.pool:
+            return h
+        if keep is None:
+            return ops.mean(h, axis=1)
+        return ops.sum(h, axis=1) / ops.maximum(ops.sum(keep, axis=1), 1.0)
+
+    def compute_output_shape(self, input_shape):
+        if self.pool:
+            return (input_shape[0], self.filters[-1])
+        return (*input_shape[:-1], self.filters[-1])
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(filters=self.filters, kernel_sizes=self.kernel_sizes, pool=self.pool,
+                      parallel=self.parallel, seed=self.seed)
+        return config

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 import keras
 
 from ._cells import LAYER_NORM_CELLS, GateIdentity
-from ._layers import AttentionPooling
+from ._layers import AttentionPooling, ConvBlock
 
 CELLS = {"rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
 POOLINGS = ("last", "mean", "attention")
+CONV_MODES = ("parallel", "before")
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,13 @@ class ModelSpec:
     recurrent_initializer : {"orthogonal", "identity"}
     unit_forget_bias : bool
         LSTM only: start the forget gate's bias at 1.
+    conv_filters, conv_kernel_sizes : tuple of int
+        A convolutional front-end (:class:`ConvBlock`), one block per entry; empty for
+        none.
+    conv_mode : {"parallel", "before"}
+        ``"parallel"``: beside the recurrent stack, pooled over real steps (per step
+        with ``return_sequences``) and concatenated before the head (LSTM-FCN).
+        ``"before"``: the recurrent stack reads the convolutional features.
     """
 
     input_kind: str
@@ -63,6 +71,9 @@ class ModelSpec:
     layer_norm: bool = False
     recurrent_initializer: str = "orthogonal"
     unit_forget_bias: bool = True
+    conv_filters: tuple = ()
+    conv_kernel_sizes: tuple = ()
+    conv_mode: str = "parallel"
 
 
 def build_model(spec: ModelSpec) -> keras.Model:
@@ -86,6 +97,11 @@ def build_model(spec: ModelSpec) -> keras.Model:
                 -0.05, 0.05, seed=next(seeds))))
     else:
         x = keras.Input((None, spec.n_features), dtype="float32", name="x")
+    parallel = spec.conv_mode == "parallel"
+    if spec.conv_filters:
+        layers.append(ConvBlock(
+            spec.conv_filters, spec.conv_kernel_sizes, parallel=parallel,
+            pool=parallel and not spec.return_sequences, seed=next(seeds), name="conv"))
     layer_cls = getattr(keras.layers, CELLS[spec.cell])
     n_layers = len(spec.units)
     for i, units in enumerate(spec.units):
@@ -115,6 +131,8 @@ def build_model(spec: ModelSpec) -> keras.Model:
             layers.append(keras.layers.GlobalAveragePooling1D(name="mean_pooling"))
         elif spec.pooling == "attention":
             layers.append(AttentionPooling(seed=next(seeds), name="attention_pooling"))
+    if spec.conv_filters and parallel:
+        layers.append(keras.layers.Concatenate(name="merge"))
     layers.append(keras.layers.Dense(spec.n_outputs, kernel_initializer=glorot(),
                                      name="head"))
     out, _ = _apply(layers, x, mask)
@@ -130,13 +148,23 @@ _MASKED_POOLING = (keras.layers.GlobalAveragePooling1D, AttentionPooling)
 
 def _apply(layers, x, mask=None, states=None):
     """Run ``layers`` in order on ``x``; returns the output and each recurrent layer's
-    final states. ``mask`` (optional) goes to recurrent and pooling layers explicitly;
-    ``states`` (optional) gives each recurrent layer its initial states."""
-    h, final = x, []
+    final states. ``mask`` (optional) goes to recurrent, convolutional and pooling
+    layers explicitly; ``states`` (optional) gives each recurrent layer its initial
+    states. A parallel :class:`ConvBlock` reads the input of the recurrent stack (the
+    embedded tokens or ``x``) and its output joins at the ``Concatenate`` layer."""
+    h, final, stem, branch = x, [], x, None
     for layer in layers:
         if isinstance(layer, keras.layers.InputLayer):
             continue
-        if _is_recurrent(layer):
+        if isinstance(layer, ConvBlock):
+            out = layer(stem, mask=mask)
+            if layer.parallel:
+                branch = out
+            else:
+                h = out
+        elif isinstance(layer, keras.layers.Concatenate):
+            h = layer([h, branch])
+        elif _is_recurrent(layer):
             kwargs = {} if mask is None else {"mask": mask}
             if states is not None:
                 kwargs["initial_state"] = states[len(final)]
@@ -147,6 +175,8 @@ def _apply(layers, x, mask=None, states=None):
             h = layer(h, mask=mask)
         else:
             h = layer(h)
+        if isinstance(layer, keras.layers.Embedding):
+            stem = h
     return h, final
 
 

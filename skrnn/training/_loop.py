@@ -58,7 +58,15 @@ def predict_outputs(step, x, lengths, batch_size: int, per_step: bool, verbose: 
 def new_history() -> dict:
     return {"epoch": [], "loss": [], "val_loss": [], "val_score": [], "time": [],
             "grad_norm_mean": [], "grad_norm_max": [], "clipped_fraction": [],
-            "non_finite": []}
+            "learning_rate": [], "non_finite": []}
+
+
+LR_SCHEDULES = ("plateau", "constant")
+#: On a plateau of ``n_iter_no_change // 2`` epochs the learning rate is multiplied by
+#: this (Keras' ``ReduceLROnPlateau`` with ``factor=0.5``), down to ``MIN_LR_FRACTION``
+#: of where it started.
+PLATEAU_FACTOR = 0.5
+MIN_LR_FRACTION = 1e-3
 
 
 def _train_epoch(step, train: SupervisedSet, batch_size: int, rng,
@@ -150,7 +158,8 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
                val_score: Callable | None = None, score_name: str = "score",
                early_stopping: bool = False, n_iter_no_change: int = 10,
                tol: float = 1e-4, verbose: int = 0,
-               truncate_steps: int | None = None) -> dict:
+               truncate_steps: int | None = None, lr_schedule: str = "constant",
+               stop_on_plateau: bool = False, warn_convergence: bool = False) -> dict:
     """Train for up to ``epochs`` epochs; returns a summary of how it ended.
 
     Parameters
@@ -164,15 +173,29 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
     val_score : callable, optional
         ``val_score(outputs) -> float`` on the validation outputs (higher is better).
     early_stopping : bool
-        Stop when the validation loss has not improved by ``tol`` for
-        ``n_iter_no_change`` epochs, and restore the weights of the best epoch.
+        Monitor the validation loss (else the training loss), stop when it has not
+        improved by ``tol`` for ``n_iter_no_change`` epochs, and restore the weights of
+        the best epoch.
     truncate_steps : int, optional
         Truncated BPTT with chunks of this many steps (full BPTT when None).
+    lr_schedule : {"plateau", "constant"}
+        ``"plateau"``: when the monitored loss has not improved by ``tol`` for
+        ``max(1, n_iter_no_change // 2)`` epochs, multiply the learning rate by
+        ``PLATEAU_FACTOR`` (at most once per such wait, never below
+        ``MIN_LR_FRACTION`` of the starting rate).
+    stop_on_plateau : bool
+        Without ``early_stopping``: stop when the training loss has not improved by
+        ``tol`` for ``n_iter_no_change`` epochs (scikit-learn's ``MLPClassifier``
+        convergence rule). The last weights are kept.
+    warn_convergence : bool
+        Issue a ``ConvergenceWarning`` when ``epochs`` ran out while the monitored
+        loss was still improving.
 
     Returns
     -------
     dict
         ``epochs_run``, ``best_epoch``, ``best_val_loss``, ``stopped_early``,
+        ``converged`` (stopped because the monitored loss stopped improving),
         ``interrupted``, ``non_finite`` (``{"epoch", "update"}`` of the first non-finite
         update, which stopped training, or None).
 
@@ -185,6 +208,15 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
     model = step.model
     step.resume()
     history.setdefault("non_finite", [])
+    history.setdefault("learning_rate", [np.nan] * len(history["epoch"]))
+    monitor_validation = early_stopping and validation is not None and len(validation) > 0
+    lr = step.learning_rate()  # tracked here: reading it makes JAX sync its state
+    plateau = lr_schedule == "plateau" and lr is not None
+    # Never below a thousandth of the rate the fit started from (warm starts continue
+    # from a decayed rate, so this floor is relative to the optimizer's own rate).
+    min_lr = lr * MIN_LR_FRACTION if plateau else None
+    decay_patience = max(1, n_iter_no_change // 2)
+    since_decay = 0
     best_loss, best_weights, best_epoch, waited = np.inf, None, None, 0
     first_epoch = len(history["epoch"]) + 1
     last_epoch = first_epoch + epochs - 1
@@ -229,6 +261,7 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
                                            else np.nan)
         history["val_loss"].append(float(val_loss))
         history["val_score"].append(val_metric)
+        history["learning_rate"].append(np.nan if lr is None else lr)
         history["time"].append(time.perf_counter() - start)
         if bar is not None:
             values = [("loss", loss)]
@@ -247,24 +280,47 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
             print(f"{line} - {history['time'][-1]:.2f}s", flush=True)
         if non_finite is not None:
             break
-        if not (early_stopping and validation is not None):
+        monitored = val_loss if monitor_validation else loss
+        since_decay += 1
+        if monitored < best_loss - tol:
+            best_loss, best_epoch, waited = monitored, epoch, 0
+            if monitor_validation:
+                step.sync_to_model()
+                best_weights = model.get_weights()
             continue
-        if val_loss < best_loss - tol:
-            best_loss, best_epoch, waited = val_loss, epoch, 0
-            step.sync_to_model()
-            best_weights = model.get_weights()
-        else:
-            waited += 1
-            if waited >= n_iter_no_change:
-                stopped = True
+        waited += 1
+        if (monitor_validation or stop_on_plateau) and waited >= n_iter_no_change:
+            stopped = True
+            if verbose:
+                what = "validation loss" if monitor_validation else "training loss"
+                restoring = f"; restoring epoch {best_epoch}" if monitor_validation else ""
+                print(f"Stopping: the {what} did not improve by tol={tol:g} for "
+                      f"{n_iter_no_change} epochs{restoring}.", flush=True)
+            break
+        if plateau and waited >= decay_patience and since_decay >= decay_patience:
+            if lr > min_lr * (1 + 1e-6):
+                new_lr = max(lr * PLATEAU_FACTOR, min_lr)
+                step.set_learning_rate(new_lr)
+                since_decay = 0
                 if verbose:
-                    print(f"Early stopping: validation loss did not improve for "
-                          f"{n_iter_no_change} epochs; restoring epoch {best_epoch}.",
-                          flush=True)
-                break
+                    print(f"Learning rate {lr:.3g} -> {new_lr:.3g}: no improvement for "
+                          f"{waited} epochs.", flush=True)
+                lr = new_lr
     step.sync_to_model()
-    if early_stopping and best_weights is not None:
+    if monitor_validation and best_weights is not None:
         model.set_weights(best_weights)
-    return {"epochs_run": epochs_run, "best_epoch": best_epoch,
-            "best_val_loss": float(best_loss), "stopped_early": stopped,
+    if (warn_convergence and not stopped and not interrupted and non_finite is None
+            and epochs_run == epochs):
+        from sklearn.exceptions import ConvergenceWarning
+
+        warnings.warn(
+            f"Stopped after the maximum of epochs={epochs} while the "
+            f"{'validation' if monitor_validation else 'training'} loss was still "
+            f"improving by more than tol={tol:g} within n_iter_no_change="
+            f"{n_iter_no_change} epochs. Raise epochs (or the learning_rate) to train "
+            "to convergence.", ConvergenceWarning, stacklevel=3)
+    return {"epochs_run": epochs_run,
+            "best_epoch": best_epoch if monitor_validation else None,
+            "best_val_loss": float(best_loss) if monitor_validation else np.inf,
+            "stopped_early": stopped, "converged": stopped,
             "interrupted": interrupted, "non_finite": non_finite}

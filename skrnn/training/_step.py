@@ -190,6 +190,21 @@ class Step:
     def resume(self):
         """Allow updates again after a non-finite one (start of a new fit)."""
 
+    def learning_rate(self) -> float | None:
+        """The optimizer's current learning rate, or None when it follows a Keras
+        ``LearningRateSchedule`` (which the loop then leaves alone)."""
+        if isinstance(getattr(self.optimizer, "_learning_rate", None),
+                      keras.optimizers.schedules.LearningRateSchedule):
+            return None
+        self.sync_to_model()
+        return float(ops.convert_to_numpy(self.optimizer.learning_rate))
+
+    def set_learning_rate(self, value: float):
+        """Assign the optimizer's learning rate (a variable, so compiled steps read the
+        new value without retracing)."""
+        self.sync_to_model()  # stateless backends re-read the optimizer's variables
+        self.optimizer.learning_rate = value
+
     def sync_to_model(self):
         """Make ``self.model``'s variables hold the trained values (stateless backends)."""
 
