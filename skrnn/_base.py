@@ -293,6 +293,7 @@ class BaseRNN(BaseEstimator):
             truncate_steps=None if self.truncate_steps is None else int(self.truncate_steps),
             lr_schedule=self.lr_schedule, stop_on_plateau=to_convergence,
             warn_convergence=to_convergence)
+        training.calibrate_normalisation(self._step, train, int(self.batch_size))
         self.n_iter_ += summary["epochs_run"]
         self.best_epoch_ = summary["best_epoch"]
         return self

@@ -10,7 +10,13 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from . import data as sd
-from ._params import check_positive_ints, check_units, fresh_rng, picklable_state
+from ._params import (
+    check_lr_schedule,
+    check_positive_ints,
+    check_units,
+    fresh_rng,
+    picklable_state,
+)
 
 _DECODINGS = ("greedy", "beam")
 _ATTENTIONS = (None, "additive", "dot")
@@ -45,10 +51,12 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         Longest output; by default the longest training target plus half of it. When
         every numeric training target has the same length (a horizon), outputs have
         that length, or ``max_output_length`` when it is set.
-    optimizer, learning_rate, epochs, batch_size, clipnorm, clipvalue, global_clipnorm,
-    early_stopping, validation_fraction, n_iter_no_change, tol, warm_start,
-    random_state, verbose, strategy
-        As for :class:`~skrnn.RNNClassifier`.
+    optimizer, learning_rate, lr_schedule, epochs, batch_size, clipnorm, clipvalue,
+    global_clipnorm, early_stopping, validation_fraction, n_iter_no_change, tol,
+    warm_start, random_state, verbose, strategy
+        As for :class:`~skrnn.RNNClassifier`: ``fit`` trains for at most ``epochs``
+        (default 200) and stops when the monitored loss has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs, halving the learning rate on plateaus.
 
     Attributes
     ----------
@@ -79,7 +87,8 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
     def __init__(self, cell="lstm", units=64, bidirectional=False, dropout=0.0,
                  attention="additive", embedding_dim=32, decoding="greedy", beam_width=4,
                  length_penalty=1.0, max_output_length=None, optimizer="adam",
-                 learning_rate=None, epochs=20, batch_size=64, clipnorm=None,
+                 learning_rate=None, lr_schedule="plateau", epochs=200, batch_size=64,
+                 clipnorm=None,
                  clipvalue=None, global_clipnorm=None, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, tol=1e-4, warm_start=False,
                  random_state=None, verbose=0, strategy=None):
@@ -95,6 +104,7 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         self.max_output_length = max_output_length
         self.optimizer = optimizer
         self.learning_rate = learning_rate
+        self.lr_schedule = lr_schedule
         self.epochs = epochs
         self.batch_size = batch_size
         self.clipnorm = clipnorm
@@ -119,7 +129,9 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         if self.cell not in ("lstm", "gru", "rnn"):
             raise ValueError(f"cell must be one of ('lstm', 'gru', 'rnn'), got {self.cell!r}.")
         units = check_units(self.units)
-        check_positive_ints(self, ("beam_width", "epochs", "batch_size", "embedding_dim"))
+        check_positive_ints(self, ("beam_width", "epochs", "batch_size", "embedding_dim",
+                                   "n_iter_no_change"))
+        check_lr_schedule(self.lr_schedule)
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be a float in [0, 1), got {self.dropout!r}.")
         if self.max_output_length is not None and (
@@ -200,7 +212,8 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
             self._step, train, epochs=int(self.epochs), batch_size=int(self.batch_size),
             rng=rng, history=self.history_, validation=validation,
             early_stopping=self.early_stopping, n_iter_no_change=int(self.n_iter_no_change),
-            tol=float(self.tol), verbose=int(self.verbose))
+            tol=float(self.tol), verbose=int(self.verbose), lr_schedule=self.lr_schedule,
+            stop_on_plateau=True, warn_convergence=True)
         self.n_iter_ += summary["epochs_run"]
         self.best_epoch_ = summary["best_epoch"]
         return self

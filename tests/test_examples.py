@@ -16,12 +16,25 @@ def load(name):
     return module
 
 
-def test_weekend_plans_hand_built_recurrence_and_rnn_learn_the_rule():
+def test_weekend_plans_lecture_vectors_hand_built_network_and_rnn():
     ex = load("weekend_plans")
-    for a in ex.ACTIVITIES:
-        for w in ex.WEATHER:
-            assert ex.hand_built_next(a, w) == ex.rule(a, w)
-    assert ex.main() == 1.0
+    # The lecture's slides, number for number.
+    np.testing.assert_array_equal(ex.ACTIVITY_MATRIX @ ex.activity["movies"],
+                                  [0, 1, 0, 0, 0, 1])
+    np.testing.assert_array_equal(ex.WEATHER_MATRIX @ ex.weather["sunny"], [1, 1, 1, 0, 0, 0])
+    np.testing.assert_array_equal(ex.WEATHER_MATRIX @ ex.weather["rainy"], [0, 0, 0, 1, 1, 1])
+    w = ex.lecture_walkthrough("museum", "rainy")
+    np.testing.assert_array_equal(w["sum"], [1, 0, 0, 1, 2, 1])
+    np.testing.assert_array_equal(w["activation"], [0, 0, 0, 0, 1, 0])
+    np.testing.assert_array_equal(w["next"], [0, 1, 0])
+    assert ex.hand_built_plans("party", ["rainy"]) == ["museum"]
+    # The hand-built Elman network follows the rule over whole sequences.
+    X, y = ex.generate_weekends(50, random_state=3)
+    for x, plans in zip(X, y):
+        first = ex.ACTIVITIES[int(np.argmax(x[0, 2:]))]
+        forecasts = [ex.WEATHER[int(np.argmax(step[:2]))] for step in x]
+        assert ex.hand_built_plans(first, forecasts) == list(plans)
+    assert ex.main(n_train=600) == 1.0
 
 
 def test_quickstart_data_and_baseline_helpers():

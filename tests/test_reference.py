@@ -36,6 +36,21 @@ def test_reference_gradients_match_finite_differences(output, many_to_one, seed)
                                    err_msg=name)
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_reference_relu_gradients_match_finite_differences(seed):
+    """The ReLU state (the weekend-plans network's activation) backpropagates too."""
+    p, x, y = case(T=5, seed=seed)
+    p.activation = "relu"
+    _, grads, _ = bptt(p, x, y)
+    numeric = numerical_gradient(p, x, y)
+    for name in grads:
+        np.testing.assert_allclose(grads[name], numeric[name], rtol=1e-5, atol=1e-8,
+                                   err_msg=name)
+    p.activation = "tanh"
+    _, tanh_grads, _ = bptt(p, x, y)
+    assert not np.allclose(tanh_grads["W_hh"], grads["W_hh"])
+
+
 def test_dL_dh_is_the_total_derivative():
     """∂L/∂h_t from the recursion equals a finite difference on h_t itself."""
     p, x, y = case(T=4)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
 
@@ -100,7 +101,7 @@ class ConvBlock(keras.layers.Layer):
                 kernel_initializer=keras.initializers.HeUniform(
                     seed=None if seed is None else seed + i))
             for i, (f, k) in enumerate(zip(self.filters, self.kernel_sizes))]
-        self.norms = [keras.layers.BatchNormalization(name=f"norm_{i}")
+        self.norms = [keras.layers.BatchNormalization(momentum=0.9, name=f"norm_{i}")
                       for i in range(len(self.filters))]
 
     def build(self, input_shape):
@@ -124,6 +125,37 @@ class ConvBlock(keras.layers.Layer):
         if keep is None:
             return ops.mean(h, axis=1)
         return ops.sum(h, axis=1) / ops.maximum(ops.sum(keep, axis=1), 1.0)
+
+    def calibrate(self, batches):
+        """Set each batch normalisation's moving statistics to the exact mean and
+        variance of its input over the real steps of ``batches`` ("precise BN", Wu &
+        Johnson 2021), block after block, with the final weights.
+
+        During training the moving averages trail weights that keep changing, and on
+        small data sets a prediction then differs from what the network learned (on
+        GunPoint: 0.98 training accuracy in training mode, 0.66 in inference mode).
+
+        ``batches`` is a callable returning an iterable of ``(inputs, mask)``: the
+        block's own inputs (embedded tokens or values) and the real-step masks.
+        """
+        for level, norm in enumerate(self.norms):
+            total = total_sq = count = 0.0
+            for inputs, mask in batches():
+                keep = ops.expand_dims(ops.cast(mask, "float32"), -1)
+                h = ops.convert_to_tensor(inputs, "float32")
+                for conv, previous in zip(self.convs[:level], self.norms[:level]):
+                    h = ops.relu(previous(conv(h * keep), training=False))
+                z = self.convs[level](h * keep) * keep
+                total = total + ops.convert_to_numpy(ops.sum(z, axis=(0, 1)))
+                total_sq = total_sq + ops.convert_to_numpy(
+                    ops.sum(ops.square(z), axis=(0, 1)))
+                count += float(ops.convert_to_numpy(ops.sum(keep)))
+            if count == 0:
+                return
+            mean = np.asarray(total, np.float64) / count
+            var = np.maximum(np.asarray(total_sq, np.float64) / count - mean ** 2, 0.0)
+            norm.moving_mean.assign(mean.astype("float32"))
+            norm.moving_variance.assign(var.astype("float32"))
 
     def compute_output_shape(self, input_shape):
         if self.pool:

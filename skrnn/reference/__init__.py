@@ -6,7 +6,7 @@ Written from the lecture's equations, in column-vector form::
     o_t = W_oh h_t + b_o                         ŷ_t = σ_o(o_t)
     L = Σ_t L_t
 
-with σ_h = tanh and either σ_o = identity with L_t = ½‖ŷ_t − y_t‖² (``"linear"``) or
+with σ_h = tanh (or ReLU, ``activation="relu"``) and either σ_o = identity with L_t = ½‖ŷ_t − y_t‖² (``"linear"``) or
 σ_o = softmax with cross-entropy (``"softmax"``). Backward, with δ_t = ∂L_t/∂o_t
 (ŷ_t − y_t in both cases)::
 

@@ -11,7 +11,9 @@ PARAM_NAMES = ("W_xh", "W_hh", "b_h", "W_oh", "b_o")
 class ElmanParams:
     """Weights of the Elman network (column-vector convention).
 
-    ``W_xh`` (H, F), ``W_hh`` (H, H), ``b_h`` (H,), ``W_oh`` (O, H), ``b_o`` (O,).
+    ``W_xh`` (H, F), ``W_hh`` (H, H), ``b_h`` (H,), ``W_oh`` (O, H), ``b_o`` (O,);
+    ``output`` is ``"linear"`` or ``"softmax"``, ``activation`` (σ_h) ``"tanh"`` or
+    ``"relu"``.
     """
 
     W_xh: np.ndarray
@@ -20,6 +22,7 @@ class ElmanParams:
     W_oh: np.ndarray
     b_o: np.ndarray
     output: str = field(default="linear")
+    activation: str = field(default="tanh")
 
     @classmethod
     def random(cls, n_features, n_hidden, n_outputs, output="linear", scale=0.5,
@@ -33,6 +36,15 @@ class ElmanParams:
 
     def arrays(self) -> dict:
         return {name: getattr(self, name) for name in PARAM_NAMES}
+
+
+def _sigma_h(p: ElmanParams, a):
+    return np.tanh(a) if p.activation == "tanh" else np.maximum(a, 0.0)
+
+
+def _sigma_h_prime(p: ElmanParams, a, h):
+    """σ'_h(a) from the pre-activation ``a`` and the state ``h = σ_h(a)``."""
+    return 1 - h ** 2 if p.activation == "tanh" else (a > 0).astype(float)
 
 
 def _softmax(o):
@@ -52,7 +64,7 @@ def forward(p: ElmanParams, x, h0=None):
     y_hat = np.zeros((T, p.W_oh.shape[0]))
     for t in range(T):
         a[t] = p.W_xh @ x[t] + p.W_hh @ h[t] + p.b_h
-        h[t + 1] = np.tanh(a[t])
+        h[t + 1] = _sigma_h(p, a[t])
         o = p.W_oh @ h[t + 1] + p.b_o
         y_hat[t] = o if p.output == "linear" else _softmax(o)
     return a, h, y_hat
@@ -81,7 +93,7 @@ def bptt(p: ElmanParams, x, y, h0=None, steps=None):
         grads["W_oh"] += np.outer(delta, h[t + 1])
         grads["b_o"] += delta
         dL_dh[t] = p.W_oh.T @ delta + p.W_hh.T @ upstream
-        g = dL_dh[t] * (1 - h[t + 1] ** 2)  # tanh'(a_t) = 1 - h_t²
+        g = dL_dh[t] * _sigma_h_prime(p, a[t], h[t + 1])
         grads["W_hh"] += np.outer(g, h[t])
         grads["W_xh"] += np.outer(g, x[t])
         grads["b_h"] += g

@@ -55,6 +55,28 @@ def predict_outputs(step, x, lengths, batch_size: int, per_step: bool, verbose: 
     return results if per_step else np.stack(results)
 
 
+def calibrate_normalisation(step, data: SupervisedSet, batch_size: int) -> None:
+    """Give every convolutional block's batch normalisation the exact statistics of
+    ``data`` under the final weights (see :meth:`skrnn.models.ConvBlock.calibrate`)."""
+    from ..models import ConvBlock
+
+    model = step.model
+    blocks = [layer for layer in model.layers if isinstance(layer, ConvBlock)]
+    if not blocks or not len(data):
+        return
+    step.sync_to_model()
+    embedding = next((layer for layer in model.layers
+                      if layer.name == "embedding"), None)
+
+    def batches():
+        for idx in bucket_batches(data.lengths, batch_size):
+            x, mask, _, _ = data.batch(idx)
+            yield (x if embedding is None else embedding(x)), mask
+
+    for block in blocks:  # a block reads the (embedded) input in either mode
+        block.calibrate(batches)
+
+
 def new_history() -> dict:
     return {"epoch": [], "loss": [], "val_loss": [], "val_score": [], "time": [],
             "grad_norm_mean": [], "grad_norm_max": [], "clipped_fraction": [],

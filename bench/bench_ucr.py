@@ -1,0 +1,94 @@
+"""Univariate UCR time-series classification against the published deep-learning results.
+
+    python bench/bench_ucr.py                       # GunPoint, OSULeaf, ACSF1
+    python bench/bench_ucr.py GunPoint --configs recipe
+
+For each data set shipped with aeon (official train / test split), two configurations of
+``RNNClassifier`` are trained and scored on the test split:
+
+- ``defaults``: ``RNNClassifier(random_state=0)``, every other parameter at its default;
+- ``recipe``: the LSTM-FCN recipe written with skrnn's own parameters (see ``RECIPE``).
+
+Published accuracies: Ismail Fawaz et al. (2019), "Deep learning for time series
+classification: a review", Data Mining and Knowledge Discovery 33(4), mean test accuracy
+of 5 runs on the UCR 2018 archive (their repository's results-ucr-128.csv); LSTM-FCN on
+GunPoint: Karim et al. (2018), IEEE Access 6.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+import warnings
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+
+#: Published test accuracies of deep models (see the module docstring).
+PUBLISHED = {
+    "GunPoint": {"FCN": 1.000, "ResNet": 0.991, "LSTM-FCN": 1.000},
+    "OSULeaf": {"FCN": 0.979, "ResNet": 0.980},
+    "ACSF1": {"FCN": 0.898, "ResNet": 0.916},
+}
+
+#: LSTM-FCN (Karim et al.) with skrnn's parameters: a fully convolutional branch of
+#: 128-256-128 filters (kernels 8-5-3, batch norm, ReLU, global average pooling) beside
+#: an 8-unit LSTM, z-normalised series, Adam 1e-3, batch 16, learning rate halved on
+#: plateaus of the training loss.
+RECIPE = dict(cell="lstm", units=8, conv_filters=(128, 256, 128),
+              conv_kernel_sizes=(8, 5, 3), conv_mode="parallel", scaling="sequence",
+              batch_size=16, epochs=400, n_iter_no_change=40)
+
+
+def load(name: str, split: str):
+    from aeon.datasets import load_classification
+
+    X, y = load_classification(name, split=split)
+    return [np.asarray(x, dtype=np.float32).T for x in X], np.asarray(y)
+
+
+def run(name: str, config: str, seed: int = 0):
+    from skrnn import RNNClassifier
+
+    X_train, y_train = load(name, "train")
+    X_test, y_test = load(name, "test")
+    params = {} if config == "defaults" else dict(RECIPE)
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = RNNClassifier(random_state=seed, **params).fit(X_train, y_train)
+    fit_time = time.perf_counter() - start
+    return {"accuracy": clf.score(X_test, y_test), "epochs": clf.n_iter_,
+            "seconds": fit_time}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("datasets", nargs="*", default=list(PUBLISHED))
+    parser.add_argument("--configs", default="recipe,defaults")
+    args = parser.parse_args(argv)
+    import keras
+    import tensorflow as tf
+
+    print(f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} CPUs, "
+          f"Python {platform.python_version()}, Keras {keras.__version__}, "
+          f"TensorFlow {tf.__version__}, backend {keras.backend.backend()}")
+    print("| data set | published (best deep) | skrnn recipe | skrnn defaults |")
+    for name in args.datasets:
+        best = max(PUBLISHED[name].items(), key=lambda kv: kv[1])
+        cells = []
+        for config in ("recipe", "defaults"):
+            if config not in args.configs.split(","):
+                cells.append("—")
+                continue
+            r = run(name, config)
+            cells.append(f"{r['accuracy']:.3f} ({r['epochs']} epochs, {r['seconds']:.0f} s)")
+            print(f"  {name} {config}: {cells[-1]}", flush=True)
+        print(f"| {name} | {best[1]:.3f} ({best[0]}) | {cells[0]} | {cells[1]} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
