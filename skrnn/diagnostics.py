@@ -49,6 +49,9 @@ def gradient_flow(estimator, X, y, layer: int = 0) -> np.ndarray:
     if estimator.bidirectional:
         raise ValueError("gradient_flow needs a unidirectional model "
                          "(bidirectional=False).")
+    if getattr(getattr(estimator, "_spec", None), "conv_filters", ()):
+        raise ValueError("gradient_flow follows the recurrent stack alone; it does not "
+                         "support the convolutional front-end (conv_filters=None).")
     seq = estimator._check_X(X, reset=False)
     n = len(seq)
     targets = estimator._prepare_targets(y, seq, reset=False)

@@ -14,7 +14,7 @@ def test_gradient_flow_equals_the_reference_dL_dh():
     x = rng.randn(T, F).astype(np.float32)
     y = rng.randn(T, O).astype(np.float32)
     reg = RNNRegressor(cell="rnn", units=H, return_sequences=True, epochs=1,
-                       random_state=0).fit([x, x], [y, y])
+                       scaling=None, random_state=0).fit([x, x], [y, y])
     reg.model_.get_layer("rnn_0").set_weights([p.W_xh.T, p.W_hh.T, p.b_h])
     reg.model_.get_layer("head").set_weights([p.W_oh.T, p.b_o])
     reg._y_mean, reg._y_scale = np.zeros(O), np.ones(O)  # compare unscaled losses
@@ -57,7 +57,7 @@ def test_vanishing_gradient_simple_rnn_vs_lstm_on_the_adding_problem():
     ratios = {}
     for cell in ("lstm", "rnn"):
         reg = RNNRegressor(cell=cell, units=16, epochs=6, learning_rate=0.01,
-                           global_clipnorm=1.0, random_state=0).fit(X, y)
+                           global_clipnorm=1.0, scaling=None, random_state=0).fit(X, y)
         flow = gradient_flow(reg, X[:64], y[:64])
         ratios[cell] = flow[0] / flow[-1]  # first step relative to the last
         if cell == "lstm":

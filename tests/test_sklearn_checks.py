@@ -1,12 +1,14 @@
 """scikit-learn's estimator checks over RNNClassifier and RNNRegressor."""
 
+import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skrnn import RNNClassifier, RNNRegressor
 from skrnn.preprocessing import SequenceScaler
 
 # Small, fast configurations that still learn the checks' toy problems (blobs,
-# make_regression) to the accuracy / R^2 the checks demand.
+# make_regression) to the accuracy / R^2 the checks demand (the test-speed variants;
+# the defaults themselves are checked below, marked slow).
 CHECKED = [
     RNNClassifier(units=8, epochs=30, batch_size=64, learning_rate=0.03, random_state=0),
     RNNRegressor(units=8, epochs=60, batch_size=64, learning_rate=0.03, random_state=0),
@@ -30,6 +32,14 @@ def _expected_failed(estimator):
 
 @parametrize_with_checks(CHECKED, expected_failed_checks=_expected_failed)
 def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+# The defaults a user's first fit gets (trained to convergence, up to 200 epochs): slow.
+@pytest.mark.slow
+@parametrize_with_checks([RNNClassifier(), RNNRegressor()],
+                         expected_failed_checks=_expected_failed)
+def test_default_estimators_pass_sklearn_checks(estimator, check):
     check(estimator)
 
 

@@ -189,7 +189,7 @@ def test_non_finite_update_stops_training_and_keeps_last_finite_weights():
     y = rng.randn(64)
     X[40] = np.full((6, 1), 1e19)  # relu recurrence overflows float32 on this sample
     reg = RNNRegressor(cell="rnn", activation="relu", units=4, epochs=5, batch_size=8,
-                       random_state=0)
+                       scaling=None, random_state=0)
     with pytest.warns(RuntimeWarning, match=r"Non-finite loss or gradient at epoch 1, "
                                             r"update \d+ .* lower the learning_rate"):
         reg.fit(X, y)

@@ -1,0 +1,250 @@
+"""Learning well by default: training to convergence, input scaling inside the
+estimator, the convolutional front-end (mask-aware, precise batch-norm statistics)."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+from skrnn import RNNClassifier, RNNRegressor, Seq2SeqTransformer
+
+
+def ragged(n=60, features=2, seed=0, low=4, high=16):
+    rng = np.random.RandomState(seed)
+    X = [rng.randn(rng.randint(low, high), features) for _ in range(n)]
+    y = np.array(["up" if s[:, 0].sum() > 0 else "down" for s in X])
+    return X, y
+
+
+# ----------------------------------------------------------------- convergence
+def test_fit_stops_on_a_plateau_of_the_training_loss_without_warning():
+    X, y = ragged(40)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = RNNClassifier(units=8, learning_rate=0.05, n_iter_no_change=3, tol=0.05,
+                            epochs=300, random_state=0).fit(X, y)
+    assert clf.n_iter_ < 300
+    losses = np.array(clf.history_["loss"])
+    # Stopped because the last n_iter_no_change epochs did not beat the best by tol.
+    best_before = losses[:-3].min()
+    assert (losses[-3:] > best_before - 0.05).all()
+
+
+def test_budget_exhausted_warns_and_partial_fit_does_not():
+    X, y = ragged(30)
+    with pytest.warns(ConvergenceWarning, match="epochs=2"):
+        RNNClassifier(units=4, epochs=2, random_state=0).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = RNNClassifier(units=4, random_state=0).partial_fit(X, y)
+    assert clf.n_iter_ == 1
+
+
+def test_plateau_schedule_halves_the_learning_rate_and_constant_keeps_it():
+    X, y = ragged(40)
+    kw = dict(units=4, epochs=40, learning_rate=0.01, n_iter_no_change=4, tol=10.0,
+              random_state=0)
+    # tol=10: no epoch counts as an improvement, so the rate halves every 2 epochs
+    # from the first plateau; n_iter_no_change stops the fit at epoch 5.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        plateau = RNNClassifier(**kw).fit(X, y)
+        constant = RNNClassifier(lr_schedule="constant", **kw).fit(X, y)
+    lr = plateau.history_["learning_rate"]
+    assert lr[0] == pytest.approx(0.01) and lr[-1] == pytest.approx(0.005)
+    assert plateau.n_iter_ == 5
+    assert constant.history_["learning_rate"] == [pytest.approx(0.01)] * 5
+
+
+def test_learning_rate_never_falls_below_a_thousandth():
+    from skrnn.training._loop import MIN_LR_FRACTION
+
+    X, y = ragged(20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = RNNClassifier(units=4, epochs=30, learning_rate=0.01, n_iter_no_change=2,
+                            tol=10.0, early_stopping=True, random_state=0).fit(X, y)
+    lr = np.array(clf.history_["learning_rate"])
+    assert lr.min() >= 0.01 * MIN_LR_FRACTION * (1 - 1e-6)
+
+
+def test_an_optimizer_schedule_is_left_alone():
+    import keras
+
+    X, y = ragged(20)
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.01, 10, 0.9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = RNNClassifier(units=4, epochs=3, optimizer=keras.optimizers.Adam(schedule),
+                            random_state=0).fit(X, y)
+    assert np.isnan(clf.history_["learning_rate"]).all()
+
+
+@pytest.mark.parametrize("bad", ["cosine", None, 1])
+def test_lr_schedule_is_validated(bad):
+    X, y = ragged(10)
+    with pytest.raises(ValueError, match="lr_schedule"):
+        RNNClassifier(lr_schedule=bad).fit(X, y)
+    with pytest.raises(ValueError, match="lr_schedule"):
+        Seq2SeqTransformer(lr_schedule=bad).fit(["ab", "cd"], ["ba", "dc"])
+
+
+# ------------------------------------------------------------------------ scaling
+def test_feature_scaling_is_learned_stored_and_leaves_the_input_alone():
+    X, y = ragged(30)
+    X = [1000 + 50 * s for s in X]
+    copies = [s.copy() for s in X]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = RNNClassifier(units=4, epochs=2, random_state=0).fit(X, y)
+    steps = np.concatenate(copies)
+    np.testing.assert_allclose(clf.scaling_mean_, steps.mean(0))
+    np.testing.assert_allclose(clf.scaling_scale_, steps.std(0))
+    for a, b in zip(X, copies):
+        np.testing.assert_array_equal(a, b)
+    encoded = clf._encode_X(clf._check_X(X, reset=False))
+    np.testing.assert_allclose(np.concatenate(encoded).mean(0), 0, atol=1e-5)
+    np.testing.assert_allclose(np.concatenate(encoded).std(0), 1, atol=1e-5)
+
+
+def test_sequence_scaling_ignores_each_series_level_and_amplitude():
+    X, y = ragged(30, features=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = RNNClassifier(units=4, epochs=2, scaling="sequence", random_state=0).fit(X, y)
+    assert not hasattr(clf, "scaling_mean_")
+    moved = [7 * s - 300 for s in X]
+    np.testing.assert_allclose(clf.predict_proba(moved), clf.predict_proba(X), atol=1e-5)
+
+
+def test_scaling_none_and_feature_differ_and_tokens_are_not_scaled():
+    X, y = ragged(30)
+    X = [10 + 5 * s for s in X]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        raw = RNNClassifier(units=4, epochs=2, scaling=None, random_state=0).fit(X, y)
+        scaled = RNNClassifier(units=4, epochs=2, random_state=0).fit(X, y)
+        tokens = RNNClassifier(units=4, epochs=1, random_state=0).fit(
+            [list("abc"), list("ba"), list("cab")], ["x", "y", "x"])
+    assert not hasattr(raw, "scaling_mean_") and not hasattr(tokens, "scaling_mean_")
+    assert not np.allclose(raw.predict_proba(X), scaled.predict_proba(X))
+    with pytest.raises(ValueError, match="scaling"):
+        RNNClassifier(scaling="minmax").fit(X, y)
+
+
+# ------------------------------------------------------------- convolutional front-end
+CONV = dict(conv_filters=(8, 6), conv_kernel_sizes=(5, 3))
+
+
+@pytest.mark.parametrize("mode", ["parallel", "before"])
+@pytest.mark.parametrize("pooling", ["last", "attention"])
+def test_conv_front_end_predictions_never_depend_on_padding(mode, pooling):
+    X, y = ragged(40)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = RNNClassifier(units=4, epochs=3, conv_mode=mode, pooling=pooling,
+                            random_state=0, **CONV).fit(X, y)
+    short = X[0][:5]
+    alone = clf.predict_proba([short])
+    # Batched with a sequence 20 times longer: padded to 100 steps.
+    rng = np.random.RandomState(1)
+    together = clf.predict_proba([short, 3 * rng.randn(100, 2)])
+    np.testing.assert_allclose(together[:1], alone, rtol=1e-5, atol=1e-6)
+    assert clf.model_.get_layer("conv").parallel == (mode == "parallel")
+
+
+def test_conv_front_end_per_step_and_tokens():
+    X, y = ragged(30)
+    steps = [np.where(s[:, 0] > 0, "pos", "neg") for s in X]
+    tokens = [list(np.where(s[:, 0] > 0, "a", "b")) for s in X]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        tagger = RNNClassifier(units=4, epochs=2, return_sequences=True, random_state=0,
+                               **CONV).fit(X, steps)
+        text = RNNClassifier(units=4, epochs=2, random_state=0, **CONV).fit(tokens, y)
+    pred = tagger.predict(X[:3])
+    assert [len(p) for p in pred] == [len(s) for s in X[:3]]
+    assert text.predict(tokens[:4]).shape == (4,)
+    short = tokens[0][:3]
+    np.testing.assert_allclose(text.predict_proba([short, tokens[1] * 5])[:1],
+                               text.predict_proba([short]), rtol=1e-5, atol=1e-6)
+
+
+def test_batch_norm_statistics_are_the_exact_training_statistics():
+    X, y = ragged(40)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = RNNClassifier(units=4, epochs=3, random_state=0, **CONV).fit(X, y)
+    block = clf.model_.get_layer("conv")
+    encoded = clf._encode_X(clf._check_X(X, reset=False))
+    z = np.concatenate([block.convs[0](s[None].astype("float32")).numpy()[0]
+                        for s in encoded])
+    np.testing.assert_allclose(block.norms[0].moving_mean.numpy(), z.mean(0),
+                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(block.norms[0].moving_variance.numpy(), z.var(0),
+                               rtol=1e-3, atol=1e-5)
+
+
+def test_gradient_flow_refuses_the_front_end():
+    from skrnn.diagnostics import gradient_flow
+
+    X, y = ragged(20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = RNNClassifier(units=4, epochs=1, random_state=0, **CONV).fit(X, y)
+    with pytest.raises(ValueError, match="front-end"):
+        gradient_flow(clf, X[:4], y[:4])
+
+
+def test_conv_regressor_pickles_and_predicts_identically():
+    import pickle
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(32, 12, 1)
+    y = X[:, -3:, 0].sum(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg = RNNRegressor(units=4, epochs=3, random_state=0, **CONV).fit(X, y)
+    again = pickle.loads(pickle.dumps(reg))
+    np.testing.assert_array_equal(again.predict(X), reg.predict(X))
+
+
+@pytest.mark.parametrize("params, message", [
+    (dict(conv_filters=(8, 8)), "one entry per conv_filters"),
+    (dict(conv_filters=(0,), conv_kernel_sizes=3), "conv_filters"),
+    (dict(conv_filters=8, conv_kernel_sizes="3"), "conv_kernel_sizes"),
+    (dict(conv_filters=(8,), conv_kernel_sizes=3, conv_mode="after"), "conv_mode"),
+    (dict(conv_filters=(8,), conv_kernel_sizes=3, truncate_steps=4), "truncate_steps"),
+])
+def test_conv_parameters_are_validated(params, message):
+    X, y = ragged(10)
+    with pytest.raises(ValueError, match=message):
+        RNNClassifier(**params).fit(X, y)
+
+
+def test_warm_start_refuses_a_changed_front_end():
+    X, y = ragged(20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = RNNClassifier(units=4, epochs=1, warm_start=True, random_state=0,
+                            **CONV).fit(X, y)
+    with pytest.raises(ValueError, match="conv_filters"):
+        clf.set_params(conv_filters=(8, 8, 8), conv_kernel_sizes=3).fit(X, y)
+
+
+# ------------------------------------------------------------------ seq2seq defaults
+@pytest.mark.slow
+def test_seq2seq_defaults_learn_to_reverse_strings():
+    """The issue's check: reversal of 3-6 letters (alphabet of 5) from 500 pairs."""
+    def make(n, seed):
+        rng = np.random.RandomState(seed)
+        X = ["".join(rng.choice(list("abcde"), rng.randint(3, 7))) for _ in range(n)]
+        return X, [x[::-1] for x in X]
+
+    X, Y = make(500, 0)
+    X_test, Y_test = make(200, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = Seq2SeqTransformer(random_state=0).fit(X, Y)
+    assert model.score(X_test, Y_test) >= 0.9
