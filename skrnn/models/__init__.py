@@ -13,6 +13,6 @@ from ._recurrent import (
     without_mask,
 )
 
-__all__ = ["CELLS", "CONV_MODES", "POOLINGS", "AttentionPooling", "ConvBlock", "GateIdentity", "LayerNormGRUCell",
-           "LayerNormLSTMCell", "LayerNormSimpleRNNCell", "ModelSpec", "build_model", "state_sizes",
-           "with_state_io", "without_mask"]
+__all__ = ["CELLS", "CONV_MODES", "POOLINGS", "AttentionPooling", "ConvBlock", "GateIdentity",
+           "LayerNormGRUCell", "LayerNormLSTMCell", "LayerNormSimpleRNNCell", "ModelSpec",
+           "build_model", "state_sizes", "with_state_io", "without_mask"]

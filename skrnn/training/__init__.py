@@ -5,6 +5,6 @@ from ._loop import calibrate_normalisation, new_history, predict_outputs, run_ep
 from ._optimizers import get_optimizer
 from ._step import Step, clip_gradients, make_step, weighted_loss
 
-__all__ = ["Step", "calibrate_normalisation", "clip_gradients", "get_optimizer", "make_step", "new_history",
-           "predict_outputs", "resolve_strategy", "run_epochs", "strategy_scope",
+__all__ = ["Step", "calibrate_normalisation", "clip_gradients", "get_optimizer", "make_step",
+           "new_history", "predict_outputs", "resolve_strategy", "run_epochs", "strategy_scope",
            "weighted_loss"]
