@@ -157,15 +157,16 @@ class BaseRNN(BaseEstimator):
     def _encode_X(self, seq: sd.Sequences) -> list:
         if seq.kind == "tokens":
             return [self.vocabulary_.encode(s) for s in seq.values]
-        return sd.apply_scaling(seq.values, getattr(self, "_scaling", None),
-                                getattr(self, "_scaling_stats", None))
+        mode = getattr(self, "_scaling", None)  # None for models fitted before scaling
+        stats = (self.scaling_mean_, self.scaling_scale_) if mode == "feature" else None
+        return sd.apply_scaling(seq.values, mode, stats)
 
     def _fit_scaling(self, seq: sd.Sequences):
         """Record the input scaling (numeric input) from the first fit's sequences."""
         self._scaling = self.scaling if seq.kind == "numeric" else None
-        self._scaling_stats = sd.fit_scaling(seq.values, self._scaling)
-        if self._scaling_stats is not None:
-            self.scaling_mean_, self.scaling_scale_ = self._scaling_stats
+        stats = sd.fit_scaling(seq.values, self._scaling)
+        if stats is not None:
+            self.scaling_mean_, self.scaling_scale_ = stats
         else:
             for name in ("scaling_mean_", "scaling_scale_"):
                 self.__dict__.pop(name, None)

@@ -85,10 +85,9 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         values, layout = self._read(X, reset=True)
         steps = (values.reshape(-1, values.shape[-1]) if layout != "list"
                  else np.concatenate(values).astype(np.float64))
-        self.mean_ = steps.mean(axis=0) if self.with_mean else np.zeros(steps.shape[1])
-        std = steps.std(axis=0)
-        self.scale_ = (np.where(std > 1e-12, std, 1.0) if self.with_std
-                       else np.ones(steps.shape[1]))
+        mean, scale = sd.standardisation(steps)
+        self.mean_ = mean if self.with_mean else np.zeros(steps.shape[1])
+        self.scale_ = scale if self.with_std else np.ones(steps.shape[1])
         return self
 
     def _apply(self, X, fn):

@@ -123,9 +123,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         if reset:
             self.n_outputs_ = flat.shape[1]
             self._y_ndim = ndim
-            self._y_mean = flat.mean(axis=0)
-            scale = flat.std(axis=0)
-            self._y_scale = np.where(scale > 1e-12, scale, 1.0)
+            self._y_mean, self._y_scale = sd.standardisation(flat)
         elif flat.shape[1] != self.n_outputs_:
             raise ValueError(f"y has {flat.shape[1]} outputs but the model was fitted "
                              f"with {self.n_outputs_}.")

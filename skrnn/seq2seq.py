@@ -173,9 +173,8 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
             self._n_source_features = (len(s_data[0]) if s_kind == "vector"
                                        else s_data.n_features)
             if t_kind == "numeric":
-                steps = np.concatenate(t_data.values)
-                self._y_mean = steps.mean(axis=0)
-                self._y_scale = np.where(steps.std(axis=0) > 1e-12, steps.std(axis=0), 1.0)
+                self._y_mean, self._y_scale = sd.standardisation(
+                    np.concatenate(t_data.values))
             longest = int(t_data.lengths.max())
             # One horizon for every numeric target: decode exactly that many steps.
             self._numeric_horizon = (longest if t_kind == "numeric"

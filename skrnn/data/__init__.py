@@ -5,7 +5,7 @@ Nothing in this package imports Keras.
 
 from ._batching import SupervisedSet, bucket_batches, pad_batch
 from ._long import from_long_format
-from ._scaling import SCALINGS, apply_scaling, fit_scaling
+from ._scaling import SCALINGS, apply_scaling, fit_scaling, standardisation
 from ._seq2seq import Seq2SeqSet, read_pairs_side
 from ._sequences import (
     INPUT_TYPES,
@@ -39,5 +39,6 @@ __all__ = [
     "is_tabular",
     "pad_batch",
     "read_pairs_side",
+    "standardisation",
     "to_sequences",
 ]

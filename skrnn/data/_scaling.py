@@ -1,7 +1,7 @@
-"""Standardising numeric sequences inside the estimators.
+"""Standardising numeric sequences: one formula for inputs, targets and SequenceScaler.
 
-Statistics come from the training sequences' real steps only; padding is added after
-scaling, so padded steps stay exact zeros.
+Statistics come from real steps only; padding is added after scaling, so padded steps
+stay exact zeros.
 """
 
 from __future__ import annotations
@@ -9,7 +9,15 @@ from __future__ import annotations
 import numpy as np
 
 SCALINGS = ("feature", "sequence", None)
-_TINY = 1e-8
+
+
+def standardisation(steps) -> tuple:
+    """Per-column ``(mean, scale)`` of ``steps`` (``(n_steps, F)``), in float64; a
+    column without variance gets scale 1 (centred, not divided)."""
+    steps = np.asarray(steps, np.float64)
+    mean = steps.mean(axis=0)
+    std = steps.std(axis=0)
+    return mean, np.where(std > 1e-12, std, 1.0)
 
 
 def fit_scaling(values, mode):
@@ -18,10 +26,7 @@ def fit_scaling(values, mode):
     takes each sequence's own statistics at transform time)."""
     if mode != "feature":
         return None
-    steps = np.concatenate([np.asarray(v, np.float64) for v in values])
-    mean = steps.mean(axis=0)
-    scale = steps.std(axis=0)
-    return mean, np.where(scale > _TINY, scale, 1.0)
+    return standardisation(np.concatenate([np.asarray(v, np.float64) for v in values]))
 
 
 def apply_scaling(values, mode, stats=None) -> list:
@@ -37,11 +42,6 @@ def apply_scaling(values, mode, stats=None) -> list:
     out = []
     for v in values:
         v = np.asarray(v, np.float64)
-        if mode == "feature":
-            mean, scale = stats
-        else:
-            mean = v.mean(axis=0)
-            scale = v.std(axis=0)
-            scale = np.where(scale > _TINY, scale, 1.0)
+        mean, scale = stats if mode == "feature" else standardisation(v)
         out.append(((v - mean) / scale).astype(np.float32))
     return out

@@ -216,10 +216,10 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
     Returns
     -------
     dict
-        ``epochs_run``, ``best_epoch``, ``best_val_loss``, ``stopped_early``,
-        ``converged`` (stopped because the monitored loss stopped improving),
-        ``interrupted``, ``non_finite`` (``{"epoch", "update"}`` of the first non-finite
-        update, which stopped training, or None).
+        ``epochs_run``, ``best_epoch``, ``best_val_loss``, ``stopped_early``
+        (stopped because the monitored loss stopped improving), ``interrupted``,
+        ``non_finite`` (``{"epoch", "update"}`` of the first non-finite update, which
+        stopped training, or None).
 
     Notes
     -----
@@ -344,5 +344,5 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
     return {"epochs_run": epochs_run,
             "best_epoch": best_epoch if monitor_validation else None,
             "best_val_loss": float(best_loss) if monitor_validation else np.inf,
-            "stopped_early": stopped, "converged": stopped,
+            "stopped_early": stopped,
             "interrupted": interrupted, "non_finite": non_finite}
