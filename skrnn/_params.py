@@ -172,15 +172,20 @@ _CONV_MODES = ("parallel", "before")
 _LR_SCHEDULES = ("plateau", "constant")
 
 
+def positive_int_tuple(value, name: str) -> tuple:
+    """A positive int or a non-empty tuple/list of them, as a tuple of ints."""
+    seq = (value,) if isinstance(value, numbers.Integral) else value
+    if (not isinstance(seq, (tuple, list)) or not seq
+            or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0
+                       for v in seq)):
+        raise ValueError(f"{name} must be a positive int or a non-empty tuple of positive "
+                         f"ints, got {value!r}.")
+    return tuple(int(v) for v in seq)
+
+
 def check_units(units) -> tuple:
     """``units`` as a tuple of positive ints (one per recurrent layer)."""
-    seq = (units,) if isinstance(units, numbers.Integral) else units
-    if (not isinstance(seq, (tuple, list)) or not seq
-            or not all(isinstance(u, numbers.Integral) and not isinstance(u, bool) and u > 0
-                       for u in seq)):
-        raise ValueError(f"units must be a positive int or a non-empty tuple of positive "
-                         f"ints, got {units!r}.")
-    return tuple(int(u) for u in seq)
+    return positive_int_tuple(units, "units")
 
 
 def check_conv(filters, kernel_sizes, mode) -> tuple:
@@ -189,18 +194,8 @@ def check_conv(filters, kernel_sizes, mode) -> tuple:
         raise ValueError(f"conv_mode must be one of {_CONV_MODES}, got {mode!r}.")
     if filters is None:
         return (), ()
-
-    def ints(value, name):
-        seq = (value,) if isinstance(value, numbers.Integral) else value
-        if (not isinstance(seq, (tuple, list)) or not seq
-                or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool)
-                           and v > 0 for v in seq)):
-            raise ValueError(f"{name} must be a positive int or a non-empty tuple of "
-                             f"positive ints, got {value!r}.")
-        return tuple(int(v) for v in seq)
-
-    filters = ints(filters, "conv_filters")
-    kernels = ints(kernel_sizes, "conv_kernel_sizes")
+    filters = positive_int_tuple(filters, "conv_filters")
+    kernels = positive_int_tuple(kernel_sizes, "conv_kernel_sizes")
     if len(kernels) == 1:
         kernels = kernels * len(filters)
     if len(kernels) != len(filters):
