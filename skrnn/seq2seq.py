@@ -314,7 +314,12 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
     def _decode_batch(self, source, lengths, idx):
         import keras
 
-        from .models._decoding import beam_search, greedy_decode, step_from_model
+        from .models._decoding import (
+            beam_search,
+            decode_numeric,
+            greedy_decode,
+            step_from_model,
+        )
 
         if self._source_kind == "vector":
             src = np.stack([source[i] for i in idx]).astype(np.float32)
@@ -327,7 +332,13 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         has_memory = self._source_kind != "vector"
         memory, states = (encoded[0], encoded[1:]) if has_memory else (None, encoded)
         if self._target_kind != "tokens":
-            return self._decode_numeric(memory, mask, states, len(idx))
+            horizon = self._numeric_horizon
+            values, lengths = decode_numeric(
+                self._decoder_step, memory, mask, states, len(idx), len(self._y_mean),
+                self.max_output_length or horizon or self.max_output_length_,
+                stop_early=horizon is None)
+            values = values * self._y_scale + self._y_mean
+            return [row[:length] for row, length in zip(values, lengths)]
         k = int(self.beam_width) if self.decoding == "beam" else 1
         rep = (lambda a: np.repeat(a, k, axis=0)) if k > 1 else (lambda a: a)
         step = step_from_model(self._decoder_step,
@@ -345,32 +356,6 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
             toks = [vocab[t - 2] if 2 <= t < self._end else "" for t in row[:length]]
             outs.append("".join(toks) if self._target_strings else toks)
         return outs
-
-    def _decode_numeric(self, memory, mask, states, n):
-        """Autoregressive: each predicted step is fed back as the next input, until the
-        stop probability exceeds 0.5 (or for the fixed horizon of the training targets)."""
-        import keras
-
-        horizon = self._numeric_horizon
-        steps = self.max_output_length or horizon or self.max_output_length_
-        n_features = len(self._y_mean)
-        previous = np.zeros((n, 1, n_features), np.float32)
-        lengths = np.full(n, steps)
-        outputs = []
-        for t in range(steps):
-            inputs = [previous] + ([memory, mask] if memory is not None else [])
-            out = self._decoder_step(inputs + list(states), training=False)
-            out0 = keras.ops.convert_to_numpy(out[0])
-            value, stop = out0[:, :n_features], out0[:, n_features]
-            states = [keras.ops.convert_to_numpy(s) for s in out[1:]]
-            if horizon is None and t > 0:  # targets are never empty: no stop at step 0
-                lengths = np.where((lengths == steps) & (stop > 0.0), t, lengths)
-                if (lengths < steps).all():
-                    break
-            outputs.append(value)
-            previous = value[:, None, :].astype(np.float32)
-        seq = np.stack(outputs, axis=1) * self._y_scale + self._y_mean
-        return [row[:length] for row, length in zip(seq, lengths)]
 
     def score(self, X, Y):
         """Exact-match rate (tokens) or negative mean squared error (numeric)."""

@@ -3,6 +3,7 @@ estimator, the convolutional front-end (mask-aware, precise batch-norm statistic
 
 import warnings
 
+import helpers
 import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
@@ -10,11 +11,8 @@ from sklearn.exceptions import ConvergenceWarning
 from skrnn import RNNClassifier, RNNRegressor, Seq2SeqTransformer
 
 
-def ragged(n=60, features=2, seed=0, low=4, high=16):
-    rng = np.random.RandomState(seed)
-    X = [rng.randn(rng.randint(low, high), features) for _ in range(n)]
-    y = np.array(["up" if s[:, 0].sum() > 0 else "down" for s in X])
-    return X, y
+def ragged(n=60, features=2):
+    return helpers.ragged(n, features, lo=4, hi=16)
 
 
 # ----------------------------------------------------------------- convergence

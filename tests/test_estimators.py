@@ -4,18 +4,12 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import ragged
 
 from skrnn import RNNClassifier, RNNRegressor
 from skrnn.data import from_long_format
 
 FAST = dict(units=4, epochs=2, batch_size=16, random_state=0)
-
-
-def ragged(n=40, f=2, lo=3, hi=12, seed=0):
-    rng = np.random.RandomState(seed)
-    X = [rng.randn(rng.randint(lo, hi), f) for _ in range(n)]
-    y = np.array(["pos" if s[:, 0].mean() > 0 else "neg" for s in X])
-    return X, y
 
 
 def test_classifier_learns_ragged_sequences_and_api_shapes():

@@ -1,4 +1,5 @@
-"""Greedy and beam-search decoding, batched, written with ``keras.ops``.
+"""Greedy and beam-search decoding of tokens and autoregressive decoding of numbers,
+batched, written with ``keras.ops``.
 
 Both drive a ``step(previous_tokens, states) -> (log_probs, states)`` callable: the
 one-step decoder of :func:`~skrnn.models.build_seq2seq` wrapped by
@@ -125,3 +126,32 @@ def beam_search(step, states, batch_size, start_id, end_id, max_length, beam_wid
     rows = np.arange(batch_size)
     chosen = tokens[rows, pick]
     return chosen, _lengths(chosen, end_id), scores[rows, pick]
+
+
+def decode_numeric(step_model, memory, memory_mask, states, batch_size, n_features,
+                   max_length, stop_early=True):
+    """Autoregressive decoding of numeric sequences: each predicted step is fed back as
+    the next input.
+
+    The one-step decoder outputs ``n_features`` values and a stop logit per row; with
+    ``stop_early`` a row ends at the first step (after the first) whose stop probability
+    exceeds 0.5, otherwise every row runs ``max_length`` steps (a fixed horizon).
+    Returns ``(values, lengths)``: ``(batch, steps, n_features)`` standardised values and
+    each row's length.
+    """
+    previous = np.zeros((batch_size, 1, n_features), np.float32)
+    lengths = np.full(batch_size, max_length)
+    outputs = []
+    for t in range(max_length):
+        inputs = [previous] + ([memory, memory_mask] if memory is not None else [])
+        out = step_model(inputs + list(states), training=False)
+        out0 = keras.ops.convert_to_numpy(out[0])
+        value, stop = out0[:, :n_features], out0[:, n_features]
+        states = [keras.ops.convert_to_numpy(s) for s in out[1:]]
+        if stop_early and t > 0:  # targets are never empty: no stop at step 0
+            lengths = np.where((lengths == max_length) & (stop > 0.0), t, lengths)
+            if (lengths < max_length).all():
+                break
+        outputs.append(value)
+        previous = value[:, None, :].astype(np.float32)
+    return np.stack(outputs, axis=1), lengths
