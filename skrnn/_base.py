@@ -90,8 +90,7 @@ class BaseRNN(BaseEstimator):
                 "conv_filters cannot be used with truncate_steps: a convolution reads "
                 "across the chunk edges that truncated BPTT cuts. Use conv_filters=None "
                 "or full BPTT (truncate_steps=None).")
-        self._conv = conv
-        return units
+        return units, conv
 
     def _check_X(self, X, *, reset: bool) -> sd.Sequences:
         """Validate and convert X; on ``reset`` record what fit saw."""
@@ -154,17 +153,23 @@ class BaseRNN(BaseEstimator):
                 f"is expecting {self._n_step_features} features per step as input."
             )
 
-    def _encode_X(self, seq: sd.Sequences) -> list:
+    def _encode_X(self, seq: sd.Sequences, scaling=None) -> list:
+        """Token ids, or scaled values (``scaling``: ``(mode, stats)``, by default the
+        fitted one)."""
         if seq.kind == "tokens":
             return [self.vocabulary_.encode(s) for s in seq.values]
-        mode = getattr(self, "_scaling", None)  # None for models fitted before scaling
-        stats = (self.scaling_mean_, self.scaling_scale_) if mode == "feature" else None
-        return sd.apply_scaling(seq.values, mode, stats)
+        return sd.apply_scaling(seq.values, *(scaling or self._input_scaling()))
 
-    def _fit_scaling(self, seq: sd.Sequences):
-        """Record the input scaling (numeric input) from the first fit's sequences."""
-        self._scaling = self.scaling if seq.kind == "numeric" else None
-        stats = sd.fit_scaling(seq.values, self._scaling)
+    def _input_scaling(self) -> tuple:
+        """``(mode, stats)`` of the fitted input scaling (mode None for models fitted
+        before scaling existed)."""
+        mode = getattr(self, "_scaling", None)
+        stats = (self.scaling_mean_, self.scaling_scale_) if mode == "feature" else None
+        return mode, stats
+
+    def _commit_scaling(self, mode, stats):
+        """Record the input scaling with the model it trains (the same fit step)."""
+        self._scaling = mode
         if stats is not None:
             self.scaling_mean_, self.scaling_scale_ = stats
         else:
@@ -224,7 +229,7 @@ class BaseRNN(BaseEstimator):
              to_convergence: bool = False):
         """Validate, build and train. ``to_convergence`` (``fit``, not ``partial_fit``):
         stop on a plateau of the monitored loss and warn when ``epochs`` run out first."""
-        units = self._check_params()
+        units, conv = self._check_params()
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
                              "target y is None.")
@@ -239,8 +244,13 @@ class BaseRNN(BaseEstimator):
                 self.vocabulary_ = sd.Vocabulary(int(self.min_token_frequency)).fit(seq.values)
             else:
                 self.vocabulary_ = None
-            self._fit_scaling(seq)
-        x = self._encode_X(seq)
+            # Fitted from this data, but recorded only with the new model below, so a
+            # fit that fails before then leaves a fitted model its own scaling.
+            mode = self.scaling if seq.kind == "numeric" else None
+            scaling = (mode, sd.fit_scaling(seq.values, mode))
+        else:
+            scaling = self._input_scaling()
+        x = self._encode_X(seq, scaling)
         full = sd.SupervisedSet(x, seq.lengths, y_enc, weights, self.return_sequences)
         train, validation = full, None
         if self.early_stopping:
@@ -267,18 +277,19 @@ class BaseRNN(BaseEstimator):
                 layer_norm=bool(self.layer_norm),
                 recurrent_initializer=self.recurrent_initializer,
                 unit_forget_bias=bool(self.unit_forget_bias),
-                conv_filters=self._conv[0],
-                conv_kernel_sizes=self._conv[1],
+                conv_filters=conv[0],
+                conv_kernel_sizes=conv[1],
                 conv_mode=self.conv_mode,
             )
             with training.strategy_scope(self._strategy):
                 self.model_ = models.build_model(spec)
+            self._commit_scaling(*scaling)
             self._spec = spec
             self.history_ = training.new_history()
             self.n_iter_ = 0
             self._step = None
         else:
-            self._check_same_architecture(units)
+            self._check_same_architecture(units, conv)
         if (getattr(self, "_step", None) is None
                 or getattr(self, "_step_params", None) != self._training_params()):
             # A changed optimizer, learning rate or clipping takes effect (and starts
@@ -343,14 +354,14 @@ class BaseRNN(BaseEstimator):
         return (repr(self.optimizer), self.learning_rate, self.clipnorm, self.clipvalue,
                 self.global_clipnorm, self.return_sequences)
 
-    def _check_same_architecture(self, units):
+    def _check_same_architecture(self, units, conv):
         spec = self._spec
         now = {"cell": self.cell, "units": units, "bidirectional": bool(self.bidirectional),
                "activation": self.activation, "pooling": self.pooling,
                "return_sequences": bool(self.return_sequences),
-               "layer_norm": bool(self.layer_norm), "conv_filters": self._conv[0],
-               "conv_kernel_sizes": self._conv[1],
-               "conv_mode": self.conv_mode if self._conv[0] else self._spec.conv_mode}
+               "layer_norm": bool(self.layer_norm), "conv_filters": conv[0],
+               "conv_kernel_sizes": conv[1],
+               "conv_mode": self.conv_mode if conv[0] else spec.conv_mode}
         changed = [k for k, v in now.items() if getattr(spec, k) != v]
         if changed:
             raise ValueError(

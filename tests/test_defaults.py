@@ -106,6 +106,21 @@ def test_feature_scaling_is_learned_stored_and_leaves_the_input_alone():
     np.testing.assert_allclose(np.concatenate(encoded).std(0), 1, atol=1e-5)
 
 
+def test_a_failed_refit_keeps_the_fitted_input_scaling():
+    X, _ = ragged(30)
+    y = np.array([s[:, 0].sum() for s in X])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg = RNNRegressor(units=4, epochs=1, random_state=0).fit(X, y)
+    mean, scale = reg.scaling_mean_.copy(), reg.scaling_scale_.copy()
+    # One sequence cannot be split for early stopping: the refit fails after the new
+    # data were read and their scaling computed, before a model is built.
+    with pytest.raises(ValueError, match="early_stopping needs at least 2"):
+        reg.set_params(early_stopping=True).fit([100 * X[0]], y[:1])
+    np.testing.assert_array_equal(reg.scaling_mean_, mean)
+    np.testing.assert_array_equal(reg.scaling_scale_, scale)
+
+
 def test_sequence_scaling_ignores_each_series_level_and_amplitude():
     X, y = ragged(30, features=1)
     with warnings.catch_warnings():
