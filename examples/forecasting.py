@@ -1,6 +1,6 @@
 """Forecasting the airline passengers series 12 months ahead.
 
-    python examples/forecasting.py            # about a minute on 2 CPU cores
+    python examples/forecasting.py            # about 20 seconds on 2 CPU cores
 
 The classic Box & Jenkins monthly series (1949-1960, 144 months), as shipped by the
 ``aeon`` package (``pip install 'skrnn[examples]'``; nothing is downloaded). The last

@@ -1,6 +1,6 @@
 """Multivariate time-series classification on two UEA data sets shipped with ``aeon``.
 
-    python examples/timeseries_classification.py          # about 2.5 minutes on 2 CPU cores
+    python examples/timeseries_classification.py          # about 1.5 minutes on 2 CPU cores
 
 - JapaneseVowels: 9 speakers saying "ae", 12 LPC cepstrum coefficients per frame,
   **7 to 29 frames** per utterance (270 train / 370 test). The sequences go in as they
