@@ -128,3 +128,24 @@ class SupervisedSet:
             y = self.y[idx]
             w = self.weights[idx].astype(np.float32)
         return x, mask, y, w
+
+
+def split_validation(full, fraction: float, rng, labels=None):
+    """``(train, validation)`` subsets of ``full`` (a :class:`SupervisedSet` or
+    :class:`Seq2SeqSet`) holding out ``fraction`` of it, stratified on ``labels`` (one
+    class per sequence) when every class can appear on both sides."""
+    from sklearn.model_selection import train_test_split
+
+    n = len(full)
+    n_val = int(np.ceil(fraction * n))
+    if n_val < 1 or n - n_val < 1:
+        raise ValueError(f"early_stopping needs at least 2 sequences to hold out "
+                         f"validation_fraction={fraction}; got {n}.")
+    stratify = None
+    if labels is not None:
+        _, counts = np.unique(labels, return_counts=True)
+        if counts.min() >= 2 and n_val >= len(counts):
+            stratify = labels
+    tr, va = train_test_split(np.arange(n), test_size=n_val, stratify=stratify,
+                              random_state=rng.randint(0, 2**31 - 1))
+    return full.subset(tr), full.subset(va)
