@@ -49,9 +49,6 @@ def gradient_flow(estimator, X, y, layer: int = 0) -> np.ndarray:
     if estimator.bidirectional:
         raise ValueError("gradient_flow needs a unidirectional model "
                          "(bidirectional=False).")
-    if getattr(getattr(estimator, "_spec", None), "conv_filters", ()):
-        raise ValueError("gradient_flow follows the recurrent stack alone; it does not "
-                         "support the convolutional front-end (conv_filters=None).")
     seq = estimator._check_X(X, reset=False)
     n = len(seq)
     targets = estimator._prepare_targets(y, seq, reset=False)
@@ -64,28 +61,31 @@ def gradient_flow(estimator, X, y, layer: int = 0) -> np.ndarray:
     recurrent = [i for i, lay in enumerate(layers) if _is_recurrent(lay)]
     if not 0 <= layer < len(recurrent):
         raise ValueError(f"layer must be in [0, {len(recurrent) - 1}], got {layer}.")
-    position = recurrent[layer]
-    rnn = layers[position]
+    rnn = layers[recurrent[layer]]
     mask_t = tf.constant(mask)
-    with tf.GradientTape() as tape:
-        h, _ = _apply(layers[:position], tf.constant(x), mask_t)
-        states = [tf.zeros((n, size), h.dtype) for size in
-                  (rnn.cell.state_size if isinstance(rnn.cell.state_size, (list, tuple))
-                   else [rnn.cell.state_size])]
-        outputs, watched = [], []
-        for t in range(x.shape[1]):
+    watched = []
+
+    def unrolled(h, mask):
+        """The layer's own cell, step by step, each step's output watched."""
+        size = rnn.cell.state_size
+        states = [tf.zeros((n, s), h.dtype)
+                  for s in (size if isinstance(size, (list, tuple)) else [size])]
+        outputs = []
+        for t in range(h.shape[1]):
             out, new_states = rnn.cell(h[:, t], states, training=False)
             tape.watch(out)
             watched.append(out)
-            keep = mask_t[:, t:t + 1]
+            keep = mask[:, t:t + 1]
             new_states = new_states if isinstance(new_states, (list, tuple)) else [new_states]
             states = [tf.where(keep, s_new, s) for s_new, s in zip(new_states, states)]
             outputs.append(tf.where(keep, out, tf.zeros_like(out)))
         if rnn.return_sequences:
-            h = tf.stack(outputs, axis=1)
-        else:
-            h = states[0]  # the state after each sequence's last real step
-        out, _ = _apply(layers[position + 1:], h, mask_t)
+            return tf.stack(outputs, axis=1)
+        return states[0]  # the state after each sequence's last real step
+
+    with tf.GradientTape() as tape:
+        # The whole network (a convolutional front-end included), this layer unrolled.
+        out, _ = _apply(layers, tf.constant(x), mask_t, replace=(rnn, unrolled))
         loss = weighted_loss(estimator._task, estimator.return_sequences,
                              tf.constant(y_b), out, tf.constant(w), mask_t)
     grads = tape.gradient(loss, watched)

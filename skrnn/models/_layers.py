@@ -145,15 +145,18 @@ class ConvBlock(keras.layers.Layer):
                 h = ops.convert_to_tensor(inputs, "float32")
                 for conv, previous in zip(self.convs[:level], self.norms[:level]):
                     h = ops.relu(previous(conv(h * keep), training=False))
-                z = self.convs[level](h * keep) * keep
-                total = total + ops.convert_to_numpy(ops.sum(z, axis=(0, 1)))
-                total_sq = total_sq + ops.convert_to_numpy(
-                    ops.sum(ops.square(z), axis=(0, 1)))
+                z = ops.convert_to_numpy(self.convs[level](h * keep) * keep)
+                z = z.astype(np.float64)  # float32 squares overflow long before z does
+                total = total + z.sum(axis=(0, 1))
+                total_sq = total_sq + np.square(z).sum(axis=(0, 1))
                 count += float(ops.convert_to_numpy(ops.sum(keep)))
             if count == 0:
                 return
             mean = np.asarray(total, np.float64) / count
             var = np.maximum(np.asarray(total_sq, np.float64) / count - mean ** 2, 0.0)
+            if not (np.isfinite(mean).all() and np.isfinite(var).all()
+                    and np.abs(mean).max(initial=0) < 1e38 and var.max(initial=0) < 1e38):
+                return  # outside float32: keep the moving averages training left
             norm.moving_mean.assign(mean.astype("float32"))
             norm.moving_variance.assign(var.astype("float32"))
 

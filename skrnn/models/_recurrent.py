@@ -146,12 +146,14 @@ def _is_recurrent(layer) -> bool:
 _MASKED_POOLING = (keras.layers.GlobalAveragePooling1D, AttentionPooling)
 
 
-def _apply(layers, x, mask=None, states=None):
+def _apply(layers, x, mask=None, states=None, replace=None):
     """Run ``layers`` in order on ``x``; returns the output and each recurrent layer's
     final states. ``mask`` (optional) goes to recurrent, convolutional and pooling
     layers explicitly; ``states`` (optional) gives each recurrent layer its initial
     states. A parallel :class:`ConvBlock` reads the input of the recurrent stack (the
-    embedded tokens or ``x``) and its output joins at the ``Concatenate`` layer."""
+    embedded tokens or ``x``) and its output joins at the ``Concatenate`` layer.
+    ``replace`` (optional), a pair ``(layer, fn)``: ``fn(h, mask)`` runs in place of
+    that recurrent layer (the gradient diagnostics unroll it step by step)."""
     h, final, stem, branch = x, [], x, None
     for layer in layers:
         if isinstance(layer, keras.layers.InputLayer):
@@ -164,6 +166,9 @@ def _apply(layers, x, mask=None, states=None):
                 h = out
         elif isinstance(layer, keras.layers.Concatenate):
             h = layer([h, branch])
+        elif replace is not None and layer is replace[0]:
+            h = replace[1](h, mask)
+            final.append([])
         elif _is_recurrent(layer):
             kwargs = {} if mask is None else {"mask": mask}
             if states is not None:
