@@ -21,12 +21,15 @@ from ._params import (
     _POOLINGS,
     _RECURRENT_INITIALIZERS,
     _check_sample_weight,
+    check_auto_or_positive_int,
     check_conv,
-    check_lr_schedule,
     check_positive_ints,
+    check_training_params,
     check_units,
     fresh_rng,
     picklable_state,
+    resolve_batch_size,
+    resolve_patience,
 )
 
 
@@ -40,10 +43,7 @@ class BaseRNN(BaseEstimator):
         if self.cell not in _CELL_NAMES:
             raise ValueError(f"cell must be one of {_CELL_NAMES}, got {self.cell!r}.")
         units = check_units(self.units)
-        for name in ("dropout", "recurrent_dropout"):
-            v = getattr(self, name)
-            if not isinstance(v, numbers.Real) or not 0 <= v < 1:
-                raise ValueError(f"{name} must be a float in [0, 1), got {v!r}.")
+        check_training_params(self, ("dropout", "recurrent_dropout"))
         if self.activation not in _ACTIVATIONS:
             raise ValueError(f"activation must be one of {_ACTIVATIONS}, got "
                              f"{self.activation!r}.")
@@ -55,12 +55,8 @@ class BaseRNN(BaseEstimator):
         if self.input_type not in sd.INPUT_TYPES:
             raise ValueError(f"input_type must be one of {sd.INPUT_TYPES}, got "
                              f"{self.input_type!r}.")
-        check_positive_ints(self, ("epochs", "batch_size", "embedding_dim",
-                                   "min_token_frequency", "n_iter_no_change"))
-        for name in ("clipnorm", "clipvalue", "global_clipnorm", "learning_rate"):
-            v = getattr(self, name)
-            if v is not None and (not isinstance(v, numbers.Real) or not v > 0):
-                raise ValueError(f"{name} must be None or a positive number, got {v!r}.")
+        check_auto_or_positive_int(self.batch_size, "batch_size")
+        check_positive_ints(self, ("min_token_frequency",))
         k = self.truncate_steps
         if k is not None:
             if not isinstance(k, numbers.Integral) or isinstance(k, bool) or k < 1:
@@ -75,22 +71,22 @@ class BaseRNN(BaseEstimator):
                     f"truncate_steps needs pooling='last' for one target per sequence "
                     f"(pooling={self.pooling!r} would pool over steps whose gradient "
                     "was truncated).")
-        if not isinstance(self.validation_fraction, numbers.Real) or not (
-                0 < self.validation_fraction < 1):
-            raise ValueError("validation_fraction must be in (0, 1), got "
-                             f"{self.validation_fraction!r}.")
-        if not isinstance(self.tol, numbers.Real) or self.tol < 0:
-            raise ValueError(f"tol must be a non-negative number, got {self.tol!r}.")
         if self.scaling not in sd.SCALINGS:
             raise ValueError(f"scaling must be one of {sd.SCALINGS}, got {self.scaling!r}.")
-        check_lr_schedule(self.lr_schedule)
         conv = check_conv(self.conv_filters, self.conv_kernel_sizes, self.conv_mode)
         if conv[0] and self.truncate_steps is not None:
             raise ValueError(
                 "conv_filters cannot be used with truncate_steps: a convolution reads "
                 "across the chunk edges that truncated BPTT cuts. Use conv_filters=None "
                 "or full BPTT (truncate_steps=None).")
-        return units, conv
+        return units
+
+    def _conv(self, input_kind) -> tuple:
+        """The convolutional front-end for this input (``"auto"`` resolved)."""
+        auto = (self._task == "classification" and input_kind == "numeric"
+                and not self.return_sequences and self.truncate_steps is None)
+        return check_conv(self.conv_filters, self.conv_kernel_sizes, self.conv_mode,
+                          auto=auto)
 
     def _check_X(self, X, *, reset: bool) -> sd.Sequences:
         """Validate and convert X; on ``reset`` record what fit saw."""
@@ -229,11 +225,12 @@ class BaseRNN(BaseEstimator):
              to_convergence: bool = False):
         """Validate, build and train. ``to_convergence`` (``fit``, not ``partial_fit``):
         stop on a plateau of the monitored loss and warn when ``epochs`` run out first."""
-        units, conv = self._check_params()
+        units = self._check_params()
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
                              "target y is None.")
         seq = self._check_X(X, reset=reset)
+        conv = self._conv(seq.kind)
         n = len(seq)
         y_enc = self._prepare_targets(y, seq, reset=reset, classes=classes)
         sw = _check_sample_weight(sample_weight, n)
@@ -254,7 +251,9 @@ class BaseRNN(BaseEstimator):
         full = sd.SupervisedSet(x, seq.lengths, y_enc, weights, self.return_sequences)
         train, validation = full, None
         if self.early_stopping:
-            train, validation = self._split(full, y_enc, rng)
+            by_class = self._task == "classification" and not self.return_sequences
+            train, validation = sd.split_validation(full, self.validation_fraction, rng,
+                                                    y_enc if by_class else None)
         from . import models, training  # Keras is imported here, not at import time
 
         if reset:
@@ -296,16 +295,18 @@ class BaseRNN(BaseEstimator):
             # the optimizer afresh); otherwise its state carries over.
             self._step = self._make_step()
         val_score = self._val_score(validation.y) if validation is not None else None
+        batch_size = resolve_batch_size(self.batch_size, len(train))
         summary = training.run_epochs(
-            self._step, train, epochs=epochs, batch_size=int(self.batch_size), rng=rng,
+            self._step, train, epochs=epochs, batch_size=batch_size, rng=rng,
             history=self.history_, validation=validation, val_score=val_score,
             score_name=self._score_name, early_stopping=self.early_stopping,
-            n_iter_no_change=int(self.n_iter_no_change), tol=float(self.tol),
+            n_iter_no_change=resolve_patience(self.n_iter_no_change, len(train), batch_size),
+            tol=float(self.tol),
             verbose=int(self.verbose),
             truncate_steps=None if self.truncate_steps is None else int(self.truncate_steps),
             lr_schedule=self.lr_schedule, stop_on_plateau=to_convergence,
             warn_convergence=to_convergence)
-        training.calibrate_normalisation(self._step, train, int(self.batch_size))
+        training.calibrate_normalisation(self._step, train, batch_size)
         self.n_iter_ += summary["epochs_run"]
         self.best_epoch_ = summary["best_epoch"]
         return self
@@ -320,23 +321,6 @@ class BaseRNN(BaseEstimator):
             self._random = fresh_rng(self.random_state)
         return self._random
 
-    def _split(self, full: sd.SupervisedSet, y_enc, rng):
-        from sklearn.model_selection import train_test_split
-
-        n = len(full)
-        n_val = int(np.ceil(self.validation_fraction * n))
-        if n_val < 1 or n - n_val < 1:
-            raise ValueError(f"early_stopping needs at least 2 sequences to hold out "
-                             f"validation_fraction={self.validation_fraction}; got {n}.")
-        stratify = None
-        if self._task == "classification" and not self.return_sequences:
-            _, counts = np.unique(y_enc, return_counts=True)
-            if counts.min() >= 2 and n_val >= len(counts):
-                stratify = y_enc
-        tr, va = train_test_split(np.arange(n), test_size=n_val, stratify=stratify,
-                                  random_state=rng.randint(0, 2**31 - 1))
-        return full.subset(tr), full.subset(va)
-
     # ------------------------------------------------------------------ predicting
     def _outputs(self, X):
         """Raw model outputs for ``X`` in input order (logits or values)."""
@@ -347,7 +331,8 @@ class BaseRNN(BaseEstimator):
         if getattr(self, "_step", None) is None:
             self._step = self._make_step()
         return training.predict_outputs(
-            self._step, self._encode_X(seq), seq.lengths, int(self.batch_size),
+            self._step, self._encode_X(seq), seq.lengths,
+            resolve_batch_size(self.batch_size),
             self.return_sequences, verbose=int(self.verbose))
 
     def _training_params(self) -> tuple:

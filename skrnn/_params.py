@@ -36,11 +36,16 @@ cell : {"lstm", "gru", "rnn"}, default="lstm"
         How a many-to-one model summarises the steps: the last real step, the mean over
         real steps, or learned attention weights over real steps. Ignored with
         ``return_sequences=True``.
-    conv_filters : tuple of int or None, default=None
+    conv_filters : "auto", tuple of int or None, default="auto"
         A convolutional front-end, the LSTM-FCN family (Karim et al. 2017): one block
         per entry, each ``Conv1D`` with that many filters ("same" padding) → batch
         normalisation → ReLU, e.g. ``(128, 256, 128)``. Mask-aware: padded steps
-        never change a prediction. None: no front-end.
+        never change a prediction. None: no front-end. ``"auto"``: in
+        ``RNNClassifier``, LSTM-FCN's ``(128, 256, 128)`` for numeric sequences with
+        one label each (time-series classification, where it was measured: see
+        docs/training.md); none for token input, with ``return_sequences=True`` (a
+        "same" convolution reads the steps after each target's step) or with
+        ``truncate_steps``; none in ``RNNRegressor``.
     conv_kernel_sizes : int or tuple of int, default=(8, 5, 3)
         Kernel size of each convolutional block (one int: every block).
     conv_mode : {"parallel", "before"}, default="parallel"
@@ -87,9 +92,12 @@ cell : {"lstm", "gru", "rnn"}, default="lstm"
         monitored loss has converged (see ``n_iter_no_change``) and issues a
         ``ConvergenceWarning`` when the budget runs out first; ``partial_fit`` always
         runs one epoch.
-    batch_size : int, default=32
+    batch_size : "auto" or int, default="auto"
         Sequences per batch. Batches group sequences of similar length and are padded
-        only to their own longest sequence.
+        only to their own longest sequence. ``"auto"``: a tenth of the training
+        sequences, at least 8 and at most 32 (small data sets get enough updates an
+        epoch to converge within the budget; FCN's rule, Wang et al. 2017, with
+        bounds); 32 at predict time.
     truncate_steps : int, default=None
         Truncated backpropagation through time: cut each batch into chunks of this
         many steps, carry the recurrent state from chunk to chunk with the gradient
@@ -113,10 +121,12 @@ cell : {"lstm", "gru", "rnn"}, default="lstm"
         restored at the end.
     validation_fraction : float in (0, 1), default=0.1
         Share of the training data held out for early stopping.
-    n_iter_no_change : int, default=10
+    n_iter_no_change : "auto" or int, default="auto"
         ``fit`` stops when the monitored loss (the validation loss with
         ``early_stopping=True``, else the training loss) has not improved by ``tol``
-        for this many epochs, as scikit-learn's ``MLPClassifier`` does.
+        for this many epochs, as scikit-learn's ``MLPClassifier`` does. ``"auto"``: 10
+        epochs and at least 200 updates (``ceil(200 / batches per epoch)`` epochs on
+        small data sets, whose epochs are a few noisy updates each).
     tol : float, default=1e-4
         Minimum decrease of the monitored loss that counts as an improvement.
     warm_start : bool, default=False
@@ -188,10 +198,17 @@ def check_units(units) -> tuple:
     return positive_int_tuple(units, "units")
 
 
-def check_conv(filters, kernel_sizes, mode) -> tuple:
-    """``(filters, kernel_sizes)`` as tuples of positive ints (empty: no front-end)."""
+#: What ``conv_filters="auto"`` means for numeric input: LSTM-FCN's front-end.
+AUTO_CONV_FILTERS = (128, 256, 128)
+
+
+def check_conv(filters, kernel_sizes, mode, *, auto=False) -> tuple:
+    """``(filters, kernel_sizes)`` as tuples of positive ints (empty: no front-end);
+    ``"auto"`` means :data:`AUTO_CONV_FILTERS` where ``auto`` is true, else none."""
     if mode not in _CONV_MODES:
         raise ValueError(f"conv_mode must be one of {_CONV_MODES}, got {mode!r}.")
+    if isinstance(filters, str) and filters == "auto":
+        filters = AUTO_CONV_FILTERS if auto else None
     if filters is None:
         return (), ()
     filters = positive_int_tuple(filters, "conv_filters")
@@ -215,6 +232,57 @@ def check_positive_ints(estimator, names) -> None:
         v = getattr(estimator, name)
         if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 1:
             raise ValueError(f"{name} must be a positive int, got {v!r}.")
+
+
+#: ``n_iter_no_change="auto"``: this many epochs, and at least this many updates.
+AUTO_PATIENCE_EPOCHS, AUTO_PATIENCE_UPDATES = 10, 200
+
+
+def check_auto_or_positive_int(value, name) -> None:
+    if isinstance(value, str) and value == "auto":
+        return
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be 'auto' or a positive int, got {value!r}.")
+
+
+def check_training_params(est, dropouts=("dropout",)) -> None:
+    """The parameters every estimator's training shares, validated one way for all
+    three (the seq2seq copy of these checks had drifted)."""
+    for name in dropouts:
+        v = getattr(est, name)
+        if not isinstance(v, numbers.Real) or isinstance(v, bool) or not 0 <= v < 1:
+            raise ValueError(f"{name} must be a float in [0, 1), got {v!r}.")
+    check_positive_ints(est, ("epochs", "embedding_dim"))
+    check_auto_or_positive_int(est.n_iter_no_change, "n_iter_no_change")
+    for name in ("clipnorm", "clipvalue", "global_clipnorm", "learning_rate"):
+        v = getattr(est, name)
+        if v is not None and (not isinstance(v, numbers.Real) or isinstance(v, bool)
+                              or not 0 < v < np.inf):
+            raise ValueError(f"{name} must be None or a positive number, got {v!r}.")
+    v = est.validation_fraction
+    if not isinstance(v, numbers.Real) or isinstance(v, bool) or not 0 < v < 1:
+        raise ValueError(f"validation_fraction must be in (0, 1), got {v!r}.")
+    if not isinstance(est.tol, numbers.Real) or isinstance(est.tol, bool) or not (
+            0 <= est.tol < np.inf):
+        raise ValueError(f"tol must be a non-negative number, got {est.tol!r}.")
+    check_lr_schedule(est.lr_schedule)
+
+
+def resolve_patience(value, n_train: int, batch_size: int) -> int:
+    """``n_iter_no_change`` as an int for ``n_train`` sequences in batches of
+    ``batch_size``."""
+    if isinstance(value, str):
+        batches = max(1, -(-n_train // batch_size))
+        return max(AUTO_PATIENCE_EPOCHS, -(-AUTO_PATIENCE_UPDATES // batches))
+    return int(value)
+
+
+def resolve_batch_size(value, n_train: int | None = None) -> int:
+    """``batch_size`` as an int: ``"auto"`` is ``n_train // 10`` within [8, 32] (32
+    where no training set size applies, e.g. predict)."""
+    if isinstance(value, str):
+        return 32 if n_train is None else int(min(32, max(8, n_train // 10)))
+    return int(value)
 
 
 def fresh_rng(random_state) -> np.random.RandomState:

@@ -58,12 +58,12 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
     def __init__(self, cell="lstm", units=32, bidirectional=False, dropout=0.0,
                  recurrent_dropout=0.0, activation="tanh", layer_norm=False,
                  recurrent_initializer="orthogonal", unit_forget_bias=True, pooling="last",
-                 conv_filters=None, conv_kernel_sizes=(8, 5, 3), conv_mode="parallel",
+                 conv_filters="auto", conv_kernel_sizes=(8, 5, 3), conv_mode="parallel",
                  return_sequences=False, embedding_dim=32, min_token_frequency=1,
                  input_type="auto", scaling="feature", optimizer="adam", learning_rate=None,
-                 lr_schedule="plateau", epochs=200, batch_size=32,
+                 lr_schedule="plateau", epochs=200, batch_size="auto",
                  truncate_steps=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
-                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=10,
+                 early_stopping=False, validation_fraction=0.1, n_iter_no_change="auto",
                  tol=1e-4, warm_start=False, random_state=None, verbose=0, strategy=None,
                  class_weight=None):
         self.cell = cell

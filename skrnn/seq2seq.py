@@ -11,11 +11,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import data as sd
 from ._params import (
-    check_lr_schedule,
     check_positive_ints,
+    check_training_params,
     check_units,
     fresh_rng,
     picklable_state,
+    resolve_patience,
 )
 
 _DECODINGS = ("greedy", "beam")
@@ -90,7 +91,7 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
                  learning_rate=None, lr_schedule="plateau", epochs=200, batch_size=64,
                  clipnorm=None,
                  clipvalue=None, global_clipnorm=None, early_stopping=False,
-                 validation_fraction=0.1, n_iter_no_change=10, tol=1e-4, warm_start=False,
+                 validation_fraction=0.1, n_iter_no_change="auto", tol=1e-4, warm_start=False,
                  random_state=None, verbose=0, strategy=None):
         self.cell = cell
         self.units = units
@@ -129,11 +130,11 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         if self.cell not in ("lstm", "gru", "rnn"):
             raise ValueError(f"cell must be one of ('lstm', 'gru', 'rnn'), got {self.cell!r}.")
         units = check_units(self.units)
-        check_positive_ints(self, ("beam_width", "epochs", "batch_size", "embedding_dim",
-                                   "n_iter_no_change"))
-        check_lr_schedule(self.lr_schedule)
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be a float in [0, 1), got {self.dropout!r}.")
+        check_positive_ints(self, ("beam_width", "batch_size"))
+        check_training_params(self)
+        lp = self.length_penalty
+        if not isinstance(lp, numbers.Real) or isinstance(lp, bool) or not np.isfinite(lp):
+            raise ValueError(f"length_penalty must be a finite number, got {lp!r}.")
         if self.max_output_length is not None and (
                 not isinstance(self.max_output_length, numbers.Integral)
                 or self.max_output_length < 1):
@@ -195,11 +196,7 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
                            t_kind, self._start, self._end, s_kind)
         train, validation = full, None
         if self.early_stopping:
-            from sklearn.model_selection import train_test_split
-
-            tr, va = train_test_split(np.arange(n), test_size=self.validation_fraction,
-                                      random_state=rng.randint(0, 2**31 - 1))
-            train, validation = full.subset(tr), full.subset(va)
+            train, validation = sd.split_validation(full, self.validation_fraction, rng)
         if getattr(self, "_step", None) is None:
             self._step = training.make_step(
                 self.model_, training.get_optimizer(self.optimizer, self.learning_rate),
@@ -210,7 +207,8 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         summary = training.run_epochs(
             self._step, train, epochs=int(self.epochs), batch_size=int(self.batch_size),
             rng=rng, history=self.history_, validation=validation,
-            early_stopping=self.early_stopping, n_iter_no_change=int(self.n_iter_no_change),
+            early_stopping=self.early_stopping, n_iter_no_change=resolve_patience(
+                self.n_iter_no_change, len(train), int(self.batch_size)),
             tol=float(self.tol), verbose=int(self.verbose), lr_schedule=self.lr_schedule,
             stop_on_plateau=True, warn_convergence=True)
         self.n_iter_ += summary["epochs_run"]

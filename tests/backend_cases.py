@@ -170,7 +170,8 @@ def check_estimators():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         bad = RNNRegressor(cell="rnn", activation="relu", units=4, epochs=3, batch_size=8,
-                           scaling=None, random_state=0).fit(X_bad, rng.randn(64))
+                           scaling=None, conv_filters=None,
+                           random_state=0).fit(X_bad, rng.randn(64))
     assert any("Non-finite" in str(w.message) for w in caught), caught
     assert bad.n_iter_ == 1 and all(np.isfinite(w).all() for w in bad.model_.get_weights())
 

@@ -55,6 +55,49 @@ def test_plateau_schedule_halves_the_learning_rate_and_constant_keeps_it():
     assert constant.history_["learning_rate"] == [pytest.approx(0.01)] * 5
 
 
+def test_auto_batch_size_and_patience_give_small_data_enough_updates():
+    from skrnn._params import resolve_batch_size, resolve_patience
+
+    # a tenth of the training set within [8, 32]; 32 at predict time
+    assert [resolve_batch_size("auto", n) for n in (30, 100, 200, 5000)] == [8, 10, 20, 32]
+    assert resolve_batch_size("auto") == 32 and resolve_batch_size(5, 100) == 5
+    # 10 epochs and at least 200 updates; an int is taken as it is
+    assert resolve_patience("auto", 100, 10) == 20 and resolve_patience("auto", 5000, 32) == 10
+    assert resolve_patience("auto", 30, 8) == 50 and resolve_patience(3, 30, 8) == 3
+    X, y = ragged(40)  # batches of 8: 5 updates an epoch, so 40 epochs of patience
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        # tol=10: no epoch improves on the first, so the fit stops 40 epochs later
+        clf = RNNClassifier(units=2, epochs=100, tol=10.0, conv_filters=None,
+                            random_state=0).fit(X, y)
+    assert clf.n_iter_ == 41
+    lr = clf.history_["learning_rate"]  # halved after 20 epochs without improvement
+    assert lr[20] == pytest.approx(0.001) and lr[21] == pytest.approx(0.0005)
+
+
+@pytest.mark.parametrize("params, data, expected", [
+    ({}, "numeric", (128, 256, 128)),
+    ({"return_sequences": True}, "numeric", ()),
+    ({"truncate_steps": 4}, "numeric", ()),
+    ({}, "tokens", ()),
+    ({"conv_filters": None}, "numeric", ()),
+    ({"conv_filters": (4,), "conv_kernel_sizes": 3}, "tokens", (4,)),
+])
+def test_auto_front_end_only_for_numeric_sequences_with_one_target(params, data, expected):
+    X, y = ragged(12)
+    if data == "tokens":
+        X = [list("abcab"[: 2 + i % 3]) for i in range(12)]
+    if params.get("return_sequences"):
+        y = [np.full(len(x), label) for x, label in zip(X, y)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = RNNClassifier(units=2, epochs=1, random_state=0, **params).fit(X, y)
+        if not params and data == "numeric":  # the regressor's "auto" is off
+            reg = RNNRegressor(units=2, epochs=1, random_state=0).fit(X, (y == "pos") * 1.0)
+            assert reg._spec.conv_filters == ()
+    assert clf._spec.conv_filters == expected
+
+
 def test_learning_rate_never_falls_below_a_thousandth():
     from skrnn.training._loop import MIN_LR_FRACTION
 
@@ -199,15 +242,22 @@ def test_batch_norm_statistics_are_the_exact_training_statistics():
                                rtol=1e-3, atol=1e-5)
 
 
-def test_gradient_flow_refuses_the_front_end():
+@pytest.mark.parametrize("mode", ["parallel", "before"])
+def test_gradient_flow_runs_through_the_front_end(mode):
     from skrnn.diagnostics import gradient_flow
 
     X, y = ragged(20)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        clf = RNNClassifier(units=4, epochs=1, random_state=0, **CONV).fit(X, y)
-    with pytest.raises(ValueError, match="front-end"):
-        gradient_flow(clf, X[:4], y[:4])
+        clf = RNNClassifier(units=4, epochs=1, conv_mode=mode, random_state=0,
+                            **CONV).fit(X, y)
+    flow = gradient_flow(clf, X[:6], y[:6])
+    assert flow.shape == (max(len(x) for x in X[:6]),)
+    assert np.isfinite(flow).all() and (flow > 0).all()
+    if mode == "before":  # the recurrent layer reads the convolutions: they shape ∂L/∂h_t
+        conv = clf.model_.get_layer("conv")
+        conv.set_weights([2 * w for w in conv.get_weights()])
+        assert not np.allclose(gradient_flow(clf, X[:6], y[:6]), flow)
 
 
 def test_conv_regressor_pickles_and_predicts_identically():

@@ -57,7 +57,8 @@ def test_vanishing_gradient_simple_rnn_vs_lstm_on_the_adding_problem():
     ratios = {}
     for cell in ("lstm", "rnn"):
         reg = RNNRegressor(cell=cell, units=16, epochs=6, learning_rate=0.01,
-                           global_clipnorm=1.0, scaling=None, random_state=0).fit(X, y)
+                           global_clipnorm=1.0, scaling=None, conv_filters=None,
+                           random_state=0).fit(X, y)
         flow = gradient_flow(reg, X[:64], y[:64])
         ratios[cell] = flow[0] / flow[-1]  # first step relative to the last
         if cell == "lstm":

@@ -23,7 +23,7 @@ def test_classifier_learns_ragged_sequences_and_api_shapes():
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     assert set(clf.predict(X[:5])) <= {"neg", "pos"}
     np.testing.assert_allclose(np.exp(clf.predict_log_proba(X[:5])), proba)
-    assert len(clf.history_["loss"]) == 40 == clf.n_iter_
+    assert len(clf.history_["loss"]) == clf.n_iter_ <= 40  # a plateau may end it first
     assert clf.history_["loss"][-1] < clf.history_["loss"][0]
 
 

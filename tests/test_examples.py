@@ -70,6 +70,11 @@ def test_timeseries_classification_smoke(capsys):
     scores = ex.main(["--epochs", "1", "1", "--units", "4", "--gunpoint-epochs", "1"])
     assert scores["basic_motions"]["majority class"] == 0.25
     assert set(scores["gunpoint"]) == {"RNNClassifier() defaults", "LSTM-FCN recipe"}
+    bench = importlib.util.spec_from_file_location(
+        "bench_ucr", EXAMPLES.parent / "bench" / "bench_ucr.py")
+    module = importlib.util.module_from_spec(bench)
+    bench.loader.exec_module(module)
+    assert module.RECIPE == ex.RECIPE  # the example shows the benchmark's recipe
     assert "lengths 7-29" in capsys.readouterr().out  # ragged, fed as they are
 
 

@@ -101,7 +101,16 @@ def test_bad_input(X, Y, exc, match):
 def test_invalid_parameters():
     for params, match in [({"attention": "luong"}, "attention must be"),
                           ({"decoding": "sample"}, "decoding must be"),
-                          ({"beam_width": 0}, "beam_width must be")]:
+                          ({"beam_width": 0}, "beam_width must be"),
+                          # the training parameters go through the classifier's checks
+                          ({"learning_rate": -1}, "learning_rate must be None or a pos"),
+                          ({"dropout": "0.1"}, r"dropout must be a float in \[0, 1\)"),
+                          ({"clipnorm": "1"}, "clipnorm must be None or a positive"),
+                          ({"clipnorm": -1}, "clipnorm must be None or a positive"),
+                          ({"n_iter_no_change": 0}, "n_iter_no_change must be 'auto'"),
+                          ({"tol": float("nan")}, "tol must be a non-negative"),
+                          ({"validation_fraction": 0}, "validation_fraction must be"),
+                          ({"length_penalty": "x"}, "length_penalty must be a finite")]:
         with pytest.raises(ValueError, match=match):
             Seq2SeqTransformer(**params).fit(["ab"], ["ba"])
 

@@ -7,7 +7,8 @@ import pytest
 from skrnn import RNNClassifier, RNNRegressor
 from skrnn.training import clip_gradients
 
-FAST = dict(units=4, epochs=3, random_state=0)
+# batch_size=32: the loop's tests count batches (2 an epoch for 60 sequences)
+FAST = dict(units=4, epochs=3, batch_size=32, random_state=0)
 
 
 def data(n=60, seed=0, lo=3, hi=20):
@@ -138,8 +139,9 @@ def test_clip_gradients_matches_keras_semantics():
 def test_clipnorm_bounds_the_update():
     """With plain SGD (lr=1) the update of each variable is the clipped gradient."""
     X, y = data(32)
+    # conv_filters=None: batch-norm statistics are weights that no gradient moves
     clf = RNNClassifier(units=4, epochs=1, batch_size=32, optimizer="sgd",
-                        learning_rate=1.0, clipnorm=1e-3, random_state=0)
+                        learning_rate=1.0, clipnorm=1e-3, conv_filters=None, random_state=0)
     clf.fit(X, y)  # builds the model; now one more epoch = one batch
     before = [w.copy() for w in clf.model_.get_weights()]
     clf.set_params(warm_start=True).fit(X, y)
@@ -152,8 +154,8 @@ def test_clipnorm_bounds_the_update():
 def test_global_clipnorm_bounds_the_whole_update():
     X, y = data(32)
     clf = RNNClassifier(units=4, epochs=1, batch_size=32, optimizer="sgd",
-                        learning_rate=1.0, global_clipnorm=1e-3, random_state=0,
-                        warm_start=True).fit(X, y)
+                        learning_rate=1.0, global_clipnorm=1e-3, conv_filters=None,
+                        random_state=0, warm_start=True).fit(X, y)
     before = clf.model_.get_weights()
     clf.fit(X, y)
     change = np.sqrt(sum(np.sum((b - a) ** 2)
@@ -189,7 +191,7 @@ def test_non_finite_update_stops_training_and_keeps_last_finite_weights():
     y = rng.randn(64)
     X[40] = np.full((6, 1), 1e19)  # relu recurrence overflows float32 on this sample
     reg = RNNRegressor(cell="rnn", activation="relu", units=4, epochs=5, batch_size=8,
-                       scaling=None, random_state=0)
+                       scaling=None, conv_filters=None, random_state=0)
     with pytest.warns(RuntimeWarning, match=r"Non-finite loss or gradient at epoch 1, "
                                             r"update \d+ .* lower the learning_rate"):
         reg.fit(X, y)
