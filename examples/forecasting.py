@@ -1,6 +1,6 @@
 """Forecasting the airline passengers series 12 months ahead.
 
-    python examples/forecasting.py            # about 20 seconds on 2 CPU cores
+    python examples/forecasting.py            # about 30 seconds on 2 CPU cores
 
 The classic Box & Jenkins monthly series (1949-1960, 144 months), as shipped by the
 ``aeon`` package (``pip install 'skrnn[examples]'``; nothing is downloaded). The last
@@ -69,7 +69,7 @@ def main(argv=None):
         "last value": mae(Y_test, np.repeat(base, HORIZON, axis=1)),
         "seasonal naive": mae(Y_test, X_test[:, -12:]),
     }
-    reg = RNNRegressor(cell="gru", units=32, epochs=args.epochs, learning_rate=0.01,
+    reg = RNNRegressor(cell="gru", units=32, epochs=args.epochs,
                        random_state=0).fit(Xr, Yr.reshape(len(Yr), -1))
     results["RNNRegressor (GRU)"] = mae(Y_test, reg.predict(Xt)[:, :, None] + base)
     s2s = Seq2SeqTransformer(cell="gru", units=32, attention=None,
