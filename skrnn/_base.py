@@ -7,7 +7,6 @@ Estimators orchestrate data (``skrnn.data``) -> model (``skrnn.models``) -> loop
 
 from __future__ import annotations
 
-import numbers
 import pickle
 
 import numpy as np
@@ -27,6 +26,7 @@ from ._params import (
     check_training_params,
     check_units,
     fresh_rng,
+    is_positive_int,
     picklable_state,
     resolve_batch_size,
     resolve_patience,
@@ -59,7 +59,7 @@ class BaseRNN(BaseEstimator):
         check_positive_ints(self, ("min_token_frequency",))
         k = self.truncate_steps
         if k is not None:
-            if not isinstance(k, numbers.Integral) or isinstance(k, bool) or k < 1:
+            if not is_positive_int(k):
                 raise ValueError(f"truncate_steps must be None or a positive int, got {k!r}.")
             if self.bidirectional:
                 raise ValueError(

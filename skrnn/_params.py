@@ -182,12 +182,16 @@ _CONV_MODES = ("parallel", "before")
 _LR_SCHEDULES = ("plateau", "constant")
 
 
+def is_positive_int(value) -> bool:
+    """An int (not a bool) of at least 1."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1
+
+
 def positive_int_tuple(value, name: str) -> tuple:
     """A positive int or a non-empty tuple/list of them, as a tuple of ints."""
     seq = (value,) if isinstance(value, numbers.Integral) else value
     if (not isinstance(seq, (tuple, list)) or not seq
-            or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0
-                       for v in seq)):
+            or not all(is_positive_int(v) for v in seq)):
         raise ValueError(f"{name} must be a positive int or a non-empty tuple of positive "
                          f"ints, got {value!r}.")
     return tuple(int(v) for v in seq)
@@ -230,7 +234,7 @@ def check_lr_schedule(value) -> None:
 def check_positive_ints(estimator, names) -> None:
     for name in names:
         v = getattr(estimator, name)
-        if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 1:
+        if not is_positive_int(v):
             raise ValueError(f"{name} must be a positive int, got {v!r}.")
 
 
@@ -239,9 +243,7 @@ AUTO_PATIENCE_EPOCHS, AUTO_PATIENCE_UPDATES = 10, 200
 
 
 def check_auto_or_positive_int(value, name) -> None:
-    if isinstance(value, str) and value == "auto":
-        return
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+    if not (value == "auto" if isinstance(value, str) else is_positive_int(value)):
         raise ValueError(f"{name} must be 'auto' or a positive int, got {value!r}.")
 
 

@@ -4,7 +4,6 @@ from ._cells import GateIdentity, LayerNormGRUCell, LayerNormLSTMCell, LayerNorm
 from ._layers import AttentionPooling, ConvBlock
 from ._recurrent import (
     CELLS,
-    CONV_MODES,
     POOLINGS,
     ModelSpec,
     build_model,
@@ -13,6 +12,6 @@ from ._recurrent import (
     without_mask,
 )
 
-__all__ = ["CELLS", "CONV_MODES", "POOLINGS", "AttentionPooling", "ConvBlock", "GateIdentity",
+__all__ = ["CELLS", "POOLINGS", "AttentionPooling", "ConvBlock", "GateIdentity",
            "LayerNormGRUCell", "LayerNormLSTMCell", "LayerNormSimpleRNNCell", "ModelSpec",
            "build_model", "state_sizes", "with_state_io", "without_mask"]

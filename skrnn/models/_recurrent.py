@@ -11,7 +11,6 @@ from ._layers import AttentionPooling, ConvBlock
 
 CELLS = {"rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
 POOLINGS = ("last", "mean", "attention")
-CONV_MODES = ("parallel", "before")
 
 
 @dataclass(frozen=True)

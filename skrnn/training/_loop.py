@@ -83,7 +83,6 @@ def new_history() -> dict:
             "learning_rate": [], "non_finite": []}
 
 
-LR_SCHEDULES = ("plateau", "constant")
 #: On a plateau of ``n_iter_no_change // 2`` epochs the learning rate is multiplied by
 #: this (Keras' ``ReduceLROnPlateau`` with ``factor=0.5``), down to ``MIN_LR_FRACTION``
 #: of where it started.
