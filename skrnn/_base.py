@@ -31,6 +31,7 @@ from ._params import (
     resolve_batch_size,
     resolve_patience,
 )
+from ._transaction import check_finite_outputs, fit_transaction, warn_if_outputs_diverged
 
 
 class BaseRNN(BaseEstimator):
@@ -223,93 +224,97 @@ class BaseRNN(BaseEstimator):
 
     def _fit(self, X, y, sample_weight, *, reset: bool, epochs: int, classes=None,
              to_convergence: bool = False):
-        """Validate, build and train. ``to_convergence`` (``fit``, not ``partial_fit``):
-        stop on a plateau of the monitored loss and warn when ``epochs`` run out first."""
-        units = self._check_params()
-        if y is None:
-            raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
-                             "target y is None.")
-        seq = self._check_X(X, reset=reset)
-        conv = self._conv(seq.kind)
-        n = len(seq)
-        y_enc = self._prepare_targets(y, seq, reset=reset, classes=classes)
-        sw = _check_sample_weight(sample_weight, n)
-        weights = self._target_weights(y_enc, sw)
-        rng = self._rng(reset)
-        if reset:
-            if seq.kind == "tokens":
-                self.vocabulary_ = sd.Vocabulary(int(self.min_token_frequency)).fit(seq.values)
+        """Validate, build and train, as one transaction (a fit that raises changes
+        nothing). ``to_convergence`` (``fit``, not ``partial_fit``): stop on a plateau of
+        the monitored loss and warn when ``epochs`` run out first."""
+        with fit_transaction(self, warm=not reset):
+            units = self._check_params()
+            if y is None:
+                raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
+                                 "target y is None.")
+            seq = self._check_X(X, reset=reset)
+            conv = self._conv(seq.kind)
+            n = len(seq)
+            y_enc = self._prepare_targets(y, seq, reset=reset, classes=classes)
+            sw = _check_sample_weight(sample_weight, n)
+            weights = self._target_weights(y_enc, sw)
+            rng = self._rng(reset)
+            if reset:
+                if seq.kind == "tokens":
+                    self.vocabulary_ = sd.Vocabulary(int(self.min_token_frequency)).fit(seq.values)
+                else:
+                    self.vocabulary_ = None
+                # Fitted from this data, but recorded only with the new model below, so a
+                # fit that fails before then leaves a fitted model its own scaling.
+                mode = self.scaling if seq.kind == "numeric" else None
+                scaling = (mode, sd.fit_scaling(seq.values, mode))
             else:
-                self.vocabulary_ = None
-            # Fitted from this data, but recorded only with the new model below, so a
-            # fit that fails before then leaves a fitted model its own scaling.
-            mode = self.scaling if seq.kind == "numeric" else None
-            scaling = (mode, sd.fit_scaling(seq.values, mode))
-        else:
-            scaling = self._input_scaling()
-        x = self._encode_X(seq, scaling)
-        full = sd.SupervisedSet(x, seq.lengths, y_enc, weights, self.return_sequences)
-        train, validation = full, None
-        if self.early_stopping:
-            by_class = self._task == "classification" and not self.return_sequences
-            train, validation = sd.split_validation(full, self.validation_fraction, rng,
-                                                    y_enc if by_class else None)
-        from . import models, training  # Keras is imported here, not at import time
+                scaling = self._input_scaling()
+            x = self._encode_X(seq, scaling)
+            full = sd.SupervisedSet(x, seq.lengths, y_enc, weights, self.return_sequences)
+            train, validation = full, None
+            if self.early_stopping:
+                by_class = self._task == "classification" and not self.return_sequences
+                train, validation = sd.split_validation(full, self.validation_fraction, rng,
+                                                        y_enc if by_class else None)
+            from . import models, training  # Keras is imported here, not at import time
 
-        if reset:
-            self._strategy = training.resolve_strategy(self.strategy, self.random_state)
-            spec = models.ModelSpec(
-                input_kind=seq.kind,
-                n_features=seq.n_features,
-                vocabulary_size=len(self.vocabulary_) if self.vocabulary_ else None,
-                embedding_dim=int(self.embedding_dim),
-                cell=self.cell,
-                units=units,
-                bidirectional=bool(self.bidirectional),
-                dropout=float(self.dropout),
-                recurrent_dropout=float(self.recurrent_dropout),
-                activation=self.activation,
-                pooling=self.pooling,
-                return_sequences=bool(self.return_sequences),
-                n_outputs=self._n_outputs(),
-                seed=int(rng.randint(0, 2**31 - 10_001)),
-                layer_norm=bool(self.layer_norm),
-                recurrent_initializer=self.recurrent_initializer,
-                unit_forget_bias=bool(self.unit_forget_bias),
-                conv_filters=conv[0],
-                conv_kernel_sizes=conv[1],
-                conv_mode=self.conv_mode,
-            )
-            with training.strategy_scope(self._strategy):
-                self.model_ = models.build_model(spec)
-            self._commit_scaling(*scaling)
-            self._spec = spec
-            self.history_ = training.new_history()
-            self.n_iter_ = 0
-            self._step = None
-        else:
-            self._check_same_architecture(units, conv)
-        if (getattr(self, "_step", None) is None
-                or getattr(self, "_step_params", None) != self._training_params()):
-            # A changed optimizer, learning rate or clipping takes effect (and starts
-            # the optimizer afresh); otherwise its state carries over.
-            self._step = self._make_step()
-        val_score = self._val_score(validation.y) if validation is not None else None
-        batch_size = resolve_batch_size(self.batch_size, len(train))
-        summary = training.run_epochs(
-            self._step, train, epochs=epochs, batch_size=batch_size, rng=rng,
-            history=self.history_, validation=validation, val_score=val_score,
-            score_name=self._score_name, early_stopping=self.early_stopping,
-            n_iter_no_change=resolve_patience(self.n_iter_no_change, len(train), batch_size),
-            tol=float(self.tol),
-            verbose=int(self.verbose),
-            truncate_steps=None if self.truncate_steps is None else int(self.truncate_steps),
-            lr_schedule=self.lr_schedule, stop_on_plateau=to_convergence,
-            warn_convergence=to_convergence)
-        training.calibrate_normalisation(self._step, train, batch_size)
-        self.n_iter_ += summary["epochs_run"]
-        self.best_epoch_ = summary["best_epoch"]
-        return self
+            if reset:
+                self._strategy = training.resolve_strategy(self.strategy, self.random_state)
+                spec = models.ModelSpec(
+                    input_kind=seq.kind,
+                    n_features=seq.n_features,
+                    vocabulary_size=len(self.vocabulary_) if self.vocabulary_ else None,
+                    embedding_dim=int(self.embedding_dim),
+                    cell=self.cell,
+                    units=units,
+                    bidirectional=bool(self.bidirectional),
+                    dropout=float(self.dropout),
+                    recurrent_dropout=float(self.recurrent_dropout),
+                    activation=self.activation,
+                    pooling=self.pooling,
+                    return_sequences=bool(self.return_sequences),
+                    n_outputs=self._n_outputs(),
+                    seed=int(rng.randint(0, 2**31 - 10_001)),
+                    layer_norm=bool(self.layer_norm),
+                    recurrent_initializer=self.recurrent_initializer,
+                    unit_forget_bias=bool(self.unit_forget_bias),
+                    conv_filters=conv[0],
+                    conv_kernel_sizes=conv[1],
+                    conv_mode=self.conv_mode,
+                )
+                with training.strategy_scope(self._strategy):
+                    self.model_ = models.build_model(spec)
+                self._commit_scaling(*scaling)
+                self._spec = spec
+                self.history_ = training.new_history()
+                self.n_iter_ = 0
+                self._step = None
+            else:
+                self._check_same_architecture(units, conv)
+            if (getattr(self, "_step", None) is None
+                    or getattr(self, "_step_params", None) != self._training_params()):
+                # A changed optimizer, learning rate or clipping takes effect (and starts
+                # the optimizer afresh); otherwise its state carries over.
+                self._step = self._make_step()
+            val_score = self._val_score(validation.y) if validation is not None else None
+            batch_size = resolve_batch_size(self.batch_size, len(train))
+            summary = training.run_epochs(
+                self._step, train, epochs=epochs, batch_size=batch_size, rng=rng,
+                history=self.history_, validation=validation, val_score=val_score,
+                score_name=self._score_name, early_stopping=self.early_stopping,
+                n_iter_no_change=resolve_patience(self.n_iter_no_change, len(train), batch_size),
+                tol=float(self.tol),
+                verbose=int(self.verbose),
+                truncate_steps=None if self.truncate_steps is None else int(self.truncate_steps),
+                lr_schedule=self.lr_schedule, stop_on_plateau=to_convergence,
+                warn_convergence=to_convergence)
+            training.calibrate_normalisation(self._step, train, batch_size)
+            if summary["non_finite"] is not None:
+                warn_if_outputs_diverged(self, full, batch_size)
+            self.n_iter_ += summary["epochs_run"]
+            self.best_epoch_ = summary["best_epoch"]
+            return self
 
     def _rng(self, reset: bool) -> np.random.RandomState:
         """Random stream for init, shuffling and splits.
@@ -330,10 +335,12 @@ class BaseRNN(BaseEstimator):
 
         if getattr(self, "_step", None) is None:
             self._step = self._make_step()
-        return training.predict_outputs(
+        out = training.predict_outputs(
             self._step, self._encode_X(seq), seq.lengths,
             resolve_batch_size(self.batch_size),
             self.return_sequences, verbose=int(self.verbose))
+        check_finite_outputs(self, out)
+        return out
 
     def _training_params(self) -> tuple:
         return (repr(self.optimizer), self.learning_rate, self.clipnorm, self.clipvalue,

@@ -268,6 +268,15 @@ def check_training_params(est, dropouts=("dropout",)) -> None:
             0 <= est.tol < np.inf):
         raise ValueError(f"tol must be a non-negative number, got {est.tol!r}.")
     check_lr_schedule(est.lr_schedule)
+    rs = est.random_state
+    if not (rs is None or isinstance(rs, np.random.RandomState)
+            or (isinstance(rs, numbers.Integral) and not isinstance(rs, bool)
+                and 0 <= rs < 2**32)):
+        raise ValueError("random_state must be None, an int in [0, 2**32) or a "
+                         f"numpy RandomState, got {rs!r}.")
+    if not isinstance(est.verbose, numbers.Integral) or est.verbose < 0:
+        raise ValueError(f"verbose must be a non-negative int (0, 1 or 2), got "
+                         f"{est.verbose!r}.")
 
 
 def resolve_patience(value, n_train: int, batch_size: int) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
@@ -118,6 +120,10 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
                         "y holds one array per sequence: per-step targets need "
                         "return_sequences=True.")
             y_arr = np.asarray(y) if not hasattr(y, "to_numpy") else y.to_numpy()
+            if y_arr.dtype == object:
+                for i, v in enumerate(y_arr.reshape(len(y_arr), -1)):
+                    if any(u is None for u in v):
+                        raise ValueError(f"Input y contains None in sample {i}.")
             if y_arr.dtype.kind == "f" and not np.isfinite(y_arr).all():
                 bad = int(np.argmax(~np.isfinite(y_arr.reshape(len(y_arr), -1)).all(1)))
                 raise ValueError(f"Input y contains NaN or infinity in sample {bad}.")
@@ -127,9 +133,6 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
                 raise ValueError(
                     f"Found input variables with inconsistent numbers of samples: X has "
                     f"{n} sequences but y has {len(flat)} labels.")
-            for i, v in enumerate(flat):
-                if v is None:
-                    raise ValueError(f"Input y contains None in sample {i}.")
         if reset:
             encoder = LabelEncoder().fit(flat if classes is None else np.asarray(classes))
             if len(encoder.classes_) < 2 and classes is None:
@@ -168,6 +171,10 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
             if label not in known:
                 raise ValueError(f"class_weight names class {label!r}, which is not "
                                  f"among the classes {self.classes_.tolist()}.")
+            if (not isinstance(w, numbers.Real) or isinstance(w, bool)
+                    or not 0 <= w < np.inf):
+                raise ValueError(f"class_weight[{label!r}] must be a non-negative finite "
+                                 f"number, got {w!r}.")
             weights[known[label]] = float(w)
         return weights
 

@@ -18,6 +18,7 @@ from ._params import (
     picklable_state,
     resolve_patience,
 )
+from ._transaction import check_finite_outputs, fit_transaction
 
 _DECODINGS = ("greedy", "beam")
 _ATTENTIONS = (None, "additive", "dot")
@@ -150,70 +151,71 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        units = self._check_params()
-        if Y is None:
-            raise ValueError("Seq2SeqTransformer requires Y to be passed, but the target "
-                             "Y is None.")
-        s_kind, s_data, _ = sd.read_pairs_side(X, "X")
-        t_kind, t_data, t_strings = sd.read_pairs_side(Y, "Y")
-        n = len(s_data) if s_kind == "vector" else len(s_data.values)
-        if t_kind == "vector":
-            raise ValueError("Y must hold sequences (strings, token lists or (T, F) "
-                             "arrays), not one vector per sample.")
-        if len(t_data.values) != n:
-            raise ValueError(f"Found input variables with inconsistent numbers of samples: "
-                             f"X has {n} sequences but Y has {len(t_data.values)}.")
-        reset = not (self.warm_start and hasattr(self, "model_"))
-        if reset:
-            self._source_kind, self._target_kind = s_kind, t_kind
-            self._target_strings = t_strings
-            self.source_vocabulary_ = (sd.Vocabulary().fit(s_data.values)
-                                       if s_kind == "tokens" else None)
-            self.target_vocabulary_ = (sd.Vocabulary().fit(t_data.values)
-                                       if t_kind == "tokens" else None)
-            self._n_source_features = (len(s_data[0]) if s_kind == "vector"
-                                       else s_data.n_features)
-            if t_kind == "numeric":
-                self._y_mean, self._y_scale = sd.standardisation(
-                    np.concatenate(t_data.values))
-            longest = int(t_data.lengths.max())
-            # One horizon for every numeric target: decode exactly that many steps.
-            self._numeric_horizon = (longest if t_kind == "numeric"
-                                     and len(set(t_data.lengths.tolist())) == 1 else None)
-            self.max_output_length_ = (self.max_output_length
-                                       or longest + max(2, longest // 2))
-        elif (s_kind, t_kind) != (self._source_kind, self._target_kind):
-            raise ValueError("warm_start: the kinds of X and Y differ from the first fit.")
-        source = self._encode_source(s_kind, s_data)
-        target = self._encode_target(t_data)
-        rng = self._rng(reset)
-        from . import training
+        with fit_transaction(self, warm=bool(self.warm_start) and hasattr(self, "model_")):
+            units = self._check_params()
+            if Y is None:
+                raise ValueError("Seq2SeqTransformer requires Y to be passed, but the target "
+                                 "Y is None.")
+            s_kind, s_data, _ = sd.read_pairs_side(X, "X")
+            t_kind, t_data, t_strings = sd.read_pairs_side(Y, "Y")
+            n = len(s_data) if s_kind == "vector" else len(s_data.values)
+            if t_kind == "vector":
+                raise ValueError("Y must hold sequences (strings, token lists or (T, F) "
+                                 "arrays), not one vector per sample.")
+            if len(t_data.values) != n:
+                raise ValueError(f"Found input variables with inconsistent numbers of samples: "
+                                 f"X has {n} sequences but Y has {len(t_data.values)}.")
+            reset = not (self.warm_start and hasattr(self, "model_"))
+            if reset:
+                self._source_kind, self._target_kind = s_kind, t_kind
+                self._target_strings = t_strings
+                self.source_vocabulary_ = (sd.Vocabulary().fit(s_data.values)
+                                           if s_kind == "tokens" else None)
+                self.target_vocabulary_ = (sd.Vocabulary().fit(t_data.values)
+                                           if t_kind == "tokens" else None)
+                self._n_source_features = (len(s_data[0]) if s_kind == "vector"
+                                           else s_data.n_features)
+                if t_kind == "numeric":
+                    self._y_mean, self._y_scale = sd.standardisation(
+                        np.concatenate(t_data.values))
+                longest = int(t_data.lengths.max())
+                # One horizon for every numeric target: decode exactly that many steps.
+                self._numeric_horizon = (longest if t_kind == "numeric"
+                                         and len(set(t_data.lengths.tolist())) == 1 else None)
+                self.max_output_length_ = (self.max_output_length
+                                           or longest + max(2, longest // 2))
+            elif (s_kind, t_kind) != (self._source_kind, self._target_kind):
+                raise ValueError("warm_start: the kinds of X and Y differ from the first fit.")
+            source = self._encode_source(s_kind, s_data)
+            target = self._encode_target(t_data)
+            rng = self._rng(reset)
+            from . import training
 
-        if reset:
-            self._strategy = training.resolve_strategy(self.strategy, self.random_state)
-            self._build(units, rng)
-        full = sd.Seq2SeqSet(source, self._source_lengths(s_kind, s_data, n), target,
-                           t_kind, self._start, self._end, s_kind)
-        train, validation = full, None
-        if self.early_stopping:
-            train, validation = sd.split_validation(full, self.validation_fraction, rng)
-        if getattr(self, "_step", None) is None:
-            self._step = training.make_step(
-                self.model_, training.get_optimizer(self.optimizer, self.learning_rate),
-                "classification" if t_kind == "tokens" else "regression_with_stop", True,
-                dict(clipnorm=self.clipnorm, clipvalue=self.clipvalue,
-                     global_clipnorm=self.global_clipnorm), seq2seq=True,
-                strategy=getattr(self, "_strategy", None))
-        summary = training.run_epochs(
-            self._step, train, epochs=int(self.epochs), batch_size=int(self.batch_size),
-            rng=rng, history=self.history_, validation=validation,
-            early_stopping=self.early_stopping, n_iter_no_change=resolve_patience(
-                self.n_iter_no_change, len(train), int(self.batch_size)),
-            tol=float(self.tol), verbose=int(self.verbose), lr_schedule=self.lr_schedule,
-            stop_on_plateau=True, warn_convergence=True)
-        self.n_iter_ += summary["epochs_run"]
-        self.best_epoch_ = summary["best_epoch"]
-        return self
+            if reset:
+                self._strategy = training.resolve_strategy(self.strategy, self.random_state)
+                self._build(units, rng)
+            full = sd.Seq2SeqSet(source, self._source_lengths(s_kind, s_data, n), target,
+                               t_kind, self._start, self._end, s_kind)
+            train, validation = full, None
+            if self.early_stopping:
+                train, validation = sd.split_validation(full, self.validation_fraction, rng)
+            if getattr(self, "_step", None) is None:
+                self._step = training.make_step(
+                    self.model_, training.get_optimizer(self.optimizer, self.learning_rate),
+                    "classification" if t_kind == "tokens" else "regression_with_stop", True,
+                    dict(clipnorm=self.clipnorm, clipvalue=self.clipvalue,
+                         global_clipnorm=self.global_clipnorm), seq2seq=True,
+                    strategy=getattr(self, "_strategy", None))
+            summary = training.run_epochs(
+                self._step, train, epochs=int(self.epochs), batch_size=int(self.batch_size),
+                rng=rng, history=self.history_, validation=validation,
+                early_stopping=self.early_stopping, n_iter_no_change=resolve_patience(
+                    self.n_iter_no_change, len(train), int(self.batch_size)),
+                tol=float(self.tol), verbose=int(self.verbose), lr_schedule=self.lr_schedule,
+                stop_on_plateau=True, warn_convergence=True)
+            self.n_iter_ += summary["epochs_run"]
+            self.best_epoch_ = summary["best_epoch"]
+            return self
 
     def _rng(self, reset):
         if reset or getattr(self, "_random", None) is None:
@@ -327,6 +329,8 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         # flatten: an encoder with one output (a GRU's state from a vector) returns a tensor
         encoded = [keras.ops.convert_to_numpy(t) for t in
                    keras.tree.flatten(self._encoder([src, mask]))]
+        check_finite_outputs(self, np.concatenate(
+            [e.reshape(len(idx), -1) for e in encoded], axis=1), idx)
         has_memory = self._source_kind != "vector"
         memory, states = (encoded[0], encoded[1:]) if has_memory else (None, encoded)
         if self._target_kind != "tokens":
@@ -336,6 +340,7 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
                 self.max_output_length or horizon or self.max_output_length_,
                 stop_early=horizon is None)
             values = values * self._y_scale + self._y_mean
+            check_finite_outputs(self, [v[:n] for v, n in zip(values, lengths)], idx)
             return [row[:length] for row, length in zip(values, lengths)]
         k = int(self.beam_width) if self.decoding == "beam" else 1
         rep = (lambda a: np.repeat(a, k, axis=0)) if k > 1 else (lambda a: a)

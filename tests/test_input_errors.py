@@ -26,6 +26,15 @@ y = np.array([0, 1, 0, 1])
      r"X\[2\] has 4 features per step but X\[0\] has 2"),
     ([np.ones(3), np.ones(3), {"a": 1}, np.ones(3)], TypeError, r"X\[2\]"),
     (np.array([object(), object(), object(), object()]), TypeError, r"X\[0\] is neither"),
+    (np.empty((0, 5)), ValueError, r"0 sample\(s\)"),
+    ([np.ones((3, 2)), None, np.ones((2, 2)), np.ones((2, 2))], ValueError,
+     r"X\[1\] is None"),
+    ({"a": np.ones((3, 2))}, TypeError, "X is a dict; pass a list"),
+    # float32 is what the network computes in: 1e39 would become inf inside it
+    ([np.ones((3, 2)), np.ones((3, 2)), np.full((2, 2), 1e39), np.ones((2, 2))],
+     ValueError, r"X holds 1e\+39 in sample 2, beyond float32's range"),
+    (np.array([[1.0, 2.0], [1.0, -1e39], [0, 0], [1, 1]]), ValueError,
+     r"holds -1e\+39 in sample 1, beyond float32"),
 ])
 def test_bad_X_in_fit(Est, Xbad, exc, match):
     with pytest.raises(exc, match=match):
@@ -38,6 +47,8 @@ def test_y_problems(Est):
         Est(**FAST).fit(X, y[:3])
     with pytest.raises(ValueError, match="requires y to be passed"):
         Est(**FAST).fit(X, None)
+    with pytest.raises(ValueError, match="y contains None in sample 2"):
+        Est(**FAST).fit(X, [0, 1, None, 1])
 
 
 def test_nan_in_regression_targets_names_sample():
@@ -104,6 +115,12 @@ def test_single_class_and_continuous_labels():
     ("validation_fraction", 1.0, "validation_fraction must be in"),
     ("input_type", "images", "input_type must be one of"),
     ("optimizer", "warp-drive", "Unknown optimizer 'warp-drive'"),
+    ("learning_rate", np.inf, "learning_rate must be None or a positive number"),
+    ("random_state", "abc", "random_state must be None, an int"),
+    ("random_state", 1.5, "random_state must be None, an int"),
+    ("verbose", "loud", "verbose must be a non-negative int"),
+    ("class_weight", {0: -1.0}, r"class_weight\[0\] must be a non-negative finite"),
+    ("class_weight", {1: np.nan}, r"class_weight\[1\] must be a non-negative finite"),
 ])
 def test_invalid_parameters_raise_at_fit(param, value, match):
     est = RNNClassifier(**{**FAST, param: value})  # constructing never fails
@@ -138,3 +155,27 @@ def test_partial_fit_feature_change_and_new_class():
         clf.partial_fit([np.ones((3, 5))] * 4, y)
     with pytest.raises(ValueError, match=r"labels \[2\] not among the classes"):
         clf.partial_fit(X, [0, 1, 2, 1])
+
+
+def test_regression_targets_far_beyond_float32_are_learned_in_their_scale():
+    big = np.array([1.0, 3.0, 2.0, 4.0]) * 1e160  # squares overflow float64
+    reg = RNNRegressor(**FAST).fit(X, big)
+    assert np.isfinite(reg._y_scale).all() and reg._y_scale[0] == pytest.approx(
+        np.std(big / 1e160) * 1e160)
+    pred = reg.predict(X)
+    assert np.isfinite(pred).all() and np.abs(pred).max() > 1e158
+
+
+@pytest.mark.parametrize("Est", [RNNClassifier, RNNRegressor])
+def test_diverged_weights_never_give_silent_nan_predictions(Est):
+    r = np.random.RandomState(0)
+    Xd = [r.randn(r.randint(3, 30), 2) for _ in range(200)]
+    yd = r.randn(200) if Est is RNNRegressor else r.randn(200) > 0
+    est = Est(cell="rnn", activation="relu", learning_rate=1e6, units=8, epochs=3,
+              conv_filters=None, random_state=0)
+    with pytest.warns(RuntimeWarning, match="kept give non-finite outputs for"):
+        est.fit(Xd, yd)
+    assert est.history_["non_finite"]
+    with pytest.raises(ValueError, match=r"non-finite outputs for sample \d+ .*training "
+                                         "diverged.*lower learning_rate"):
+        est.predict(Xd)

@@ -15,8 +15,12 @@ def standardisation(steps) -> tuple:
     """Per-column ``(mean, scale)`` of ``steps`` (``(n_steps, F)``), in float64; a
     column without variance gets scale 1 (centred, not divided)."""
     steps = np.asarray(steps, np.float64)
-    mean = steps.mean(axis=0)
-    std = steps.std(axis=0)
+    # Computed on values divided by each column's largest magnitude, so that squares
+    # of values near float64's range (regression targets of 1e160) cannot overflow.
+    big = np.abs(steps).max(axis=0) if len(steps) else np.ones(steps.shape[1:])
+    big = np.where(big > 0, big, 1.0)
+    unit = steps / big
+    mean, std = unit.mean(axis=0) * big, unit.std(axis=0) * big
     return mean, np.where(std > 1e-12, std, 1.0)
 
 

@@ -14,6 +14,7 @@ the estimator with scikit-learn's ``validate_data`` (so it gets scikit-learn's
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -135,7 +136,14 @@ def from_tabular(X: np.ndarray, feature_names=None) -> Sequences:
     )
 
 
-def _fail_nonfinite(name, i, what="X"):
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _fail_nonfinite(name, i, what="X", value=None):
+    if value is not None and np.isfinite(value):
+        raise ValueError(
+            f"{what} holds {value:g} in sample {i}{name}, beyond float32's range "
+            f"(±{_FLOAT32_MAX:.3g}) in which the network computes; rescale {what}.")
     raise ValueError(
         f"{what} contains NaN or infinity in sample {i}{name}; remove or impute "
         "non-finite values before fitting."
@@ -143,12 +151,21 @@ def _fail_nonfinite(name, i, what="X"):
 
 
 def check_finite_rows(arr: np.ndarray, what: str = "X") -> None:
-    """Raise a ValueError naming the first sample with a non-finite value."""
-    if arr.dtype.kind not in "fc":
+    """Raise a ValueError naming the first sample with a non-finite value or one
+    beyond float32's range."""
+    if arr.dtype.kind not in "fc" or arr.size == 0:
         return
-    bad = ~np.isfinite(arr.reshape(len(arr), -1)).all(axis=1)
+    rows = arr.reshape(len(arr), -1)
+    bad = ~(np.abs(rows) <= _FLOAT32_MAX).all(axis=1)  # NaN compares False
     if bad.any():
-        _fail_nonfinite("", int(np.argmax(bad)), what)
+        i = int(np.argmax(bad))
+        _fail_nonfinite("", i, what, _worst(rows[i]))
+
+
+def _worst(values):
+    """The first value that is NaN, infinite or beyond float32's range."""
+    flat = np.ravel(values)
+    return flat[int(np.argmax(~(np.abs(flat) <= _FLOAT32_MAX)))]
 
 
 def _as_numeric_sequence(seq, i: int, what: str) -> np.ndarray:
@@ -185,8 +202,8 @@ def _as_numeric_sequence(seq, i: int, what: str) -> np.ndarray:
             f"{what}[{i}] has 0 feature(s) (shape={arr.shape}) while a minimum of 1 is "
             "required."
         )
-    if not np.isfinite(arr).all():
-        _fail_nonfinite("", i, what)
+    if not (np.abs(arr) <= _FLOAT32_MAX).all():
+        _fail_nonfinite("", i, what, _worst(arr))
     return arr.astype(np.float32)
 
 
@@ -283,6 +300,9 @@ def to_sequences(X, *, input_type: str = "auto", what: str = "X") -> Sequences:
         if X.ndim > 3:
             raise ValueError(f"{what} has {X.ndim} dimensions; expected at most 3 "
                              "(n_sequences, n_steps, n_features).")
+    if isinstance(X, Mapping):
+        raise TypeError(f"{what} is a {type(X).__name__}; pass a list or array of "
+                        f"sequences (e.g. list({what}.values())).")
     try:
         items = list(X)
     except TypeError:
@@ -292,6 +312,9 @@ def to_sequences(X, *, input_type: str = "auto", what: str = "X") -> Sequences:
     if len(items) == 0:
         raise ValueError(f"{what} is empty: 0 sequences were given, at least 1 is "
                          "required.")
+    for i, item in enumerate(items):
+        if item is None:
+            raise ValueError(f"{what}[{i}] is None; every sample must be a sequence.")
     kind = input_type
     if kind == "auto":
         kind = "tokens" if _is_string(_first_element(items[0])) else "numeric"

@@ -119,6 +119,9 @@ class JaxStep(Step):
                 variable.assign(value)
         self._state = None  # re-read next time: the model may be changed in between
 
+    def drop_pending(self):
+        self._state = None
+
     # ------------------------------------------------------------------ the views
     def _view(self, name):
         if name not in self._views:

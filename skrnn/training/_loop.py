@@ -273,7 +273,13 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
         norms, clipped = updates["norm"], updates["clipped"]
         val_loss = val_metric = np.nan
         if validation is not None and len(validation):
-            val_loss, val_metric = _validate(step, validation, batch_size, val_score)
+            try:
+                val_loss, val_metric = _validate(step, validation, batch_size, val_score)
+            except KeyboardInterrupt:  # the epoch trained: record it, then stop
+                interrupted = True
+                warnings.warn(f"Training interrupted while validating epoch {epoch}; "
+                              "keeping the weights reached so far.", RuntimeWarning,
+                              stacklevel=3)
         history["epoch"].append(epoch)
         history["loss"].append(loss)
         history["grad_norm_mean"].append(float(np.mean(norms)) if len(norms) else np.nan)
@@ -299,7 +305,7 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
                 if val_score is not None:
                     line += f" - val_{score_name}: {val_metric:.4f}"
             print(f"{line} - {history['time'][-1]:.2f}s", flush=True)
-        if non_finite is not None:
+        if non_finite is not None or interrupted:
             break
         monitored = val_loss if monitor_validation else loss
         since_decay += 1

@@ -208,6 +208,10 @@ class Step:
     def sync_to_model(self):
         """Make ``self.model``'s variables hold the trained values (stateless backends)."""
 
+    def drop_pending(self):
+        """Forget trained values not yet written to the model (stateless backends): the
+        model's variables are about to be restored from a copy."""
+
 
 def make_step(model, optimizer, task, per_step, clipping=None, seq2seq=False,
               strategy=None) -> Step:
