@@ -199,7 +199,11 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
             train, validation = full, None
             if self.early_stopping:
                 train, validation = sd.split_validation(full, self.validation_fraction, rng)
-            if getattr(self, "_step", None) is None:
+            params = (repr(self.optimizer), self.learning_rate, self.clipnorm,
+                      self.clipvalue, self.global_clipnorm)
+            if getattr(self, "_step", None) is None or self._step_params != params:
+                # as in RNNClassifier: a changed optimizer, rate or clipping takes effect
+                self._step_params = params
                 self._step = training.make_step(
                     self.model_, training.get_optimizer(self.optimizer, self.learning_rate),
                     "classification" if t_kind == "tokens" else "regression_with_stop", True,
@@ -250,6 +254,7 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
             models = build_seq2seq(spec)
         self.model_ = models["train"]
         self._encoder, self._decoder_step = models["encoder"], models["step"]
+        self._inference = None
         self._spec = spec
         self.history_ = new_history()
         self.n_iter_ = 0
@@ -258,6 +263,9 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
 
     def _encode_source(self, kind, data):
         if kind == "vector":
+            if self._source_kind != "vector":
+                raise ValueError(f"X holds one vector per sample but the model was fitted "
+                                 f"on {self._source_kind} sequences.")
             if len(data[0]) != self._n_source_features:
                 raise ValueError(f"X has {len(data[0])} features, but Seq2SeqTransformer "
                                  f"is expecting {self._n_source_features} features.")
@@ -312,50 +320,33 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         return self.predict(X)
 
     def _decode_batch(self, source, lengths, idx):
-        import keras
-
-        from .models._decoding import (
-            beam_search,
-            decode_numeric,
-            greedy_decode,
-            step_from_model,
-        )
+        from .models._decoding import compiled, decode_batch
 
         if self._source_kind == "vector":
             src = np.stack([source[i] for i in idx]).astype(np.float32)
             mask = np.ones((len(idx), 1), bool)
         else:
             src, mask = sd.pad_batch(source, idx, lengths, dtype=source[idx[0]].dtype)
-        # flatten: an encoder with one output (a GRU's state from a vector) returns a tensor
-        encoded = [keras.ops.convert_to_numpy(t) for t in
-                   keras.tree.flatten(self._encoder([src, mask]))]
-        check_finite_outputs(self, np.concatenate(
-            [e.reshape(len(idx), -1) for e in encoded], axis=1), idx)
-        has_memory = self._source_kind != "vector"
-        memory, states = (encoded[0], encoded[1:]) if has_memory else (None, encoded)
-        if self._target_kind != "tokens":
-            horizon = self._numeric_horizon
-            values, lengths = decode_numeric(
-                self._decoder_step, memory, mask, states, len(idx), len(self._y_mean),
-                self.max_output_length or horizon or self.max_output_length_,
-                stop_early=horizon is None)
-            values = values * self._y_scale + self._y_mean
-            check_finite_outputs(self, [v[:n] for v, n in zip(values, lengths)], idx)
-            return [row[:length] for row, length in zip(values, lengths)]
-        k = int(self.beam_width) if self.decoding == "beam" else 1
-        rep = (lambda a: np.repeat(a, k, axis=0)) if k > 1 else (lambda a: a)
-        step = step_from_model(self._decoder_step,
-                               rep(memory) if has_memory else None,
-                               rep(mask) if has_memory else None)
-        args = (len(idx), self._start, self._end, self.max_output_length_)
-        if k > 1:
-            tokens, lens, _ = beam_search(step, [rep(s) for s in states], *args,
-                                          beam_width=k, length_penalty=self.length_penalty)
-        else:
-            tokens, lens, _ = greedy_decode(step, states, *args)
+        if getattr(self, "_inference", None) is None:  # compiled once per model
+            self._inference = (compiled(self._encoder), compiled(self._decoder_step))
+        numeric = self._target_kind != "tokens"
+        horizon = self._numeric_horizon
+        out, lens = decode_batch(
+            *self._inference, src, mask, has_memory=self._source_kind != "vector",
+            max_length=(self.max_output_length or horizon or self.max_output_length_
+                        if numeric else self.max_output_length_),
+            n_features=len(self._y_mean) if numeric else None,
+            stop_early=horizon is None, start_id=self._start, end_id=self._end,
+            beam_width=int(self.beam_width) if self.decoding == "beam" else 1,
+            length_penalty=self.length_penalty,
+            check=lambda rows: check_finite_outputs(self, rows, idx))
+        if numeric:
+            values = [row[:n] * self._y_scale + self._y_mean for row, n in zip(out, lens)]
+            check_finite_outputs(self, values, idx)
+            return values
         vocab = self.target_vocabulary_.tokens_
         outs = []
-        for row, length in zip(tokens, lens):
+        for row, length in zip(out, lens):
             toks = [vocab[t - 2] if 2 <= t < self._end else "" for t in row[:length]]
             outs.append("".join(toks) if self._target_strings else toks)
         return outs
@@ -379,7 +370,8 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
 
     # --------------------------------------------------------------------- pickling
     def __getstate__(self):
-        return picklable_state(self, rebuilt_on_use=("_encoder", "_decoder_step"))
+        return picklable_state(self, rebuilt_on_use=("_encoder", "_decoder_step",
+                                                      "_inference"))
 
     def __setstate__(self, state):
         if isinstance(state.get("model_"), bytes):

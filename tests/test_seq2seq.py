@@ -259,3 +259,36 @@ def test_in_a_pipeline_and_with_a_metric_scorer():
     scores = cross_val_score(Seq2SeqTransformer(units=6, epochs=1, random_state=0), src,
                              tgt, cv=2, scoring=make_scorer(token_accuracy))
     assert scores.shape == (2,) and (scores >= 0).all()
+
+
+def test_warm_start_with_a_new_learning_rate_rebuilds_the_step():
+    src, tgt = make_reversal(40, 3, 4, alphabet="abc", random_state=0)
+    model = Seq2SeqTransformer(units=8, epochs=1, random_state=0).fit(src, tgt)
+    first = model._step
+    model.set_params(warm_start=True).fit(src, tgt)
+    assert model._step is first  # same training parameters: the optimizer carries over
+    model.set_params(learning_rate=0.05, clipnorm=1.0).fit(src, tgt)
+    assert model._step is not first
+    assert model._step.learning_rate() == pytest.approx(0.05)
+
+
+def test_compiled_decoding_follows_further_training_and_pickles(reversal):
+    model, src, tgt = reversal
+    clone = pickle.loads(pickle.dumps(model))
+    before = clone.predict(src[:50])  # compiles the encoder and decoder step
+    assert before == model.predict(src[:50])
+    clone.set_params(warm_start=True, epochs=3, learning_rate=0.05).fit(src[:200],
+                                                                        tgt[:200])
+    after = clone.predict(src[:50])
+    assert after != before
+    # the compiled functions read the trained variables, not a copy from the first call
+    assert after == pickle.loads(pickle.dumps(clone)).predict(src[:50])
+    assert "_inference" not in clone.__getstate__()
+
+
+def test_predict_on_another_kind_of_source_is_refused():
+    model = Seq2SeqTransformer(units=4, epochs=1, random_state=0).fit(["ab", "ba"],
+                                                                      ["ba", "ab"])
+    with pytest.raises(ValueError, match="one vector per sample but the model was fitted "
+                                         "on tokens"):
+        model.predict(np.ones((3, 4)))

@@ -155,3 +155,50 @@ def decode_numeric(step_model, memory, memory_mask, states, batch_size, n_featur
         outputs.append(value)
         previous = value[:, None, :].astype(np.float32)
     return np.stack(outputs, axis=1), lengths
+
+
+def compiled(model):
+    """``model`` as a function of its inputs for inference, compiled where eager calls
+    are slow: under TensorFlow a ``tf.function`` (relaxed shapes) that reads the
+    variables when called, so it follows later training. JAX runs its recurrent scan
+    compiled already and torch its loop eagerly, so there the model is called as it is.
+    """
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        fn = tf.function(lambda inputs: model(inputs, training=False),
+                         reduce_retracing=True)
+        return lambda inputs, training=False: fn(inputs)
+    return lambda inputs, training=False: model(inputs, training=False)
+
+
+def decode_batch(encoder, step_model, src, mask, *, has_memory, max_length,
+                 n_features=None, stop_early=True, start_id=None, end_id=None,
+                 beam_width=1, length_penalty=1.0, check=None):
+    """Encode one padded batch of sources and decode its outputs.
+
+    Numeric targets (``n_features`` given): :func:`decode_numeric`, returning
+    ``(standardised values, lengths)``. Tokens: greedy (``beam_width=1``) or beam search,
+    returning ``(token ids, lengths)``. ``check(rows)``, if given, sees the encoder's
+    outputs (one row per source) before decoding: it refuses non-finite encodings.
+    """
+    # flatten: an encoder with one output (a GRU's state from a vector) returns a tensor
+    encoded = [ops.convert_to_numpy(t) for t in keras.tree.flatten(encoder([src, mask]))]
+    n = len(src)
+    if check is not None:
+        check(np.concatenate([e.reshape(n, -1) for e in encoded], axis=1))
+    memory, states = (encoded[0], encoded[1:]) if has_memory else (None, encoded)
+    if n_features is not None:
+        return decode_numeric(step_model, memory, mask, states, n, n_features, max_length,
+                              stop_early=stop_early)
+    k = beam_width
+    rep = (lambda a: np.repeat(a, k, axis=0)) if k > 1 else (lambda a: a)
+    step = step_from_model(step_model, rep(memory) if has_memory else None,
+                           rep(mask) if has_memory else None)
+    args = (n, start_id, end_id, max_length)
+    if k > 1:
+        tokens, lengths, _ = beam_search(step, [rep(s) for s in states], *args,
+                                         beam_width=k, length_penalty=length_penalty)
+    else:
+        tokens, lengths, _ = greedy_decode(step, states, *args)
+    return tokens, lengths
