@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 
 import keras
 
@@ -19,12 +20,16 @@ def resolve_strategy(strategy, random_state=None):
     strategy : None, {"auto", "mirrored", "multi_worker"}, or an instance
         TensorFlow: ``"auto"`` is a ``TPUStrategy`` when a TPU cluster resolves (only
         tried when a TPU is announced by ``TPU_NAME``, ``COLAB_TPU_ADDR`` or
-        ``TPU_WORKER_ID``: resolving probes the network), else a ``MirroredStrategy``
+        ``TPU_WORKER_ID``: resolving probes the network; one that does not resolve is
+        warned about, once per process, and skipped), else a ``MirroredStrategy``
         when more than one GPU is visible, else ``None``; ``"mirrored"`` is
         ``MirroredStrategy()``, ``"multi_worker"`` ``MultiWorkerMirroredStrategy()``
         (its cluster from ``TF_CONFIG``). JAX: ``"auto"`` is ``DataParallel()`` over
         every device when there are several, or pass a ``DataParallel``. PyTorch: only
-        ``None`` (and ``"auto"``, which resolves to it).
+        ``None`` (and ``"auto"``, which resolves to it). A strategy made from a name is
+        made once per process and shared by every later fit (TensorFlow cannot run two
+        ``MirroredStrategy`` instances over the same GPUs side by side); an instance you
+        pass is used as it is, so pass the same one to every fit.
     random_state : the estimator's
         A multi-worker strategy needs an integer: every worker must draw the same
         initial weights and form the same batches.
@@ -54,15 +59,19 @@ def resolve_strategy(strategy, random_state=None):
             and not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)):
         return strategy
     if strategy == "auto":
-        if any(os.environ.get(name) for name in _TPU_ENVIRONMENT):
-            return _tpu_strategy()
+        announced = tuple(os.environ.get(name) or "" for name in _TPU_ENVIRONMENT)
+        if any(announced):
+            tpu = _shared(("tpu", announced), _tpu_strategy)
+            if tpu is not None:
+                return tpu
         if len(tf.config.list_logical_devices("GPU")) > 1:
-            return tf.distribute.MirroredStrategy()
+            return _shared(("mirrored",), tf.distribute.MirroredStrategy)
         return None
     if strategy == "mirrored":
-        return tf.distribute.MirroredStrategy()
+        return _shared(("mirrored",), tf.distribute.MirroredStrategy)
     if strategy == "multi_worker":
-        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+        strategy = _shared(("multi_worker", os.environ.get("TF_CONFIG")),
+                           tf.distribute.MultiWorkerMirroredStrategy)
     if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         if not isinstance(random_state, int) or isinstance(random_state, bool):
             raise ValueError(
@@ -74,13 +83,37 @@ def resolve_strategy(strategy, random_state=None):
                      f"{strategy!r}.")
 
 
-def _tpu_strategy():  # pragma: no cover - no TPU here; see docs/scaling.md
+#: The strategies skrnn made from a name, one per kind for the whole process: TensorFlow
+#: numbers its collective operations per strategy instance, so a second
+#: ``MirroredStrategy`` over the same GPUs collides with the first ("Shape mismatch in
+#: the collective instance 100", tensorflow#61314, #62790) as soon as the models differ
+#: -- what every GridSearchCV over model sizes does. A TPU system is initialised once.
+_SHARED: dict = {}
+
+
+def _shared(key, make):
+    if key not in _SHARED:
+        _SHARED[key] = make()
+    return _SHARED[key]
+
+
+def _tpu_strategy():
+    """A ``TPUStrategy`` for the announced TPU, or None (with a warning) when it does
+    not resolve: ``"auto"`` then goes on without a TPU."""
     import tensorflow as tf
 
-    resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
-    tf.config.experimental_connect_to_cluster(resolver)
-    tf.tpu.experimental.initialize_tpu_system(resolver)
-    return tf.distribute.TPUStrategy(resolver)
+    try:
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return tf.distribute.TPUStrategy(resolver)
+    except Exception as exc:  # URLError, ValueError("Please provide a TPU Name"), ...
+        announced = [n for n in _TPU_ENVIRONMENT if os.environ.get(n)]
+        warnings.warn(
+            f"strategy='auto': {', '.join(announced)} announce a TPU, but it could not be "
+            f"used ({type(exc).__name__}: {exc}); training without a TPU.", RuntimeWarning,
+            stacklevel=2)
+        return None
 
 
 def strategy_scope(strategy):
