@@ -1,5 +1,6 @@
 """skrnn: scikit-learn estimators for sequence data on Keras 3 recurrent networks."""
 
+from ._history import History
 from ._show_versions import show_versions
 from .classifier import RNNClassifier
 from .regressor import RNNRegressor
@@ -7,5 +8,5 @@ from .seq2seq import Seq2SeqTransformer
 
 __version__ = "0.1.0"
 
-__all__ = ["RNNClassifier", "RNNRegressor", "Seq2SeqTransformer", "__version__",
+__all__ = ["History", "RNNClassifier", "RNNRegressor", "Seq2SeqTransformer", "__version__",
            "show_versions"]

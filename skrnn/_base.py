@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import data as sd
+from ._history import History
 from ._params import (
     _ACTIVATIONS,
     _CELL_NAMES,
@@ -23,6 +24,7 @@ from ._params import (
     check_auto_or_positive_int,
     check_conv,
     check_positive_ints,
+    check_same_spec,
     check_training_params,
     check_units,
     fresh_rng,
@@ -261,28 +263,7 @@ class BaseRNN(BaseEstimator):
 
             if reset:
                 self._strategy = training.resolve_strategy(self.strategy, self.random_state)
-                spec = models.ModelSpec(
-                    input_kind=seq.kind,
-                    n_features=seq.n_features,
-                    vocabulary_size=len(self.vocabulary_) if self.vocabulary_ else None,
-                    embedding_dim=int(self.embedding_dim),
-                    cell=self.cell,
-                    units=units,
-                    bidirectional=bool(self.bidirectional),
-                    dropout=float(self.dropout),
-                    recurrent_dropout=float(self.recurrent_dropout),
-                    activation=self.activation,
-                    pooling=self.pooling,
-                    return_sequences=bool(self.return_sequences),
-                    n_outputs=self._n_outputs(),
-                    seed=int(rng.randint(0, 2**31 - 10_001)),
-                    layer_norm=bool(self.layer_norm),
-                    recurrent_initializer=self.recurrent_initializer,
-                    unit_forget_bias=bool(self.unit_forget_bias),
-                    conv_filters=conv[0],
-                    conv_kernel_sizes=conv[1],
-                    conv_mode=self.conv_mode,
-                )
+                spec = self._model_spec(models, seq, units, conv, models.draw_model_seed(rng))
                 with training.strategy_scope(self._strategy):
                     self.model_ = models.build_model(spec)
                 self._commit_scaling(*scaling)
@@ -290,8 +271,9 @@ class BaseRNN(BaseEstimator):
                 self.history_ = training.new_history()
                 self.n_iter_ = 0
                 self._step = None
-            else:
-                self._check_same_architecture(units, conv)
+            else:  # every model-defining parameter must be as the network was built
+                check_same_spec(self._spec, self._model_spec(models, seq, units, conv,
+                                                             self._spec.seed))
             if (getattr(self, "_step", None) is None
                     or getattr(self, "_step_params", None) != self._training_params()):
                 # A changed optimizer, learning rate or clipping takes effect (and starts
@@ -346,20 +328,30 @@ class BaseRNN(BaseEstimator):
         return (repr(self.optimizer), self.learning_rate, self.clipnorm, self.clipvalue,
                 self.global_clipnorm, self.return_sequences)
 
-    def _check_same_architecture(self, units, conv):
-        spec = self._spec
-        now = {"cell": self.cell, "units": units, "bidirectional": bool(self.bidirectional),
-               "activation": self.activation, "pooling": self.pooling,
-               "return_sequences": bool(self.return_sequences),
-               "layer_norm": bool(self.layer_norm), "conv_filters": conv[0],
-               "conv_kernel_sizes": conv[1],
-               "conv_mode": self.conv_mode if conv[0] else spec.conv_mode}
-        changed = [k for k, v in now.items() if getattr(spec, k) != v]
-        if changed:
-            raise ValueError(
-                f"warm_start / partial_fit continue the fitted network, but {changed} "
-                "changed since it was built. Fit from scratch (warm_start=False) to use "
-                "the new architecture.")
+    def _model_spec(self, models, seq, units, conv, seed):
+        """The network these parameters and this data define."""
+        return models.ModelSpec(
+            input_kind=seq.kind,
+            n_features=seq.n_features,
+            vocabulary_size=len(self.vocabulary_) if self.vocabulary_ else None,
+            embedding_dim=int(self.embedding_dim),
+            cell=self.cell,
+            units=units,
+            bidirectional=bool(self.bidirectional),
+            dropout=float(self.dropout),
+            recurrent_dropout=float(self.recurrent_dropout),
+            activation=self.activation,
+            pooling=self.pooling,
+            return_sequences=bool(self.return_sequences),
+            n_outputs=self._n_outputs(),
+            seed=seed,
+            layer_norm=bool(self.layer_norm),
+            recurrent_initializer=self.recurrent_initializer,
+            unit_forget_bias=bool(self.unit_forget_bias),
+            conv_filters=conv[0],
+            conv_kernel_sizes=conv[1],
+            conv_mode=self.conv_mode,
+        )
 
     def _make_step(self):
         from . import training
@@ -381,6 +373,8 @@ class BaseRNN(BaseEstimator):
             from . import models  # noqa: F401  (registers custom layers before loading)
 
             state["model_"] = pickle.loads(state["model_"])
+        if type(state.get("history_")) is dict:  # pickled by an earlier skrnn
+            state["history_"] = History(state["history_"])
         self.__dict__.update(state)
 
     def __sklearn_tags__(self):

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import numbers
+import textwrap
 
 import numpy as np
+
+from ._history import describe as describe_history
 
 # Shared numpydoc parameter block: written once, formatted into each class docstring.
 _SHARED_PARAMS = """\
@@ -161,18 +164,14 @@ model_ : keras.Model
     scaling_mean_, scaling_scale_ : ndarray of shape (n_step_features,)
         With ``scaling="feature"`` and numeric input: the per-feature statistics of
         the training steps that standardise every input.
-    history_ : dict of lists
-        Per epoch: ``epoch``, ``loss``, ``val_loss``, ``val_score``, ``learning_rate``,
-        ``time`` (seconds),
-        ``grad_norm_mean`` and ``grad_norm_max`` (global norm before clipping, over the
-        epoch's batches) and ``clipped_fraction`` (share of batches whose gradients
-        were clipped); ``non_finite`` lists the ``{"epoch", "update"}`` of a
-        non-finite loss or gradient, which stops training with a warning and keeps
-        the weights of the last finite update.
+    history_ : skrnn.History (a dict of lists)
+HISTORY_DESCRIPTION
     n_iter_ : int
         Epochs run in total.
     best_epoch_ : int or None
         The epoch whose weights were restored by early stopping."""
+_FITTED_ATTRS = _FITTED_ATTRS.replace("HISTORY_DESCRIPTION", textwrap.fill(
+    describe_history(), width=88, initial_indent=" " * 8, subsequent_indent=" " * 8))
 
 _CELL_NAMES = ("lstm", "gru", "rnn")
 _ACTIVATIONS = ("tanh", "relu", "leaky_relu")
@@ -344,3 +343,24 @@ def picklable_state(estimator, rebuilt_on_use=()) -> dict:
     if "model_" in state:
         state["model_"] = pickle.dumps(state["model_"])
     return state
+
+
+def check_same_spec(built, now) -> None:
+    """``warm_start`` / ``partial_fit`` continue the network ``built``: refuse when the
+    parameters now define another one (``now``, a spec of the same dataclass), naming
+    every field that changed. The seed is not compared; neither are the settings of a
+    convolutional front-end that neither has."""
+    import dataclasses
+
+    ignore = {"seed"}
+    if getattr(now, "input_kind", "tokens") != "tokens":
+        ignore.add("embedding_dim")  # no embedding in front of numeric input
+    if not getattr(built, "conv_filters", None) and not getattr(now, "conv_filters", None):
+        ignore |= {"conv_mode", "conv_kernel_sizes"}
+    changed = [f.name for f in dataclasses.fields(now) if f.name not in ignore
+               and getattr(built, f.name, f.default) != getattr(now, f.name)]
+    if changed:
+        raise ValueError(
+            f"warm_start / partial_fit continue the fitted network, but {changed} changed "
+            "since it was built. Fit from scratch (warm_start=False) to use the new "
+            "architecture.")

@@ -1,4 +1,5 @@
-"""Metrics for sequence outputs: exact match, token accuracy, corpus BLEU."""
+"""Metrics for sequence outputs: exact match, token accuracy, corpus BLEU, and the mean
+squared error of numeric sequences of their own lengths."""
 
 from __future__ import annotations
 
@@ -46,6 +47,23 @@ def token_accuracy(y_true, y_pred) -> float:
         correct += sum(a == b for a, b in zip(t, p))
         total += len(t)
     return correct / total if total else 0.0
+
+
+def sequence_mse(y_true, y_pred) -> float:
+    """Mean over sequences of the squared error per step of numeric sequences.
+
+    A prediction longer than its target is cut to the target's length; a shorter one is
+    extended with its last value (so stopping early costs what it misses).
+    """
+    y_true, y_pred = _check_pairs(y_true, y_pred)
+    errors = []
+    for t, p in zip(y_true, y_pred):
+        t = np.asarray(t, dtype=float)
+        t = t.reshape(len(t), -1)
+        p = np.asarray(p, dtype=float).reshape(-1, t.shape[1])[:len(t)]
+        p = np.vstack([p, np.repeat(p[-1:], len(t) - len(p), axis=0)])
+        errors.append(np.mean((p - t) ** 2))
+    return float(np.mean(errors))
 
 
 def corpus_bleu(y_true, y_pred, max_n: int = 4) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._history import EPOCH_KEYS
 from .diagnostics import plot_gradient_flow
 
 __all__ = ["plot_gradient_flow", "plot_history"]
@@ -69,9 +70,7 @@ def plot_history(history, metrics=("loss", "score"), axes=None):
         _, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.2),
                                squeeze=False)
         axes = list(axes[0])
-    labels = {"loss": "training", "val_loss": "validation", "val_score": "validation",
-              "grad_norm_mean": "mean per epoch", "grad_norm_max": "max per epoch",
-              "clipped_fraction": "updates clipped"}
+    labels = {key: label for key, (_, label) in EPOCH_KEYS.items()}
     for ax, (metric, curves) in zip(axes, panels):
         for key, values in curves:
             ax.plot(epochs, values, marker="o", markersize=3, label=labels[key])

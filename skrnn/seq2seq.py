@@ -10,11 +10,15 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from . import data as sd
+from ._history import History
 from ._params import (
+    _CELL_NAMES,
     check_positive_ints,
+    check_same_spec,
     check_training_params,
     check_units,
     fresh_rng,
+    is_positive_int,
     picklable_state,
     resolve_patience,
 )
@@ -66,7 +70,7 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         The teacher-forcing training model.
     source_vocabulary_, target_vocabulary_ : Vocabulary or None
         Learned in ``fit`` for token (and string) sources and targets.
-    history_ : dict of lists
+    history_ : skrnn.History (a dict of lists)
         Per epoch, as for :class:`~skrnn.RNNClassifier`.
     n_iter_ : int
         Epochs run in total.
@@ -90,8 +94,7 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
                  attention="additive", embedding_dim=32, decoding="greedy", beam_width=4,
                  length_penalty=1.0, max_output_length=None, optimizer="adam",
                  learning_rate=None, lr_schedule="plateau", epochs=200, batch_size=64,
-                 clipnorm=None,
-                 clipvalue=None, global_clipnorm=None, early_stopping=False,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change="auto", tol=1e-4, warm_start=False,
                  random_state=None, verbose=0, strategy=None):
         self.cell = cell
@@ -128,17 +131,16 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
                              f"{self.attention!r}.")
         if self.decoding not in _DECODINGS:
             raise ValueError(f"decoding must be one of {_DECODINGS}, got {self.decoding!r}.")
-        if self.cell not in ("lstm", "gru", "rnn"):
-            raise ValueError(f"cell must be one of ('lstm', 'gru', 'rnn'), got {self.cell!r}.")
+        if self.cell not in _CELL_NAMES:
+            raise ValueError(f"cell must be one of {_CELL_NAMES}, got {self.cell!r}.")
         units = check_units(self.units)
         check_positive_ints(self, ("beam_width", "batch_size"))
         check_training_params(self)
         lp = self.length_penalty
         if not isinstance(lp, numbers.Real) or isinstance(lp, bool) or not np.isfinite(lp):
             raise ValueError(f"length_penalty must be a finite number, got {lp!r}.")
-        if self.max_output_length is not None and (
-                not isinstance(self.max_output_length, numbers.Integral)
-                or self.max_output_length < 1):
+        if self.max_output_length is not None and not is_positive_int(
+                self.max_output_length):
             raise ValueError("max_output_length must be None or a positive int, got "
                              f"{self.max_output_length!r}.")
         return units
@@ -194,6 +196,8 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
             if reset:
                 self._strategy = training.resolve_strategy(self.strategy, self.random_state)
                 self._build(units, rng)
+            else:  # every model-defining parameter must be as the network was built
+                check_same_spec(self._spec, self._seq2seq_spec(units, self._spec.seed))
             full = sd.Seq2SeqSet(source, self._source_lengths(s_kind, s_data, n), target,
                                t_kind, self._start, self._end, s_kind)
             train, validation = full, None
@@ -226,30 +230,35 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
             self._random = fresh_rng(self.random_state)
         return self._random
 
-    def _build(self, units, rng):
-        from .models._seq2seq import Seq2SeqSpec, build_seq2seq
-        from .training import new_history
+    def _seq2seq_spec(self, units, seed):
+        """The encoder-decoder these parameters and the fitted vocabularies define."""
+        from .models._seq2seq import Seq2SeqSpec
 
-        if self.target_vocabulary_ is not None:
-            self._end = len(self.target_vocabulary_)
-            self._start = self._end + 1
-            t_vocab = self._end + 2
-        else:
-            self._end = self._start = None
-            t_vocab = None
-        spec = Seq2SeqSpec(
+        return Seq2SeqSpec(
             source_kind=self._source_kind,
             n_source_features=self._n_source_features,
             source_vocabulary_size=(len(self.source_vocabulary_)
                                     if self.source_vocabulary_ else None),
-            target_kind=self._target_kind, target_vocabulary_size=t_vocab,
+            target_kind=self._target_kind,
+            target_vocabulary_size=(len(self.target_vocabulary_) + 2
+                                    if self.target_vocabulary_ is not None else None),
             n_target_features=(None if self._target_kind == "tokens"
                                else len(self._y_mean)),
             embedding_dim=int(self.embedding_dim), cell=self.cell, units=units,
             bidirectional=bool(self.bidirectional), dropout=float(self.dropout),
-            attention=self.attention, seed=int(rng.randint(0, 2**31 - 10_001)))
-        from .training import strategy_scope
+            attention=self.attention, seed=seed)
 
+    def _build(self, units, rng):
+        from .models import draw_model_seed
+        from .models._seq2seq import build_seq2seq
+        from .training import new_history, strategy_scope
+
+        if self.target_vocabulary_ is not None:
+            self._end = len(self.target_vocabulary_)  # start and end follow the tokens
+            self._start = self._end + 1
+        else:
+            self._end = self._start = None
+        spec = self._seq2seq_spec(units, draw_model_seed(rng))
         with strategy_scope(self._strategy):
             models = build_seq2seq(spec)
         self.model_ = models["train"]
@@ -353,20 +362,14 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
 
     def score(self, X, Y):
         """Exact-match rate (tokens) or negative mean squared error (numeric)."""
-        from .metrics import exact_match
+        from .metrics import exact_match, sequence_mse
 
         pred = self.predict(X)
+        _, t_data, strings = sd.read_pairs_side(Y, "Y")
         if self._target_kind == "tokens":
-            _, t_data, strings = sd.read_pairs_side(Y, "Y")
             truth = list(Y) if strings else [list(t) for t in t_data.values]
             return exact_match(truth, pred)
-        _, t_data, _ = sd.read_pairs_side(Y, "Y")
-        errors = []
-        for p, t in zip(pred, t_data.values):
-            p = np.asarray(p)[:len(t)]  # cut a longer prediction, extend a shorter one
-            p = np.vstack([p, np.repeat(p[-1:], len(t) - len(p), axis=0)])
-            errors.append(np.mean((p - t) ** 2))
-        return -float(np.mean(errors))
+        return -sequence_mse(t_data.values, pred)
 
     # --------------------------------------------------------------------- pickling
     def __getstate__(self):
@@ -383,6 +386,8 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
             rebuilt["train"].set_weights(trained.get_weights())
             state["model_"] = rebuilt["train"]
             state["_encoder"], state["_decoder_step"] = rebuilt["encoder"], rebuilt["step"]
+        if type(state.get("history_")) is dict:  # pickled by an earlier skrnn
+            state["history_"] = History(state["history_"])
         self.__dict__.update(state)
 
     def __sklearn_tags__(self):

@@ -1,5 +1,7 @@
 import math
 
+import numpy as np
+
 import pytest
 
 from skrnn.datasets import make_addition, make_dates, make_reversal
@@ -37,3 +39,14 @@ def test_seq2seq_generators_are_seeded_and_correct():
         assert int(a) + int(b) == int(t) and int(a) < 1000
     src, tgt = make_reversal(50, random_state=0)
     assert all(t == s[::-1] and 3 <= len(s) <= 12 for s, t in zip(src, tgt))
+
+
+def test_sequence_mse_aligns_lengths_and_checks_pairs():
+    from skrnn.metrics import sequence_mse
+
+    truth = [np.array([[1.0], [2.0], [3.0]]), np.array([[0.0]])]
+    # shorter: extended with its last value; longer: cut
+    pred = [np.array([[1.0], [2.0]]), np.array([[1.0], [5.0]])]
+    assert sequence_mse(truth, pred) == pytest.approx(np.mean([1 / 3, 1.0]))
+    with pytest.raises(ValueError, match="y_true has 2 sequences but y_pred has 1"):
+        sequence_mse(truth, pred[:1])

@@ -292,3 +292,17 @@ def test_predict_on_another_kind_of_source_is_refused():
     with pytest.raises(ValueError, match="one vector per sample but the model was fitted "
                                          "on tokens"):
         model.predict(np.ones((3, 4)))
+
+
+def test_warm_start_refuses_a_new_architecture():
+    src, tgt = make_reversal(40, 3, 4, alphabet="abc", random_state=0)
+    model = Seq2SeqTransformer(units=8, epochs=1, warm_start=True, random_state=0)
+    model.fit(src, tgt)
+    for change in (dict(units=12), dict(attention="dot"), dict(embedding_dim=8),
+                   dict(dropout=0.2)):
+        with pytest.raises(ValueError, match=rf"\['{next(iter(change))}'\] changed"):
+            model.set_params(**change).fit(src, tgt)
+        model.set_params(**{k: Seq2SeqTransformer().get_params()[k] if k != "units"
+                            else 8 for k in change})
+    model.fit(src, tgt)
+    assert model.n_iter_ == 2

@@ -11,7 +11,9 @@ from ._recurrent import (
     with_state_io,
     without_mask,
 )
+from ._seeds import SEEDS_PER_MODEL, draw_model_seed
 
 __all__ = ["CELLS", "POOLINGS", "AttentionPooling", "ConvBlock", "GateIdentity",
            "LayerNormGRUCell", "LayerNormLSTMCell", "LayerNormSimpleRNNCell", "ModelSpec",
+           "SEEDS_PER_MODEL", "draw_model_seed",
            "build_model", "state_sizes", "with_state_io", "without_mask"]

@@ -8,6 +8,7 @@ import keras
 
 from ._cells import LAYER_NORM_CELLS, GateIdentity
 from ._layers import AttentionPooling, ConvBlock
+from ._seeds import layer_seeds
 
 CELLS = {"rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
 POOLINGS = ("last", "mean", "attention")
@@ -84,7 +85,7 @@ def build_model(spec: ModelSpec) -> keras.Model:
     the output whatever values they hold. Outputs are logits (classification) or values
     (regression), ``(batch, n_outputs)`` or ``(batch, steps, n_outputs)``.
     """
-    seeds = iter(range(spec.seed, spec.seed + 10_000))
+    seeds = layer_seeds(spec.seed)
     glorot = lambda: keras.initializers.GlorotUniform(seed=next(seeds))  # noqa: E731
     mask = keras.Input((None,), dtype="bool", name="mask")
     layers = []

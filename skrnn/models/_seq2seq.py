@@ -21,6 +21,7 @@ import keras
 from keras import ops
 
 from ._recurrent import CELLS
+from ._seeds import layer_seeds
 
 ATTENTIONS = (None, "additive", "dot")
 
@@ -86,7 +87,7 @@ def build_seq2seq(spec: Seq2SeqSpec) -> dict:
     """Build the ``train``, ``encoder`` and ``step`` models for ``spec`` (see module)."""
     if spec.attention not in ATTENTIONS:
         raise ValueError(f"attention must be one of {ATTENTIONS}, got {spec.attention!r}.")
-    seeds = iter(range(spec.seed, spec.seed + 10_000))
+    seeds = layer_seeds(spec.seed)
     glorot = lambda: keras.initializers.GlorotUniform(seed=next(seeds))  # noqa: E731
     orthogonal = lambda: keras.initializers.Orthogonal(seed=next(seeds))  # noqa: E731
     layer_cls = getattr(keras.layers, CELLS[spec.cell])

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .._history import History
 from ..data import SupervisedSet, bucket_batches, pad_batch
 
 
@@ -77,10 +78,8 @@ def calibrate_normalisation(step, data: SupervisedSet, batch_size: int) -> None:
         block.calibrate(batches)
 
 
-def new_history() -> dict:
-    return {"epoch": [], "loss": [], "val_loss": [], "val_score": [], "time": [],
-            "grad_norm_mean": [], "grad_norm_max": [], "clipped_fraction": [],
-            "learning_rate": [], "non_finite": []}
+def new_history() -> History:
+    return History()
 
 
 #: On a plateau of ``n_iter_no_change // 2`` epochs the learning rate is multiplied by
@@ -174,7 +173,7 @@ def _validate(step, validation: SupervisedSet, batch_size: int, val_score) -> tu
 
 
 def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
-               rng: np.random.RandomState, history: dict,
+               rng: np.random.RandomState, history: History,
                validation: SupervisedSet | None = None,
                val_score: Callable | None = None, score_name: str = "score",
                early_stopping: bool = False, n_iter_no_change: int = 10,
@@ -189,7 +188,7 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
     train, validation : SupervisedSet
     rng : RandomState
         Drives the per-epoch shuffling of the length buckets.
-    history : dict of lists
+    history : skrnn.History
         Appended to (so ``warm_start`` / ``partial_fit`` continue it).
     val_score : callable, optional
         ``val_score(outputs) -> float`` on the validation outputs (higher is better).
@@ -228,8 +227,6 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
     """
     model = step.model
     step.resume()
-    history.setdefault("non_finite", [])
-    history.setdefault("learning_rate", [np.nan] * len(history["epoch"]))
     monitor_validation = early_stopping and validation is not None and len(validation) > 0
     lr = step.learning_rate()  # tracked here: reading it makes JAX sync its state
     plateau = lr_schedule == "plateau" and lr is not None
@@ -260,7 +257,7 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
         if not ok.all():
             bad = int(np.argmin(ok))
             non_finite = {"epoch": epoch, "update": bad + 1}
-            history["non_finite"].append(non_finite)
+            history.event("non_finite", non_finite)
             warnings.warn(
                 f"Non-finite loss or gradient at epoch {epoch}, update {bad + 1} of the "
                 "epoch: training stopped and the weights after the last finite update "
@@ -280,16 +277,12 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
                 warnings.warn(f"Training interrupted while validating epoch {epoch}; "
                               "keeping the weights reached so far.", RuntimeWarning,
                               stacklevel=3)
-        history["epoch"].append(epoch)
-        history["loss"].append(loss)
-        history["grad_norm_mean"].append(float(np.mean(norms)) if len(norms) else np.nan)
-        history["grad_norm_max"].append(float(np.max(norms)) if len(norms) else np.nan)
-        history["clipped_fraction"].append(float(np.mean(clipped)) if len(clipped)
-                                           else np.nan)
-        history["val_loss"].append(float(val_loss))
-        history["val_score"].append(val_metric)
-        history["learning_rate"].append(np.nan if lr is None else lr)
-        history["time"].append(time.perf_counter() - start)
+        history.record(
+            epoch=epoch, loss=loss, val_loss=float(val_loss), val_score=val_metric,
+            learning_rate=np.nan if lr is None else lr, time=time.perf_counter() - start,
+            grad_norm_mean=float(np.mean(norms)) if len(norms) else np.nan,
+            grad_norm_max=float(np.max(norms)) if len(norms) else np.nan,
+            clipped_fraction=float(np.mean(clipped)) if len(clipped) else np.nan)
         if bar is not None:
             values = [("loss", loss)]
             if validation is not None:

@@ -38,8 +38,10 @@ def weighted_loss(task: str, per_step: bool, y, out, w, mask, count=None):
         per = (ops.mean(ops.square(out[..., :-1] - y[..., :-1]), axis=-1) * (1.0 - stop)
                + keras.losses.binary_crossentropy(y[..., -1:], out[..., -1:],
                                                   from_logits=True))
-    else:
+    elif task == "regression":
         per = ops.mean(ops.square(out - y), axis=-1)
+    else:
+        raise ValueError(f"task must be one of {TASKS}, got {task!r}.")
     if per_step:
         valid = ops.cast(mask, per.dtype)
         w = w * valid
@@ -127,6 +129,8 @@ class Step:
     """
 
     def __init__(self, model, optimizer, task, per_step, clipping=None):
+        if task not in TASKS:
+            raise ValueError(f"task must be one of {TASKS}, got {task!r}.")
         self.model = model
         self.optimizer = optimizer
         self.task = task
@@ -211,32 +215,3 @@ class Step:
     def drop_pending(self):
         """Forget trained values not yet written to the model (stateless backends): the
         model's variables are about to be restored from a copy."""
-
-
-def make_step(model, optimizer, task, per_step, clipping=None, seq2seq=False,
-              strategy=None) -> Step:
-    """The :class:`Step` for the active Keras backend (``seq2seq``: teacher forcing of
-    an encoder-decoder's training model; ``strategy``: from
-    :func:`~skrnn.training.resolve_strategy`)."""
-    backend = keras.backend.backend()
-    kwargs = {}
-    if backend == "tensorflow" and strategy is not None:
-        from ._tf_distribute import DistributedSeq2SeqStep as seq2seq_cls
-        from ._tf_distribute import DistributedTensorFlowStep as cls
-        kwargs["strategy"] = strategy
-    elif backend == "tensorflow":
-        from ._tensorflow import Seq2SeqTensorFlowStep as seq2seq_cls
-        from ._tensorflow import TensorFlowStep as cls
-    elif backend == "jax":
-        from ._jax import JaxStep as cls
-        from ._jax import Seq2SeqJaxStep as seq2seq_cls
-        kwargs["distribution"] = strategy
-    elif backend == "torch":
-        from ._torch import Seq2SeqTorchStep as seq2seq_cls
-        from ._torch import TorchStep as cls
-    else:
-        raise NotImplementedError(
-            f"skrnn's training loop supports the tensorflow, jax and torch backends of "
-            f"Keras; KERAS_BACKEND={backend!r} is not supported.")
-    return (seq2seq_cls if seq2seq else cls)(model, optimizer, task, per_step, clipping,
-                                             **kwargs)

@@ -1,0 +1,41 @@
+"""The choice of the backend's :class:`~skrnn.training.Step`.
+
+It lives apart from the interface (``_step.py``), which the backend modules import:
+the interface never imports an implementation (as Keras keeps its backend choice
+outside ``keras.src.backend.common``).
+"""
+
+from __future__ import annotations
+
+import keras
+
+from ._step import Step
+
+
+def make_step(model, optimizer, task, per_step, clipping=None, seq2seq=False,
+              strategy=None) -> Step:
+    """The :class:`Step` for the active Keras backend (``seq2seq``: teacher forcing of
+    an encoder-decoder's training model; ``strategy``: from
+    :func:`~skrnn.training.resolve_strategy`)."""
+    backend = keras.backend.backend()
+    kwargs = {}
+    if backend == "tensorflow" and strategy is not None:
+        from ._tf_distribute import DistributedSeq2SeqStep as seq2seq_cls
+        from ._tf_distribute import DistributedTensorFlowStep as cls
+        kwargs["strategy"] = strategy
+    elif backend == "tensorflow":
+        from ._tensorflow import Seq2SeqTensorFlowStep as seq2seq_cls
+        from ._tensorflow import TensorFlowStep as cls
+    elif backend == "jax":
+        from ._jax import JaxStep as cls
+        from ._jax import Seq2SeqJaxStep as seq2seq_cls
+        kwargs["distribution"] = strategy
+    elif backend == "torch":
+        from ._torch import Seq2SeqTorchStep as seq2seq_cls
+        from ._torch import TorchStep as cls
+    else:
+        raise NotImplementedError(
+            f"skrnn's training loop supports the tensorflow, jax and torch backends of "
+            f"Keras; KERAS_BACKEND={backend!r} is not supported.")
+    return (seq2seq_cls if seq2seq else cls)(model, optimizer, task, per_step, clipping,
+                                             **kwargs)
