@@ -1,7 +1,6 @@
 import math
 
 import numpy as np
-
 import pytest
 
 from skrnn.datasets import make_addition, make_dates, make_reversal
