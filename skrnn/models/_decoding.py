@@ -168,6 +168,7 @@ def compiled(model):
 
         fn = tf.function(lambda inputs: model(inputs, training=False),
                          reduce_retracing=True)
+        fn._omit_frequent_tracing_warning = True  # one trace per model, as in training
         return lambda inputs, training=False: fn(inputs)
     return lambda inputs, training=False: model(inputs, training=False)
 

@@ -16,6 +16,28 @@ def dense(grads):
             for g in grads]
 
 
+def quiet(fn):
+    """``fn`` (a ``tf.function``) without TensorFlow's "retracing" warning: it counts
+    traces per Python code object, so every fit of a search tracing its own step once
+    (with relaxed shapes) would read as retracing."""
+    fn._omit_frequent_tracing_warning = True
+    return fn
+
+
+def _skip_default_all_reduce(optimizer):
+    """On one device, let ``optimizer`` (a fresh copy, see ``get_optimizer``) skip
+    Keras' all-reduce of the gradients.
+
+    Outside a strategy that all-reduce (``_all_reduce_sum_gradients``) sums over the
+    one default replica: the identity. But every trace of it registers a
+    ``tf.custom_gradient`` in TensorFlow's process-wide gradient registry, which is
+    never cleared and holds the traced graph alive: about 6 MB of every fit, for the
+    life of the process (bench/bench_memory.py; Keras' own ``fit`` keeps them too).
+    """
+    if hasattr(optimizer, "_all_reduce_sum_gradients"):
+        optimizer._all_reduce_sum_gradients = list
+
+
 class TensorFlowStep(Step):
     """Compiled train / evaluate / predict steps for the TensorFlow backend.
 
@@ -30,6 +52,8 @@ class TensorFlowStep(Step):
         self._unmasked = None  # without_mask(model), built on first equal-length batch
         self._stateful = None  # with_state_io(model), built on first truncated use
         self.optimizer.build(self.model.trainable_variables)
+        if getattr(self, "strategy", None) is None:
+            _skip_default_all_reduce(self.optimizer)
         self._functions = {}
         # Set by the first non-finite update; every later update is skipped until
         # resume(), so the weights stay those of the last finite update.
@@ -123,7 +147,7 @@ class TensorFlowStep(Step):
                               tf.as_dtype(a.dtype))
                 for a, lead in zip(args, leads)
             ]
-            fn = tf.function(impl, input_signature=signature)
+            fn = quiet(tf.function(impl, input_signature=signature))
             self._functions[key] = fn
         return fn(*args)
 

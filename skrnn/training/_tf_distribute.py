@@ -29,7 +29,7 @@ import numpy as np
 import tensorflow as tf
 
 from ._step import clip_gradients, shard_rows, weighted_loss
-from ._tensorflow import Seq2SeqTensorFlowStep, TensorFlowStep, dense
+from ._tensorflow import Seq2SeqTensorFlowStep, TensorFlowStep, dense, quiet
 
 
 class _Distributed:
@@ -61,8 +61,8 @@ class _Distributed:
         returns ``(loss, norm, clipped, grads, *rest)`` and the update is applied here."""
         fn = self._distributed.get(key)
         if fn is None:
-            fn = self._distributed[key] = tf.function(
-                lambda *a: self.strategy.run(replica_fn, args=a), reduce_retracing=True)
+            fn = self._distributed[key] = quiet(tf.function(
+                lambda *a: self.strategy.run(replica_fn, args=a), reduce_retracing=True))
         out = fn(*args)
         if not updates:
             return out
@@ -82,8 +82,8 @@ class _Distributed:
             def replica(grads):
                 self.optimizer.apply([g / replicas for g in grads], variables)
 
-            fn = self._distributed["apply"] = tf.function(
-                lambda g: self.strategy.run(replica, args=(g,)), reduce_retracing=True)
+            fn = self._distributed["apply"] = quiet(tf.function(
+                lambda g: self.strategy.run(replica, args=(g,)), reduce_retracing=True))
         fn(list(grads))
 
     def _reduce_and_clip(self, loss, grads):
