@@ -58,3 +58,15 @@ def test_attention_pooling_serialises(tmp_path):
     m = np.ones((2, 3), bool)
     to_np = keras.ops.convert_to_numpy
     np.testing.assert_array_equal(to_np(model([x, m])), to_np(loaded([x, m])))
+
+
+def test_the_estimators_accept_exactly_what_the_model_layer_builds():
+    """The estimators validate their parameters without importing Keras, so they keep
+    their own lists of names; these must be the model layer's."""
+    from skrnn import _params, seq2seq
+    from skrnn.models import CELLS, POOLINGS
+    from skrnn.models._seq2seq import ATTENTIONS
+
+    assert set(_params._CELL_NAMES) == set(CELLS)
+    assert tuple(_params._POOLINGS) == tuple(POOLINGS)
+    assert set(seq2seq._ATTENTIONS) == set(ATTENTIONS)
