@@ -9,12 +9,16 @@ never-fitted one stays unfitted (``NotFittedError``).
 A fresh fit builds a new Keras model beside the old one, which it never touches; a warm
 fit (``warm_start``, ``partial_fit``) trains the fitted model in place, so its weights
 and the optimizer's variables are copied first and written back on failure.
+
+Either way the backend's per-function caches are released at the end
+(:func:`skrnn.training.release_caches`), so that many fits in one process stay flat.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import sys
 import warnings
 
 import numpy as np
@@ -60,6 +64,9 @@ def fit_transaction(estimator, warm: bool):
         estimator.__dict__.clear()
         estimator.__dict__.update(saved)
         raise
+    finally:
+        if "skrnn.training" in sys.modules:  # a fit that got as far as Keras
+            sys.modules["skrnn.training"].release_caches()
 
 
 def check_finite_outputs(estimator, outputs, index=None):
