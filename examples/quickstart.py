@@ -2,7 +2,7 @@
 
 Each sample is a (T_i, 3) series of a few dozen steps; the class says whether the series
 contains a short burst in its first feature. We compare with a logistic regression on
-per-sequence summary statistics. Runs in about a minute on 2 CPU cores.
+per-sequence summary statistics. Runs in about 30 seconds on 2 CPU cores.
 """
 
 import time
