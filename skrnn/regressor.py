@@ -102,10 +102,12 @@ class RNNRegressor(RegressorMixin, BaseRNN):
                             (np.asarray(v) for v in y)) else 1
         else:
             y_arr = y.to_numpy() if hasattr(y, "to_numpy") else y
-            missing = [i for i, v in enumerate(np.asarray(y_arr, dtype=object).reshape(
-                len(y_arr), -1)) if any(u is None for u in v)] if np.ndim(y_arr) else []
-            if missing:
-                raise ValueError(f"Input y contains None in sample {missing[0]}.")
+            raw = np.asarray(y_arr)
+            if raw.dtype == object and raw.ndim:
+                missing = [i for i, v in enumerate(raw.reshape(len(raw), -1))
+                           if any(u is None for u in v)]
+                if missing:
+                    raise ValueError(f"Input y contains None in sample {missing[0]}.")
             try:
                 y_arr = np.asarray(y_arr, dtype=np.float64)
             except (TypeError, ValueError):
