@@ -10,7 +10,7 @@ A fresh fit builds a new Keras model beside the old one, which it never touches;
 fit (``warm_start``, ``partial_fit``) trains the fitted model in place, so its weights
 and the optimizer's variables are copied first and written back on failure.
 
-Either way the backend's per-function caches are released at the end
+After a fresh fit, succeeded or not, the backend's per-function caches are released
 (:func:`skrnn.training.release_caches`), so that many fits in one process stay flat.
 """
 
@@ -65,7 +65,10 @@ def fit_transaction(estimator, warm: bool):
         estimator.__dict__.update(saved)
         raise
     finally:
-        if "skrnn.training" in sys.modules:  # a fit that got as far as Keras
+        # A fresh fit replaced (or failed to build) a model whose compiled functions are
+        # now gone; a warm fit keeps its functions, whose kernels are worth keeping
+        # (partial_fit in a streaming loop would otherwise re-create them every call).
+        if not warm and "skrnn.training" in sys.modules:
             sys.modules["skrnn.training"].release_caches()
 
 
