@@ -14,7 +14,6 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import data as sd
-from ._history import History
 from ._params import (
     _ACTIVATIONS,
     _CELL_NAMES,
@@ -27,11 +26,14 @@ from ._params import (
     check_same_spec,
     check_training_params,
     check_units,
+    clipping_of,
     fresh_rng,
     is_positive_int,
     picklable_state,
     resolve_batch_size,
     resolve_patience,
+    step_settings,
+    unpickled_state,
 )
 from ._transaction import check_finite_outputs, fit_transaction, warn_if_outputs_diverged
 
@@ -263,7 +265,7 @@ class BaseRNN(BaseEstimator):
 
             if reset:
                 self._strategy = training.resolve_strategy(self.strategy, self.random_state)
-                spec = self._model_spec(models, seq, units, conv, models.draw_model_seed(rng))
+                spec = self._model_spec(seq, units, conv, models.draw_model_seed(rng))
                 with training.strategy_scope(self._strategy):
                     self.model_ = models.build_model(spec)
                 self._commit_scaling(*scaling)
@@ -272,8 +274,7 @@ class BaseRNN(BaseEstimator):
                 self.n_iter_ = 0
                 self._step = None
             else:  # every model-defining parameter must be as the network was built
-                check_same_spec(self._spec, self._model_spec(models, seq, units, conv,
-                                                             self._spec.seed))
+                check_same_spec(self._spec, self._model_spec(seq, units, conv, self._spec.seed))
             if (getattr(self, "_step", None) is None
                     or getattr(self, "_step_params", None) != self._training_params()):
                 # A changed optimizer, learning rate or clipping takes effect (and starts
@@ -325,12 +326,13 @@ class BaseRNN(BaseEstimator):
         return out
 
     def _training_params(self) -> tuple:
-        return (repr(self.optimizer), self.learning_rate, self.clipnorm, self.clipvalue,
-                self.global_clipnorm, self.return_sequences)
+        return step_settings(self) + (self.return_sequences,)
 
-    def _model_spec(self, models, seq, units, conv, seed):
+    def _model_spec(self, seq, units, conv, seed):
         """The network these parameters and this data define."""
-        return models.ModelSpec(
+        from .models import ModelSpec
+
+        return ModelSpec(
             input_kind=seq.kind,
             n_features=seq.n_features,
             vocabulary_size=len(self.vocabulary_) if self.vocabulary_ else None,
@@ -358,10 +360,8 @@ class BaseRNN(BaseEstimator):
 
         self._step_params = self._training_params()
         optimizer = training.get_optimizer(self.optimizer, self.learning_rate)
-        clipping = dict(clipnorm=self.clipnorm, clipvalue=self.clipvalue,
-                        global_clipnorm=self.global_clipnorm)
         return training.make_step(self.model_, optimizer, self._task,
-                                  self.return_sequences, clipping,
+                                  self.return_sequences, clipping_of(self),
                                   strategy=getattr(self, "_strategy", None))
 
     # ------------------------------------------------------------------- pickling
@@ -373,9 +373,7 @@ class BaseRNN(BaseEstimator):
             from . import models  # noqa: F401  (registers custom layers before loading)
 
             state["model_"] = pickle.loads(state["model_"])
-        if type(state.get("history_")) is dict:  # pickled by an earlier skrnn
-            state["history_"] = History(state["history_"])
-        self.__dict__.update(state)
+        self.__dict__.update(unpickled_state(state))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

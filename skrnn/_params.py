@@ -7,6 +7,7 @@ import textwrap
 
 import numpy as np
 
+from ._history import History
 from ._history import describe as describe_history
 
 # Shared numpydoc parameter block: written once, formatted into each class docstring.
@@ -325,6 +326,19 @@ def _check_sample_weight(sample_weight, n):
     return sw.copy()
 
 
+def step_settings(est) -> tuple:
+    """What a compiled training step is made from: when any of it changes (under
+    ``warm_start``) the step is rebuilt and the optimizer starts afresh."""
+    return (repr(est.optimizer), est.learning_rate, est.clipnorm, est.clipvalue,
+            est.global_clipnorm)
+
+
+def clipping_of(est) -> dict:
+    """The clipping keywords of :func:`skrnn.training.clip_gradients`."""
+    return dict(clipnorm=est.clipnorm, clipvalue=est.clipvalue,
+                global_clipnorm=est.global_clipnorm)
+
+
 def picklable_state(estimator, rebuilt_on_use=()) -> dict:
     """An estimator's ``__dict__`` ready to pickle.
 
@@ -342,6 +356,14 @@ def picklable_state(estimator, rebuilt_on_use=()) -> dict:
         state["strategy"] = None
     if "model_" in state:
         state["model_"] = pickle.dumps(state["model_"])
+    return state
+
+
+def unpickled_state(state: dict) -> dict:
+    """The counterpart of :func:`picklable_state` for what every estimator shares: a
+    history pickled as a plain dict by an earlier skrnn becomes a :class:`History`."""
+    if type(state.get("history_")) is dict:
+        state["history_"] = History(state["history_"])
     return state
 
 

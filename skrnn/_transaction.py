@@ -72,6 +72,12 @@ def fit_transaction(estimator, warm: bool):
             sys.modules["skrnn.training"].release_caches()
 
 
+def _non_finite_rows(outputs) -> list:
+    """Positions of the samples (rows of an array, or per-sample arrays) holding a
+    non-finite value."""
+    return [i for i, r in enumerate(outputs) if not np.isfinite(r).all()]
+
+
 def check_finite_outputs(estimator, outputs, index=None):
     """Refuse to return predictions computed from non-finite network outputs.
 
@@ -79,8 +85,7 @@ def check_finite_outputs(estimator, outputs, index=None):
     ``index``: the samples' positions in the caller's input (default: their order).
     A NaN logit would otherwise become a silent class, a NaN value a silent prediction.
     """
-    rows = outputs if isinstance(outputs, list) else list(outputs)
-    bad = [i for i, r in enumerate(rows) if not np.isfinite(r).all()]
+    bad = _non_finite_rows(outputs)
     if not bad:
         return
     first = bad[0] if index is None else int(index[bad[0]])
@@ -91,7 +96,7 @@ def check_finite_outputs(estimator, outputs, index=None):
            "these samples against the training data")
     raise ValueError(
         f"{type(estimator).__name__} computes non-finite outputs for sample {first} "
-        f"({len(bad)} of {len(rows)} samples checked); {why}. No prediction is returned "
+        f"({len(bad)} of {len(outputs)} samples checked); {why}. No prediction is returned "
         "rather than a NaN or an arbitrary class.")
 
 
@@ -101,7 +106,7 @@ def warn_if_outputs_diverged(estimator, data, batch_size: int):
     from .training import predict_outputs
 
     out = predict_outputs(estimator._step, data.x, data.lengths, batch_size, data.per_step)
-    bad = sum(not np.isfinite(r).all() for r in out)
+    bad = len(_non_finite_rows(out))
     if bad:
         warnings.warn(
             f"The weights kept give non-finite outputs for {bad} of {len(data)} training "

@@ -120,10 +120,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
                         "y holds one array per sequence: per-step targets need "
                         "return_sequences=True.")
             y_arr = np.asarray(y) if not hasattr(y, "to_numpy") else y.to_numpy()
-            if y_arr.dtype == object:
-                for i, v in enumerate(y_arr.reshape(len(y_arr), -1)):
-                    if any(u is None for u in v):
-                        raise ValueError(f"Input y contains None in sample {i}.")
+            sd.check_no_none(y_arr)
             if y_arr.dtype.kind == "f" and not np.isfinite(y_arr).all():
                 bad = int(np.argmax(~np.isfinite(y_arr.reshape(len(y_arr), -1)).all(1)))
                 raise ValueError(f"Input y contains NaN or infinity in sample {bad}.")

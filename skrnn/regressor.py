@@ -102,12 +102,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
                             (np.asarray(v) for v in y)) else 1
         else:
             y_arr = y.to_numpy() if hasattr(y, "to_numpy") else y
-            raw = np.asarray(y_arr)
-            if raw.dtype == object and raw.ndim:
-                missing = [i for i, v in enumerate(raw.reshape(len(raw), -1))
-                           if any(u is None for u in v)]
-                if missing:
-                    raise ValueError(f"Input y contains None in sample {missing[0]}.")
+            sd.check_no_none(y_arr)
             try:
                 y_arr = np.asarray(y_arr, dtype=np.float64)
             except (TypeError, ValueError):

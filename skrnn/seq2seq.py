@@ -10,17 +10,19 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from . import data as sd
-from ._history import History
 from ._params import (
     _CELL_NAMES,
     check_positive_ints,
     check_same_spec,
     check_training_params,
     check_units,
+    clipping_of,
     fresh_rng,
     is_positive_int,
     picklable_state,
     resolve_patience,
+    step_settings,
+    unpickled_state,
 )
 from ._transaction import check_finite_outputs, fit_transaction
 
@@ -153,7 +155,8 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        with fit_transaction(self, warm=bool(self.warm_start) and hasattr(self, "model_")):
+        warm = bool(self.warm_start) and hasattr(self, "model_")
+        with fit_transaction(self, warm=warm):
             units = self._check_params()
             if Y is None:
                 raise ValueError("Seq2SeqTransformer requires Y to be passed, but the target "
@@ -167,7 +170,7 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
             if len(t_data.values) != n:
                 raise ValueError(f"Found input variables with inconsistent numbers of samples: "
                                  f"X has {n} sequences but Y has {len(t_data.values)}.")
-            reset = not (self.warm_start and hasattr(self, "model_"))
+            reset = not warm
             if reset:
                 self._source_kind, self._target_kind = s_kind, t_kind
                 self._target_strings = t_strings
@@ -203,17 +206,13 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
             train, validation = full, None
             if self.early_stopping:
                 train, validation = sd.split_validation(full, self.validation_fraction, rng)
-            params = (repr(self.optimizer), self.learning_rate, self.clipnorm,
-                      self.clipvalue, self.global_clipnorm)
-            if getattr(self, "_step", None) is None or self._step_params != params:
-                # as in RNNClassifier: a changed optimizer, rate or clipping takes effect
-                self._step_params = params
+            if getattr(self, "_step", None) is None or self._step_params != step_settings(
+                    self):  # as in RNNClassifier: a changed optimizer, rate or clipping
+                self._step_params = step_settings(self)
                 self._step = training.make_step(
                     self.model_, training.get_optimizer(self.optimizer, self.learning_rate),
                     "classification" if t_kind == "tokens" else "regression_with_stop", True,
-                    dict(clipnorm=self.clipnorm, clipvalue=self.clipvalue,
-                         global_clipnorm=self.global_clipnorm), seq2seq=True,
-                    strategy=getattr(self, "_strategy", None))
+                    clipping_of(self), seq2seq=True, strategy=getattr(self, "_strategy", None))
             summary = training.run_epochs(
                 self._step, train, epochs=int(self.epochs), batch_size=int(self.batch_size),
                 rng=rng, history=self.history_, validation=validation,
@@ -386,9 +385,7 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
             rebuilt["train"].set_weights(trained.get_weights())
             state["model_"] = rebuilt["train"]
             state["_encoder"], state["_decoder_step"] = rebuilt["encoder"], rebuilt["step"]
-        if type(state.get("history_")) is dict:  # pickled by an earlier skrnn
-            state["history_"] = History(state["history_"])
-        self.__dict__.update(state)
+        self.__dict__.update(unpickled_state(state))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -16,7 +16,7 @@ from ._sequences import (
     is_tabular,
     to_sequences,
 )
-from ._targets import check_step_targets
+from ._targets import check_no_none, check_step_targets
 from ._vocabulary import OOV_ID, PAD_ID, Vocabulary
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "apply_scaling",
     "bucket_batches",
     "check_finite_rows",
+    "check_no_none",
     "check_step_targets",
     "fit_scaling",
     "from_long_format",

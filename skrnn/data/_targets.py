@@ -70,3 +70,14 @@ def check_step_targets(y, lengths, *, numeric: bool, what: str = "y") -> list:
             )
         out.append(arr)
     return out
+
+
+def check_no_none(y, what: str = "y") -> None:
+    """Raise a ValueError naming the first sample of ``y`` (one target per sequence)
+    that holds ``None`` (NumPy would otherwise fail on it in its own words)."""
+    raw = np.asarray(y)
+    if raw.dtype != object or raw.ndim == 0:
+        return
+    for i, row in enumerate(raw.reshape(len(raw), -1)):
+        if any(v is None for v in row):
+            raise ValueError(f"Input {what} contains None in sample {i}.")
