@@ -14,21 +14,12 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import data as sd
+from ._constraints import conv_blocks, sizes, validate_params
 from ._params import (
-    _ACTIVATIONS,
-    _CELL_NAMES,
-    _POOLINGS,
-    _RECURRENT_INITIALIZERS,
     _check_sample_weight,
-    check_auto_or_positive_int,
-    check_conv,
-    check_positive_ints,
     check_same_spec,
-    check_training_params,
-    check_units,
     clipping_of,
     fresh_rng,
-    is_positive_int,
     picklable_state,
     resolve_batch_size,
     resolve_patience,
@@ -45,27 +36,11 @@ class BaseRNN(BaseEstimator):
 
     # ----------------------------------------------------------------- validation
     def _check_params(self):
-        if self.cell not in _CELL_NAMES:
-            raise ValueError(f"cell must be one of {_CELL_NAMES}, got {self.cell!r}.")
-        units = check_units(self.units)
-        check_training_params(self, ("dropout", "recurrent_dropout"))
-        if self.activation not in _ACTIVATIONS:
-            raise ValueError(f"activation must be one of {_ACTIVATIONS}, got "
-                             f"{self.activation!r}.")
-        if self.recurrent_initializer not in _RECURRENT_INITIALIZERS:
-            raise ValueError(f"recurrent_initializer must be one of "
-                             f"{_RECURRENT_INITIALIZERS}, got {self.recurrent_initializer!r}.")
-        if self.pooling not in _POOLINGS:
-            raise ValueError(f"pooling must be one of {_POOLINGS}, got {self.pooling!r}.")
-        if self.input_type not in sd.INPUT_TYPES:
-            raise ValueError(f"input_type must be one of {sd.INPUT_TYPES}, got "
-                             f"{self.input_type!r}.")
-        check_auto_or_positive_int(self.batch_size, "batch_size")
-        check_positive_ints(self, ("min_token_frequency",))
-        k = self.truncate_steps
-        if k is not None:
-            if not is_positive_int(k):
-                raise ValueError(f"truncate_steps must be None or a positive int, got {k!r}.")
+        """Validate the parameters (``_parameter_constraints``, then the rules between
+        them); returns ``units`` as a tuple."""
+        validate_params(self)
+        units = sizes(self, "units")
+        if self.truncate_steps is not None:
             if self.bidirectional:
                 raise ValueError(
                     "truncate_steps cannot be used with bidirectional=True: the backward "
@@ -76,10 +51,7 @@ class BaseRNN(BaseEstimator):
                     f"truncate_steps needs pooling='last' for one target per sequence "
                     f"(pooling={self.pooling!r} would pool over steps whose gradient "
                     "was truncated).")
-        if self.scaling not in sd.SCALINGS:
-            raise ValueError(f"scaling must be one of {sd.SCALINGS}, got {self.scaling!r}.")
-        conv = check_conv(self.conv_filters, self.conv_kernel_sizes, self.conv_mode)
-        if conv[0] and self.truncate_steps is not None:
+        if conv_blocks(self)[0] and self.truncate_steps is not None:
             raise ValueError(
                 "conv_filters cannot be used with truncate_steps: a convolution reads "
                 "across the chunk edges that truncated BPTT cuts. Use conv_filters=None "
@@ -90,8 +62,7 @@ class BaseRNN(BaseEstimator):
         """The convolutional front-end for this input (``"auto"`` resolved)."""
         auto = (self._task == "classification" and input_kind == "numeric"
                 and not self.return_sequences and self.truncate_steps is None)
-        return check_conv(self.conv_filters, self.conv_kernel_sizes, self.conv_mode,
-                          auto=auto)
+        return conv_blocks(self, auto=auto)
 
     def _check_X(self, X, *, reset: bool) -> sd.Sequences:
         """Validate and convert X; on ``reset`` record what fit saw."""
@@ -370,8 +341,9 @@ class BaseRNN(BaseEstimator):
 
     def __setstate__(self, state):
         if isinstance(state.get("model_"), bytes):
-            from . import models  # noqa: F401  (registers custom layers before loading)
+            from .models import register_custom_objects
 
+            register_custom_objects()  # before loading the model
             state["model_"] = pickle.loads(state["model_"])
         self.__dict__.update(unpickled_state(state))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 import textwrap
 
 import numpy as np
@@ -174,109 +173,8 @@ HISTORY_DESCRIPTION
 _FITTED_ATTRS = _FITTED_ATTRS.replace("HISTORY_DESCRIPTION", textwrap.fill(
     describe_history(), width=88, initial_indent=" " * 8, subsequent_indent=" " * 8))
 
-_CELL_NAMES = ("lstm", "gru", "rnn")
-_ACTIVATIONS = ("tanh", "relu", "leaky_relu")
-_RECURRENT_INITIALIZERS = ("orthogonal", "identity")
-_POOLINGS = ("last", "mean", "attention")
-_CONV_MODES = ("parallel", "before")
-_LR_SCHEDULES = ("plateau", "constant")
-
-
-def is_positive_int(value) -> bool:
-    """An int (not a bool) of at least 1."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1
-
-
-def positive_int_tuple(value, name: str) -> tuple:
-    """A positive int or a non-empty tuple/list of them, as a tuple of ints."""
-    seq = (value,) if isinstance(value, numbers.Integral) else value
-    if (not isinstance(seq, (tuple, list)) or not seq
-            or not all(is_positive_int(v) for v in seq)):
-        raise ValueError(f"{name} must be a positive int or a non-empty tuple of positive "
-                         f"ints, got {value!r}.")
-    return tuple(int(v) for v in seq)
-
-
-def check_units(units) -> tuple:
-    """``units`` as a tuple of positive ints (one per recurrent layer)."""
-    return positive_int_tuple(units, "units")
-
-
-#: What ``conv_filters="auto"`` means for numeric input: LSTM-FCN's front-end.
-AUTO_CONV_FILTERS = (128, 256, 128)
-
-
-def check_conv(filters, kernel_sizes, mode, *, auto=False) -> tuple:
-    """``(filters, kernel_sizes)`` as tuples of positive ints (empty: no front-end);
-    ``"auto"`` means :data:`AUTO_CONV_FILTERS` where ``auto`` is true, else none."""
-    if mode not in _CONV_MODES:
-        raise ValueError(f"conv_mode must be one of {_CONV_MODES}, got {mode!r}.")
-    if isinstance(filters, str) and filters == "auto":
-        filters = AUTO_CONV_FILTERS if auto else None
-    if filters is None:
-        return (), ()
-    filters = positive_int_tuple(filters, "conv_filters")
-    kernels = positive_int_tuple(kernel_sizes, "conv_kernel_sizes")
-    if len(kernels) == 1:
-        kernels = kernels * len(filters)
-    if len(kernels) != len(filters):
-        raise ValueError(f"conv_kernel_sizes needs one entry per conv_filters entry (or a "
-                         f"single int): got {len(kernels)} kernel sizes for "
-                         f"{len(filters)} blocks.")
-    return filters, kernels
-
-
-def check_lr_schedule(value) -> None:
-    if value not in _LR_SCHEDULES:
-        raise ValueError(f"lr_schedule must be one of {_LR_SCHEDULES}, got {value!r}.")
-
-
-def check_positive_ints(estimator, names) -> None:
-    for name in names:
-        v = getattr(estimator, name)
-        if not is_positive_int(v):
-            raise ValueError(f"{name} must be a positive int, got {v!r}.")
-
-
 #: ``n_iter_no_change="auto"``: this many epochs, and at least this many updates.
 AUTO_PATIENCE_EPOCHS, AUTO_PATIENCE_UPDATES = 10, 200
-
-
-def check_auto_or_positive_int(value, name) -> None:
-    if not (value == "auto" if isinstance(value, str) else is_positive_int(value)):
-        raise ValueError(f"{name} must be 'auto' or a positive int, got {value!r}.")
-
-
-def check_training_params(est, dropouts=("dropout",)) -> None:
-    """The parameters every estimator's training shares, validated one way for all
-    three (the seq2seq copy of these checks had drifted)."""
-    for name in dropouts:
-        v = getattr(est, name)
-        if not isinstance(v, numbers.Real) or isinstance(v, bool) or not 0 <= v < 1:
-            raise ValueError(f"{name} must be a float in [0, 1), got {v!r}.")
-    check_positive_ints(est, ("epochs", "embedding_dim"))
-    check_auto_or_positive_int(est.n_iter_no_change, "n_iter_no_change")
-    for name in ("clipnorm", "clipvalue", "global_clipnorm", "learning_rate"):
-        v = getattr(est, name)
-        if v is not None and (not isinstance(v, numbers.Real) or isinstance(v, bool)
-                              or not 0 < v < np.inf):
-            raise ValueError(f"{name} must be None or a positive number, got {v!r}.")
-    v = est.validation_fraction
-    if not isinstance(v, numbers.Real) or isinstance(v, bool) or not 0 < v < 1:
-        raise ValueError(f"validation_fraction must be in (0, 1), got {v!r}.")
-    if not isinstance(est.tol, numbers.Real) or isinstance(est.tol, bool) or not (
-            0 <= est.tol < np.inf):
-        raise ValueError(f"tol must be a non-negative number, got {est.tol!r}.")
-    check_lr_schedule(est.lr_schedule)
-    rs = est.random_state
-    if not (rs is None or isinstance(rs, np.random.RandomState)
-            or (isinstance(rs, numbers.Integral) and not isinstance(rs, bool)
-                and 0 <= rs < 2**32)):
-        raise ValueError("random_state must be None, an int in [0, 2**32) or a "
-                         f"numpy RandomState, got {rs!r}.")
-    if not isinstance(est.verbose, numbers.Integral) or est.verbose < 0:
-        raise ValueError(f"verbose must be a non-negative int (0, 1 or 2), got "
-                         f"{est.verbose!r}.")
 
 
 def resolve_patience(value, n_train: int, batch_size: int) -> int:

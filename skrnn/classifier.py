@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from . import data as sd
 from ._base import BaseRNN
+from ._constraints import CLASSIFIER
 from ._params import _FITTED_ATTRS, _SHARED_PARAMS
 
 
@@ -56,6 +57,8 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
 
     _task = "classification"
     _score_name = "accuracy"
+
+    _parameter_constraints = CLASSIFIER
 
     def __init__(self, cell="lstm", units=32, bidirectional=False, dropout=0.0,
                  recurrent_dropout=0.0, activation="tanh", layer_norm=False,
@@ -153,15 +156,9 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         if cw is None:
             return None
         n_classes = len(self.classes_)
-        if isinstance(cw, str):
-            if cw != "balanced":
-                raise ValueError(f"class_weight must be a dict, 'balanced' or None, got "
-                                 f"{cw!r}.")
+        if isinstance(cw, str):  # "balanced" (the constraints refuse any other)
             counts = np.bincount(self._label_encoder.transform(flat), minlength=n_classes)
             return len(flat) / (n_classes * np.maximum(counts, 1))
-        if not isinstance(cw, dict):
-            raise TypeError(f"class_weight must be a dict, 'balanced' or None, got "
-                            f"{type(cw).__name__}.")
         weights = np.ones(n_classes)
         known = {c: i for i, c in enumerate(self.classes_.tolist())}
         for label, w in cw.items():

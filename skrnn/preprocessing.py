@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import data as sd
+from ._constraints import SEQUENCE_SCALER, TIME_SERIES_WINDOWS, sizes, validate_params
 
 
 class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -42,6 +43,8 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     >>> [s.ravel().tolist() for s in SequenceScaler().fit_transform(X)]
     [[-1.224744871391589, 0.0], [1.224744871391589]]
     """
+
+    _parameter_constraints = SEQUENCE_SCALER
 
     def __init__(self, with_mean=True, with_std=True):
         self.with_mean = with_mean
@@ -82,6 +85,7 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         """Compute the per-feature mean and scale over every step of every sequence."""
+        validate_params(self)
         values, layout = self._read(X, reset=True)
         steps = (values.reshape(-1, values.shape[-1]) if layout != "list"
                  else np.concatenate(values).astype(np.float64))
@@ -152,6 +156,8 @@ class TimeSeriesWindows(TransformerMixin, BaseEstimator):
     [4.0, 5.0, 6.0]
     """
 
+    _parameter_constraints = TIME_SERIES_WINDOWS
+
     def __init__(self, lookback, horizon=1, stride=1, target=None):
         self.lookback = lookback
         self.horizon = horizon
@@ -159,9 +165,9 @@ class TimeSeriesWindows(TransformerMixin, BaseEstimator):
         self.target = target
 
     def _series(self, series, reset):
-        from ._params import check_positive_ints
-
-        check_positive_ints(self, ("lookback", "horizon", "stride"))
+        validate_params(self)
+        if self.target is not None:
+            sizes(self, "target", allow_zero=True)
         single = (isinstance(series, np.ndarray) and series.dtype != object) or \
             hasattr(series, "iloc")
         items = [series] if single else list(series)

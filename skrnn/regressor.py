@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import data as sd
 from ._base import BaseRNN
+from ._constraints import RECURRENT
 from ._params import _FITTED_ATTRS, _SHARED_PARAMS
 
 
@@ -45,6 +46,8 @@ class RNNRegressor(RegressorMixin, BaseRNN):
 
     _task = "regression"
     _score_name = "r2"
+
+    _parameter_constraints = RECURRENT
 
     def __init__(self, cell="lstm", units=32, bidirectional=False, dropout=0.0,
                  recurrent_dropout=0.0, activation="tanh", layer_norm=False,

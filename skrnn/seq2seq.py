@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 import pickle
 
 import numpy as np
@@ -10,24 +9,17 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from . import data as sd
+from ._constraints import SEQ2SEQ, sizes, validate_params
 from ._params import (
-    _CELL_NAMES,
-    check_positive_ints,
     check_same_spec,
-    check_training_params,
-    check_units,
     clipping_of,
     fresh_rng,
-    is_positive_int,
     picklable_state,
     resolve_patience,
     step_settings,
     unpickled_state,
 )
 from ._transaction import check_finite_outputs, fit_transaction
-
-_DECODINGS = ("greedy", "beam")
-_ATTENTIONS = (None, "additive", "dot")
 
 
 class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
@@ -92,6 +84,8 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
     a longer one cut to the target's length before the squared error is taken.
     """
 
+    _parameter_constraints = SEQ2SEQ
+
     def __init__(self, cell="lstm", units=64, bidirectional=False, dropout=0.0,
                  attention="additive", embedding_dim=32, decoding="greedy", beam_width=4,
                  length_penalty=1.0, max_output_length=None, optimizer="adam",
@@ -128,24 +122,8 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
 
     # ----------------------------------------------------------------- reading data
     def _check_params(self):
-        if self.attention not in _ATTENTIONS:
-            raise ValueError(f"attention must be one of {_ATTENTIONS}, got "
-                             f"{self.attention!r}.")
-        if self.decoding not in _DECODINGS:
-            raise ValueError(f"decoding must be one of {_DECODINGS}, got {self.decoding!r}.")
-        if self.cell not in _CELL_NAMES:
-            raise ValueError(f"cell must be one of {_CELL_NAMES}, got {self.cell!r}.")
-        units = check_units(self.units)
-        check_positive_ints(self, ("beam_width", "batch_size"))
-        check_training_params(self)
-        lp = self.length_penalty
-        if not isinstance(lp, numbers.Real) or isinstance(lp, bool) or not np.isfinite(lp):
-            raise ValueError(f"length_penalty must be a finite number, got {lp!r}.")
-        if self.max_output_length is not None and not is_positive_int(
-                self.max_output_length):
-            raise ValueError("max_output_length must be None or a positive int, got "
-                             f"{self.max_output_length!r}.")
-        return units
+        validate_params(self)
+        return sizes(self, "units")
 
     # ---------------------------------------------------------------------- fitting
     def fit(self, X, Y):
@@ -377,8 +355,10 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
 
     def __setstate__(self, state):
         if isinstance(state.get("model_"), bytes):
-            from . import models  # noqa: F401  (registers custom objects)
+            from .models import register_custom_objects
             from .models._seq2seq import build_seq2seq
+
+            register_custom_objects()  # before loading the model
 
             trained = pickle.loads(state["model_"])
             rebuilt = build_seq2seq(state["_spec"])

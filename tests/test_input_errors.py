@@ -83,7 +83,7 @@ def test_predict_problems(Est):
 def test_class_weight_unknown_class_and_bad_kind():
     with pytest.raises(ValueError, match="class_weight names class 7"):
         RNNClassifier(class_weight={0: 1.0, 7: 2.0}, **FAST).fit(X, y)
-    with pytest.raises(ValueError, match="class_weight must be"):
+    with pytest.raises(ValueError, match="The 'class_weight' parameter of RNNClassifier"):
         RNNClassifier(class_weight="heavy", **FAST).fit(X, y)
 
 
@@ -94,43 +94,65 @@ def test_single_class_and_continuous_labels():
         RNNClassifier(**FAST).fit(X, [0.5, 1.5, 0.2, 0.1])
 
 
-@pytest.mark.parametrize("param, value, match", [
-    ("cell", "transformer", "cell must be one of"),
-    ("units", 0, "units must be a positive int"),
-    ("units", (4, -1), "units must be a positive int"),
-    ("units", 2.5, "units must be a positive int"),
-    ("dropout", 1.0, r"dropout must be a float in \[0, 1\)"),
-    ("recurrent_dropout", -0.1, r"recurrent_dropout must be a float in \[0, 1\)"),
-    ("activation", "sigmoid", "activation must be one of"),
-    ("pooling", "max", "pooling must be one of"),
-    ("recurrent_initializer", "zeros", "recurrent_initializer must be one of"),
-    ("epochs", 0, "epochs must be a positive int"),
-    ("batch_size", 0, "batch_size must be 'auto' or a positive int"),
-    ("batch_size", "big", "batch_size must be 'auto' or a positive int"),
-    ("n_iter_no_change", 0, "n_iter_no_change must be 'auto' or a positive int"),
-    ("n_iter_no_change", 2.5, "n_iter_no_change must be 'auto' or a positive int"),
-    ("min_token_frequency", 0, "min_token_frequency must be a positive int"),
-    ("learning_rate", -1.0, "learning_rate must be None or a positive number"),
-    ("clipnorm", 0, "clipnorm must be None or a positive number"),
-    ("validation_fraction", 1.0, "validation_fraction must be in"),
-    ("input_type", "images", "input_type must be one of"),
-    ("optimizer", "warp-drive", "Unknown optimizer 'warp-drive'"),
-    ("learning_rate", np.inf, "learning_rate must be None or a positive number"),
-    ("random_state", "abc", "random_state must be None, an int"),
-    ("random_state", 1.5, "random_state must be None, an int"),
-    ("verbose", "loud", "verbose must be a non-negative int"),
-    ("class_weight", {0: -1.0}, r"class_weight\[0\] must be a non-negative finite"),
-    ("class_weight", {1: np.nan}, r"class_weight\[1\] must be a non-negative finite"),
+@pytest.mark.parametrize("param, value, allowed", [
+    ("cell", "transformer", "a str among"),
+    ("units", 0, "an int in the range"),
+    ("units", (4, -1), "a positive int or a non-empty tuple of positive ints"),
+    ("units", 2.5, "an int in the range"),
+    ("units", True, r"an int in the range .*, an instance of 'tuple' .* \(not a bool\)"),
+    ("dropout", 1.0, r"a float in the range \[0.0, 1.0\)"),
+    ("dropout", "0.1", r"a float in the range \[0.0, 1.0\)"),
+    ("recurrent_dropout", -0.1, r"a float in the range \[0.0, 1.0\)"),
+    ("activation", "sigmoid", "a str among"),
+    ("pooling", "max", "a str among"),
+    ("recurrent_initializer", "zeros", "a str among"),
+    ("epochs", 0, r"an int in the range \[1, inf\)"),
+    ("epochs", True, r"an int in the range \[1, inf\) \(not a bool\)"),
+    ("batch_size", 0, "an int in the range .* or a str among {'auto'}"),
+    ("batch_size", "big", "an int in the range .* or a str among {'auto'}"),
+    ("n_iter_no_change", 0, "an int in the range .* or a str among {'auto'}"),
+    ("n_iter_no_change", 2.5, "an int in the range .* or a str among {'auto'}"),
+    ("min_token_frequency", 0, "an int in the range"),
+    ("learning_rate", -1.0, r"a float in the range \(0.0, inf\) or None"),
+    ("learning_rate", np.inf, r"a float in the range \(0.0, inf\) or None"),
+    ("clipnorm", 0, r"a float in the range \(0.0, inf\) or None"),
+    ("clipnorm", "1", r"a float in the range \(0.0, inf\) or None"),
+    ("validation_fraction", 1.0, r"a float in the range \(0.0, 1.0\)"),
+    ("tol", float("nan"), r"a float in the range \[0.0, inf\)"),
+    ("input_type", "images", "a str among"),
+    ("scaling", "minmax", "a str among .* or None"),
+    ("conv_filters", (64, 0), "a positive int or a non-empty tuple of positive ints"),
+    ("conv_kernel_sizes", "8", "an int in the range"),
+    ("conv_mode", "after", "a str among"),
+    ("lr_schedule", "cosine", "a str among"),
+    ("truncate_steps", 0, "an int in the range .* or None"),
+    ("layer_norm", "yes", "an instance of 'bool'"),
+    ("strategy", "tpu", "a str among .*, an object implementing 'scope' or None"),
+    ("optimizer", 3, "an instance of 'str' or an object implementing 'apply_gradients'"),
+    ("random_state", "abc", "an int in the range"),
+    ("random_state", 1.5, "an int in the range"),
+    ("verbose", "loud", "an int in the range"),
+    ("class_weight", "even", r"an instance of 'dict', a str among {'balanced'} or None"),
 ])
-def test_invalid_parameters_raise_at_fit(param, value, match):
+def test_invalid_parameters_raise_at_fit(param, value, allowed):
+    """Declared once (skrnn._constraints), worded as scikit-learn words it, raised
+    before anything is built."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
     est = RNNClassifier(**{**FAST, param: value})  # constructing never fails
-    with pytest.raises(ValueError, match=match):
+    match = rf"The '{param}' parameter of RNNClassifier must be {allowed}.* Got .* instead"
+    with pytest.raises(InvalidParameterError, match=match):
         est.fit(X, y)
 
 
-def test_optimizer_of_wrong_type():
-    with pytest.raises(TypeError, match="optimizer must be a name"):
-        RNNClassifier(optimizer=3, **FAST).fit(X, y)
+@pytest.mark.parametrize("param, value, match", [
+    ("optimizer", "warp-drive", "Unknown optimizer 'warp-drive'"),
+    ("class_weight", {0: -1.0}, r"class_weight\[0\] must be a non-negative finite"),
+    ("class_weight", {1: np.nan}, r"class_weight\[1\] must be a non-negative finite"),
+])
+def test_invalid_parameter_values_found_later(param, value, match):
+    with pytest.raises(ValueError, match=match):
+        RNNClassifier(**{**FAST, param: value}).fit(X, y)
 
 
 def test_sample_weight_problems():

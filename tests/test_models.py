@@ -60,13 +60,32 @@ def test_attention_pooling_serialises(tmp_path):
     np.testing.assert_array_equal(to_np(model([x, m])), to_np(loaded([x, m])))
 
 
+def _accepted(constraints) -> set:
+    """The names a parameter's constraints accept (StrOptions, and None)."""
+    names = {o for c in constraints for o in getattr(c, "options", ())}
+    return names | ({None} if None in constraints else set())
+
+
 def test_the_estimators_accept_exactly_what_the_model_layer_builds():
-    """The estimators validate their parameters without importing Keras, so they keep
-    their own lists of names; these must be the model layer's."""
-    from skrnn import _params, seq2seq
-    from skrnn.models import CELLS, POOLINGS
+    """The parameter constraints take their names from the model layer (without importing
+    Keras), and every name they accept builds a model."""
+    from skrnn._constraints import RECURRENT, SEQ2SEQ
+    from skrnn.models import ACTIVATIONS, CELLS, CONV_MODES, POOLINGS
     from skrnn.models._seq2seq import ATTENTIONS
 
-    assert set(_params._CELL_NAMES) == set(CELLS)
-    assert tuple(_params._POOLINGS) == tuple(POOLINGS)
-    assert set(seq2seq._ATTENTIONS) == set(ATTENTIONS)
+    assert _accepted(RECURRENT["cell"]) == _accepted(SEQ2SEQ["cell"]) == set(CELLS)
+    assert _accepted(RECURRENT["pooling"]) == set(POOLINGS)
+    assert _accepted(RECURRENT["activation"]) == set(ACTIVATIONS)
+    assert _accepted(RECURRENT["conv_mode"]) == set(CONV_MODES)
+    assert _accepted(SEQ2SEQ["attention"]) == set(ATTENTIONS)
+    x, mask = np.zeros((2, 5, 3), "float32"), np.ones((2, 5), bool)
+    for cell in _accepted(RECURRENT["cell"]):
+        for pooling in _accepted(RECURRENT["pooling"]):
+            for activation in _accepted(RECURRENT["activation"]):
+                model = build_model(spec(cell=cell, pooling=pooling, activation=activation,
+                                         units=(3,)))
+                assert model([x, mask]).shape == (2, 2)
+    for conv_mode in _accepted(RECURRENT["conv_mode"]):
+        model = build_model(spec(conv_filters=(4,), conv_kernel_sizes=(3,),
+                                 conv_mode=conv_mode, units=(3,)))
+        assert model([x, mask]).shape == (2, 2)

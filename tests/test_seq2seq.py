@@ -98,21 +98,20 @@ def test_bad_input(X, Y, exc, match):
         Seq2SeqTransformer(units=4, epochs=1).fit(X, Y)
 
 
-def test_invalid_parameters():
-    for params, match in [({"attention": "luong"}, "attention must be"),
-                          ({"decoding": "sample"}, "decoding must be"),
-                          ({"beam_width": 0}, "beam_width must be"),
-                          # the training parameters go through the classifier's checks
-                          ({"learning_rate": -1}, "learning_rate must be None or a pos"),
-                          ({"dropout": "0.1"}, r"dropout must be a float in \[0, 1\)"),
-                          ({"clipnorm": "1"}, "clipnorm must be None or a positive"),
-                          ({"clipnorm": -1}, "clipnorm must be None or a positive"),
-                          ({"n_iter_no_change": 0}, "n_iter_no_change must be 'auto'"),
-                          ({"tol": float("nan")}, "tol must be a non-negative"),
-                          ({"validation_fraction": 0}, "validation_fraction must be"),
-                          ({"length_penalty": "x"}, "length_penalty must be a finite")]:
-        with pytest.raises(ValueError, match=match):
-            Seq2SeqTransformer(**params).fit(["ab"], ["ba"])
+@pytest.mark.parametrize("param, value", [
+    ("attention", "luong"), ("decoding", "sample"), ("beam_width", 0),
+    ("length_penalty", "x"), ("length_penalty", np.inf), ("max_output_length", 0),
+    ("batch_size", "auto"), ("units", (8, 0)), ("cell", "transformer"),
+    # the training parameters are declared once for all three estimators
+    ("learning_rate", -1), ("dropout", "0.1"), ("clipnorm", "1"), ("clipnorm", -1),
+    ("n_iter_no_change", 0), ("tol", float("nan")), ("validation_fraction", 0),
+    ("epochs", True), ("strategy", "tpu")])
+def test_invalid_parameters(param, value):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    match = rf"The '{param}' parameter of Seq2SeqTransformer must be .* Got .* instead"
+    with pytest.raises(InvalidParameterError, match=match):
+        Seq2SeqTransformer(**{param: value}).fit(["ab"], ["ba"])
 
 
 # scikit-learn's estimator checks that apply to a sequence-to-sequence transformer.
@@ -144,6 +143,9 @@ APPLICABLE = [
     "check_estimator_tags_renamed", "check_valid_tag_types", "check_mixin_order",
     "check_do_not_raise_errors_in_init_or_set_params", "check_estimators_unfitted",
     "check_transformers_unfitted",
+    # every parameter has a constraint and fit refuses a value outside it before
+    # reading the data (so its tabular X and 1-D y do not matter here)
+    "check_param_validation",
 ]
 
 

@@ -3,8 +3,8 @@
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skrnn import RNNClassifier, RNNRegressor
-from skrnn.preprocessing import SequenceScaler
+from skrnn import RNNClassifier, RNNRegressor, Seq2SeqTransformer
+from skrnn.preprocessing import SequenceScaler, TimeSeriesWindows
 
 # Small, fast configurations that still learn the checks' toy problems (blobs,
 # make_regression) to the accuracy / R^2 the checks demand (the test-speed variants;
@@ -56,3 +56,16 @@ def test_default_estimators_sklearn_compatible(estimator, check):
 @parametrize_with_checks([SequenceScaler()])
 def test_sequence_scaler_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+# scikit-learn's parameter-validation check (not among parametrize_with_checks' checks,
+# which leaves it to scikit-learn's own estimators): every constructor parameter has a
+# constraint, and a value of a wrong type or outside its range makes fit, partial_fit
+# and fit_transform raise scikit-learn's InvalidParameterError naming the parameter.
+@pytest.mark.parametrize("estimator", [
+    RNNClassifier(epochs=1), RNNRegressor(epochs=1), Seq2SeqTransformer(epochs=1),
+    SequenceScaler(), TimeSeriesWindows(lookback=2)], ids=lambda e: type(e).__name__)
+def test_every_parameter_is_validated(estimator):
+    from sklearn.utils.estimator_checks import check_param_validation
+
+    check_param_validation(type(estimator).__name__, estimator)

@@ -132,5 +132,6 @@ def test_truncation_parameter_errors():
         RNNClassifier(truncate_steps=5, bidirectional=True, epochs=1).fit(X, y)
     with pytest.raises(ValueError, match="pooling='last'"):
         RNNClassifier(truncate_steps=5, pooling="mean", epochs=1).fit(X, y)
-    with pytest.raises(ValueError, match="truncate_steps must be None or a positive int"):
+    with pytest.raises(ValueError, match=r"The 'truncate_steps' parameter of RNNClassifier "
+                                         r"must be an int in the range \[1, inf\) or None"):
         RNNClassifier(truncate_steps=0, epochs=1).fit(X, y)

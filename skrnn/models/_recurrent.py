@@ -8,10 +8,8 @@ import keras
 
 from ._cells import LAYER_NORM_CELLS, GateIdentity
 from ._layers import AttentionPooling, ConvBlock
+from ._options import CELLS
 from ._seeds import layer_seeds
-
-CELLS = {"rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
-POOLINGS = ("last", "mean", "attention")
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,8 @@ from dataclasses import dataclass
 import keras
 from keras import ops
 
-from ._recurrent import CELLS
+from ._options import ATTENTIONS, CELLS
 from ._seeds import layer_seeds
-
-ATTENTIONS = (None, "additive", "dot")
 
 
 @dataclass(frozen=True)
