@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import warnings
+import weakref
 
 import keras
 
@@ -27,9 +29,9 @@ def resolve_strategy(strategy, random_state=None):
         (its cluster from ``TF_CONFIG``). JAX: ``"auto"`` is ``DataParallel()`` over
         every device when there are several, or pass a ``DataParallel``. PyTorch: only
         ``None`` (and ``"auto"``, which resolves to it). A strategy made from a name is
-        made once per process and shared by every later fit (TensorFlow cannot run two
-        ``MirroredStrategy`` instances over the same GPUs side by side); an instance you
-        pass is used as it is, so pass the same one to every fit.
+        made once per process and shared by every later fit; an instance you pass is
+        used, its collective operations keyed apart from every other strategy's
+        (:func:`_with_own_collective_keys`), so new instances per fit work too.
     random_state : the estimator's
         A multi-worker strategy needs an integer: every worker must draw the same
         initial weights and form the same batches.
@@ -57,7 +59,7 @@ def resolve_strategy(strategy, random_state=None):
 
     if (isinstance(strategy, tf.distribute.Strategy)
             and not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)):
-        return strategy
+        return _with_own_collective_keys(strategy)
     if strategy == "auto":
         announced = tuple(os.environ.get(name) or "" for name in _TPU_ENVIRONMENT)
         if any(announced):
@@ -65,10 +67,12 @@ def resolve_strategy(strategy, random_state=None):
             if tpu is not None:
                 return tpu
         if len(tf.config.list_logical_devices("GPU")) > 1:
-            return _shared(("mirrored",), tf.distribute.MirroredStrategy)
+            return _with_own_collective_keys(
+                _shared(("mirrored",), tf.distribute.MirroredStrategy))
         return None
     if strategy == "mirrored":
-        return _shared(("mirrored",), tf.distribute.MirroredStrategy)
+        return _with_own_collective_keys(
+            _shared(("mirrored",), tf.distribute.MirroredStrategy))
     if strategy == "multi_worker":
         strategy = _shared(("multi_worker", os.environ.get("TF_CONFIG")),
                            tf.distribute.MultiWorkerMirroredStrategy)
@@ -95,6 +99,39 @@ def _shared(key, make):
     if key not in _SHARED:
         _SHARED[key] = make()
     return _SHARED[key]
+
+
+#: Strategies whose collective keys are their own (weakly held: a strategy can go).
+_REKEYED = weakref.WeakSet()
+_KEY_BASES = itertools.count(1)
+
+
+def _with_own_collective_keys(strategy):
+    """``strategy``, its all-reduce keyed apart from every other strategy's.
+
+    A ``MirroredStrategy`` all-reduces with collective operations numbered from group key
+    ``1 + MirroredStrategy._collective_key_base`` (0) and instance key 100 -- the same
+    numbers in every instance. Two instances over the same devices therefore share
+    collective instances, and the second model of another size aborts with "Shape
+    mismatch in the collective instance 100" (tensorflow#61314, #62790): what a
+    GridSearchCV over model sizes does with a strategy instance (``clone`` deep-copies
+    it), or a user who makes a new ``MirroredStrategy()`` for every fit. The first time
+    skrnn meets a mirrored strategy it rebuilds its collective operations from a key
+    base of its own (what TensorFlow's own tests do between strategies). Strategies of
+    other kinds, and TensorFlow versions without these (private) attributes, are
+    returned as they are.
+    """
+    extended = getattr(strategy, "extended", None)
+    remake = getattr(extended, "_make_collective_ops_with_fallbacks", None)
+    if remake is None or strategy in _REKEYED or not hasattr(extended, "_collective_ops"):
+        return strategy
+    default = extended._cross_device_ops is extended._collective_ops
+    extended._collective_key_base = 100_000 * next(_KEY_BASES)
+    extended._collective_ops = remake()
+    if default:  # the strategy all-reduces with its collective operations
+        extended._cross_device_ops = extended._collective_ops
+    _REKEYED.add(strategy)
+    return strategy
 
 
 def _tpu_strategy():
