@@ -46,7 +46,8 @@ def test_windows_feed_the_forecasters():
     ([np.arange(9.0), np.arange(2.0)], dict(lookback=3), "Series 1 has 2 steps"),
     (np.array([1.0, np.nan, 2.0, 3.0]), dict(lookback=2), r"NaN or infinity \(row 1\)"),
     (np.ones((2, 3, 4)), dict(lookback=1), r"shape \(2, 3, 4\)"),
-    (np.arange(9.0), dict(lookback=0), "lookback must be"),
+    (np.arange(9.0), dict(lookback=0), "The 'lookback' parameter of TimeSeriesWindows must be"),
+    (np.arange(9.0), dict(lookback=2, target=(0, -1)), "The 'target' parameter of "),
 ])
 def test_bad_series(series, params, match):
     windows = TimeSeriesWindows(**params)
