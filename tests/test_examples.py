@@ -67,8 +67,9 @@ def test_timeseries_classification_smoke(capsys):
     X, y = ex.load("japanese_vowels", "train")
     assert len(X) == 270 and X[0].shape[1] == 12 and len({len(x) for x in X}) > 1
     assert ex.summary_features(X[:3]).shape == (3, 72)
-    scores = ex.main(["--epochs", "1", "1", "--units", "4", "--gunpoint-epochs", "1"])
+    scores = ex.main(["--epochs", "1", "1", "--units", "4", "--cap-epochs", "1"])
     assert scores["basic_motions"]["majority class"] == 0.25
+    assert "RNNClassifier() defaults" in scores["japanese_vowels"]
     assert set(scores["gunpoint"]) == {"RNNClassifier() defaults", "LSTM-FCN recipe"}
     bench = importlib.util.spec_from_file_location(
         "bench_ucr", EXAMPLES.parent / "bench" / "bench_ucr.py")
