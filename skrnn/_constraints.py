@@ -56,7 +56,9 @@ TRAINING = {
     "dropout": [FRACTION],
     "embedding_dim": [POSITIVE_INT],
     "optimizer": [str, HasMethods(["apply_gradients", "get_config"])],
-    "learning_rate": [POSITIVE_FINITE, None],
+    # a float, or a keras.optimizers.schedules.LearningRateSchedule (checked without
+    # importing Keras: called with the step, rebuilt from its config)
+    "learning_rate": [POSITIVE_FINITE, None, HasMethods(["__call__", "get_config"])],
     "lr_schedule": _options(LR_SCHEDULES),
     "epochs": [POSITIVE_INT],
     "clipnorm": [POSITIVE_FINITE, None],

@@ -14,8 +14,8 @@ EPOCH_KEYS = {
     "loss": ("training loss, averaged over the epoch's updates", "training"),
     "val_loss": ("validation loss (NaN without early_stopping)", "validation"),
     "val_score": ("validation accuracy or R² (NaN without early_stopping)", "validation"),
-    "learning_rate": ("the optimizer's learning rate in the epoch (NaN under a Keras "
-                      "schedule)", None),
+    "learning_rate": ("the learning rate the epoch started with (a Keras schedule's "
+                      "value at that update)", None),
     "time": ("seconds", None),
     "grad_norm_mean": ("mean over the epoch's updates of the global gradient norm before "
                        "clipping", "mean per epoch"),

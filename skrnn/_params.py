@@ -81,15 +81,18 @@ cell : {"lstm", "gru", "rnn"}, default="lstm"
         Token input is never scaled.
     optimizer : str or keras.optimizers.Optimizer, default="adam"
         A Keras optimizer name or instance (copied, never modified).
-    learning_rate : float, default=None
-        Learning rate; None keeps the optimizer's own (0.001 for Adam).
+    learning_rate : float or keras.optimizers.schedules.LearningRateSchedule, default=None
+        Learning rate; None keeps the optimizer's own (0.001 for Adam). A schedule
+        (``ExponentialDecay``, ``CosineDecay``, ...) sets the rate of every update
+        from the optimizer's update count, which carries on over ``warm_start`` and
+        ``partial_fit``; it is copied, never modified.
     lr_schedule : {"plateau", "constant"}, default="plateau"
         ``"plateau"``: halve the learning rate whenever the monitored loss (see
         ``n_iter_no_change``) has not improved by ``tol`` for ``n_iter_no_change // 2``
         epochs, down to a thousandth of its starting value (Keras'
         ``ReduceLROnPlateau``). ``"constant"``: keep it. The rate of every epoch is
-        in ``history_["learning_rate"]``. An optimizer instance with a Keras
-        ``LearningRateSchedule`` keeps its own schedule.
+        in ``history_["learning_rate"]``. A Keras ``LearningRateSchedule`` (as
+        ``learning_rate`` or in an optimizer instance) keeps its own schedule.
     epochs : int, default=200
         The most passes over the training data. ``fit`` stops earlier when the
         monitored loss has converged (see ``n_iter_no_change``) and issues a

@@ -51,11 +51,12 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         Longest output; by default the longest training target plus half of it. When
         every numeric training target has the same length (a horizon), outputs have
         that length, or ``max_output_length`` when it is set.
-    learning_rate : float or None, default=0.003
+    learning_rate : float, LearningRateSchedule or None, default=0.003
         Adam at 0.003 with ``global_clipnorm=1.0``: measured against Keras' 0.001
         without clipping, it learns 3-digit addition to 0.99 held-out exact match in 19
         epochs where 0.001 peaked at 0.64 in 28, and dates in 4 epochs instead of 10
-        (docs/benchmarks.md). None keeps the optimizer's own rate.
+        (docs/benchmarks.md). None keeps the optimizer's own rate; a Keras
+        ``LearningRateSchedule`` works as for :class:`~skrnn.RNNClassifier`.
     global_clipnorm : float or None, default=1.0
         Rescale all gradients together so their joint norm is at most this (None:
         no clipping).

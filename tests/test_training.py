@@ -306,3 +306,62 @@ def test_an_unknown_task_is_refused_not_trained_as_squared_error():
     y = np.zeros((2, 1), np.float32)
     with pytest.raises(ValueError, match="task must be one of"):
         weighted_loss("ranking", False, y, y, np.ones(2, np.float32), None)
+
+
+# ------------------------------------------------------------ learning-rate schedules
+def _schedule():
+    return keras.optimizers.schedules.ExponentialDecay(0.01, decay_steps=1, decay_rate=0.9)
+
+
+def test_a_learning_rate_schedule_sets_every_update_and_carries_over_warm_starts():
+    import pickle
+    import warnings
+
+    from helpers import ragged
+    from sklearn.base import clone
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = ragged(40)
+    schedule = _schedule()
+    before = schedule.get_config()
+    clf = RNNClassifier(units=4, epochs=3, batch_size=10, learning_rate=schedule,
+                        conv_filters=None, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+        # 40 sequences in batches of 10: 4 updates an epoch, each at 0.9 times the last
+        # rate; the plateau schedule leaves a Keras schedule alone
+        np.testing.assert_allclose(clf.history_["learning_rate"],
+                                   [0.01 * 0.9 ** (4 * e) for e in range(3)], rtol=1e-5)
+        assert schedule.get_config() == before  # copied, never modified
+        copy = pickle.loads(pickle.dumps(clf))
+        np.testing.assert_array_equal(copy.predict_proba(X), clf.predict_proba(X))
+        assert clone(clf).learning_rate.get_config() == before
+        clf.set_params(warm_start=True, epochs=1).fit(X, y)  # the update count goes on
+    assert clf.history_["learning_rate"][-1] == pytest.approx(0.01 * 0.9 ** 12, rel=1e-5)
+
+
+def test_seq2seq_takes_a_learning_rate_schedule():
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from skrnn import Seq2SeqTransformer
+
+    X = ["abc", "bca", "cab", "acb"] * 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = Seq2SeqTransformer(units=4, epochs=2, batch_size=8, learning_rate=_schedule(),
+                                   random_state=0).fit(X, [x[::-1] for x in X])
+    np.testing.assert_allclose(model.history_["learning_rate"], [0.01, 0.01 * 0.9 ** 2],
+                               rtol=1e-5)
+
+
+def test_a_learning_rate_of_another_kind_is_refused():
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y = [np.ones((3, 1)), np.zeros((4, 1))] * 4, [0, 1] * 4
+    with pytest.raises(InvalidParameterError, match="The 'learning_rate' parameter"):
+        RNNClassifier(learning_rate="fast", epochs=1).fit(X, y)
+    with pytest.raises(TypeError, match="learning_rate must be a positive float or a keras"):
+        RNNClassifier(learning_rate=keras.layers.Dense(2), epochs=1).fit(X, y)

@@ -241,6 +241,8 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
     epochs_run, stopped, interrupted, non_finite = 0, False, False, None
     for epoch in range(first_epoch, last_epoch + 1):
         start = time.perf_counter()
+        # the rate this epoch starts with (a schedule's moves with every update)
+        epoch_lr = step.current_learning_rate() if lr is None else lr
         bar = None
         if verbose == 1:
             print(f"Epoch {epoch}/{last_epoch}", flush=True)
@@ -279,7 +281,7 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
                               stacklevel=3)
         history.record(
             epoch=epoch, loss=loss, val_loss=float(val_loss), val_score=val_metric,
-            learning_rate=np.nan if lr is None else lr, time=time.perf_counter() - start,
+            learning_rate=epoch_lr, time=time.perf_counter() - start,
             grad_norm_mean=float(np.mean(norms)) if len(norms) else np.nan,
             grad_norm_max=float(np.max(norms)) if len(norms) else np.nan,
             clipped_fraction=float(np.mean(clipped)) if len(clipped) else np.nan)

@@ -203,6 +203,12 @@ class Step:
         self.sync_to_model()
         return float(ops.convert_to_numpy(self.optimizer.learning_rate))
 
+    def current_learning_rate(self) -> float:
+        """The rate the next update uses: a ``LearningRateSchedule`` evaluated at the
+        optimizer's update count, else the rate itself."""
+        self.sync_to_model()
+        return float(ops.convert_to_numpy(self.optimizer.learning_rate))
+
     def set_learning_rate(self, value: float):
         """Assign the optimizer's learning rate (a variable, so compiled steps read the
         new value without retracing)."""
