@@ -148,9 +148,30 @@ class BaseRNN(BaseEstimator):
             for name in ("scaling_mean_", "scaling_scale_"):
                 self.__dict__.pop(name, None)
 
+    def _validation_set(self, X_val, y_val, sample_weight_val, scaling):
+        """``fit``'s fixed validation data, read with what it learned from X and y."""
+        if X_val is None or y_val is None:
+            raise ValueError("X_val and y_val go together: pass both, or neither to "
+                             "validate on a validation_fraction of the training data.")
+        parts = {}
+        for name, read in (("X_val", lambda: self._check_X(X_val, reset=False)),
+                           ("y_val", lambda: self._prepare_targets(
+                               y_val, parts["X_val"], reset=False, training=False)),
+                           ("sample_weight_val", lambda: _check_sample_weight(
+                               sample_weight_val, len(parts["X_val"])))):
+            try:
+                parts[name] = read()
+            except (ValueError, TypeError) as exc:  # say which argument it was about
+                raise type(exc)(f"In {name}: {exc}") from exc
+        seq, y_enc = parts["X_val"], parts["y_val"]
+        return sd.SupervisedSet(self._encode_X(seq, scaling), seq.lengths, y_enc,
+                                self._target_weights(y_enc, parts["sample_weight_val"]),
+                                self.return_sequences)
+
     # -------------------------------------------------------------- targets (hooks)
-    def _prepare_targets(self, y, seq, reset: bool):
-        """Return encoded targets: ``(n,)``/``(n, k)`` or a list of per-step arrays."""
+    def _prepare_targets(self, y, seq, reset: bool, training: bool = True):
+        """Return encoded targets: ``(n,)``/``(n, k)`` or a list of per-step arrays
+        (``training=False``: targets to evaluate on, which change nothing fitted)."""
         raise NotImplementedError
 
     def _target_weights(self, y_enc, sample_weight):
@@ -168,7 +189,8 @@ class BaseRNN(BaseEstimator):
         return None
 
     # ------------------------------------------------------------------- fitting
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None,
+            sample_weight_val=None):
         """Fit the network on sequences ``X`` and targets ``y``.
 
         Parameters
@@ -182,6 +204,16 @@ class BaseRNN(BaseEstimator):
             per-step targets per sequence.
         sample_weight : array-like of shape (n_sequences,), default=None
             Weight of each sequence in the loss.
+        X_val, y_val : as X and y, default=None
+            Fixed validation data (scikit-learn's names, from
+            ``HistGradientBoostingClassifier``), read with what ``fit`` learns from ``X``
+            and ``y`` (scaling, vocabulary, classes), instead of a random
+            ``validation_fraction`` of the training data: a later stretch of a time
+            series, say. Its loss and score are recorded every epoch
+            (``history_["val_loss"]``, ``["val_score"]``); with ``early_stopping=True``
+            they are monitored and the best epoch's weights restored.
+        sample_weight_val : array-like of shape (n_val_sequences,), default=None
+            Weight of each validation sequence.
 
         Returns
         -------
@@ -189,7 +221,8 @@ class BaseRNN(BaseEstimator):
         """
         keep = self.warm_start and self._is_fitted()
         return self._fit(X, y, sample_weight, reset=not keep, epochs=self.epochs,
-                         to_convergence=True)
+                         to_convergence=True,
+                         validation_data=(X_val, y_val, sample_weight_val))
 
     def _is_fitted(self) -> bool:
         return hasattr(self, "model_")
@@ -198,7 +231,7 @@ class BaseRNN(BaseEstimator):
         return self._is_fitted()
 
     def _fit(self, X, y, sample_weight, *, reset: bool, epochs: int, classes=None,
-             to_convergence: bool = False):
+             to_convergence: bool = False, validation_data=(None, None, None)):
         """Validate, build and train, as one transaction (a fit that raises changes
         nothing). ``to_convergence`` (``fit``, not ``partial_fit``): stop on a plateau of
         the monitored loss and warn when ``epochs`` run out first."""
@@ -228,7 +261,9 @@ class BaseRNN(BaseEstimator):
             x = self._encode_X(seq, scaling)
             full = sd.SupervisedSet(x, seq.lengths, y_enc, weights, self.return_sequences)
             train, validation = full, None
-            if self.early_stopping:
+            if any(v is not None for v in validation_data):
+                validation = self._validation_set(*validation_data, scaling)
+            elif self.early_stopping:
                 by_class = self._task == "classification" and not self.return_sequences
                 train, validation = sd.split_validation(full, self.validation_fraction, rng,
                                                         y_enc if by_class else None)

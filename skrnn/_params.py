@@ -122,11 +122,12 @@ cell : {"lstm", "gru", "rnn"}, default="lstm"
         usual remedy for exploding gradients. With several clipping options, they
         apply in the order clipvalue, clipnorm, global_clipnorm.
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data and monitor the validation loss
-        instead of the training loss; the weights of the best validation epoch are
-        restored at the end.
+        Hold out ``validation_fraction`` of the data (or validate on the ``X_val``,
+        ``y_val`` passed to ``fit``) and monitor the validation loss instead of the
+        training loss; the weights of the best validation epoch are restored at the end.
     validation_fraction : float in (0, 1), default=0.1
-        Share of the training data held out for early stopping.
+        Share of the training data held out for early stopping when ``fit`` gets no
+        ``X_val``.
     n_iter_no_change : "auto" or int, default="auto"
         ``fit`` stops when the monitored loss (the validation loss with
         ``early_stopping=True``, else the training loss) has not improved by ``tol``

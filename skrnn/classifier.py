@@ -109,7 +109,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         self.class_weight = class_weight
 
     # ------------------------------------------------------------------ targets
-    def _prepare_targets(self, y, seq, reset, classes=None):
+    def _prepare_targets(self, y, seq, reset, classes=None, training=True):
         n = len(seq)
         if self.return_sequences:
             steps = sd.check_step_targets(y, seq.lengths, numeric=False)
@@ -145,7 +145,8 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         if unseen.size:
             raise ValueError(f"y contains labels {unseen.tolist()} not among the classes "
                              f"seen in the first fit {self.classes_.tolist()}.")
-        self._class_weights = self._compute_class_weights(flat)
+        if training:  # class weights come from the training targets only
+            self._class_weights = self._compute_class_weights(flat)
         enc = self._label_encoder.transform
         if self.return_sequences:
             return [enc(s).astype(np.int32) for s in steps]

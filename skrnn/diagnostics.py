@@ -51,7 +51,7 @@ def gradient_flow(estimator, X, y, layer: int = 0) -> np.ndarray:
                          "(bidirectional=False).")
     seq = estimator._check_X(X, reset=False)
     n = len(seq)
-    targets = estimator._prepare_targets(y, seq, reset=False)
+    targets = estimator._prepare_targets(y, seq, reset=False, training=False)
     weights = estimator._target_weights(targets, np.ones(n))
     data = SupervisedSet(estimator._encode_X(seq), seq.lengths, targets, weights,
                          estimator.return_sequences)

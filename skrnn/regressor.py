@@ -96,7 +96,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         self.verbose = verbose
         self.strategy = strategy
 
-    def _prepare_targets(self, y, seq, reset, classes=None):
+    def _prepare_targets(self, y, seq, reset, classes=None, training=True):
         n = len(seq)
         if self.return_sequences:
             steps = sd.check_step_targets(y, seq.lengths, numeric=True)

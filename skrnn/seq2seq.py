@@ -134,8 +134,13 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         return sizes(self, "units")
 
     # ---------------------------------------------------------------------- fitting
-    def fit(self, X, Y):
+    def fit(self, X, Y, *, X_val=None, Y_val=None):
         """Learn to map each source sequence of ``X`` to its target in ``Y``.
+
+        ``X_val``, ``Y_val``: fixed validation pairs instead of a random
+        ``validation_fraction`` of the training pairs, as for
+        :meth:`RNNClassifier.fit <skrnn.RNNClassifier.fit>` (recorded every epoch,
+        monitored with ``early_stopping=True``).
 
         Returns
         -------
@@ -144,18 +149,7 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         warm = bool(self.warm_start) and hasattr(self, "model_")
         with fit_transaction(self, warm=warm):
             units = self._check_params()
-            if Y is None:
-                raise ValueError("Seq2SeqTransformer requires Y to be passed, but the target "
-                                 "Y is None.")
-            s_kind, s_data, _ = sd.read_pairs_side(X, "X")
-            t_kind, t_data, t_strings = sd.read_pairs_side(Y, "Y")
-            n = len(s_data) if s_kind == "vector" else len(s_data.values)
-            if t_kind == "vector":
-                raise ValueError("Y must hold sequences (strings, token lists or (T, F) "
-                                 "arrays), not one vector per sample.")
-            if len(t_data.values) != n:
-                raise ValueError(f"Found input variables with inconsistent numbers of samples: "
-                                 f"X has {n} sequences but Y has {len(t_data.values)}.")
+            s_kind, s_data, t_kind, t_data, t_strings, n = sd.read_pairs(X, Y)
             reset = not warm
             if reset:
                 self._source_kind, self._target_kind = s_kind, t_kind
@@ -190,7 +184,9 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
             full = sd.Seq2SeqSet(source, self._source_lengths(s_kind, s_data, n), target,
                                t_kind, self._start, self._end, s_kind)
             train, validation = full, None
-            if self.early_stopping:
+            if X_val is not None or Y_val is not None:
+                validation = self._validation_pairs(X_val, Y_val)
+            elif self.early_stopping:
                 train, validation = sd.split_validation(full, self.validation_fraction, rng)
             if getattr(self, "_step", None) is None or self._step_params != step_settings(
                     self):  # as in RNNClassifier: a changed optimizer, rate or clipping
@@ -209,6 +205,21 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
             self.n_iter_ += summary["epochs_run"]
             self.best_epoch_ = summary["best_epoch"]
             return self
+
+    def _validation_pairs(self, X_val, Y_val):
+        """``fit``'s fixed validation pairs, read with what it learned from X and Y."""
+        if X_val is None:
+            raise ValueError("X_val and Y_val go together: pass both, or neither to "
+                             "validate on a validation_fraction of the training pairs.")
+        s_kind, s_data, t_kind, t_data, _, n = sd.read_pairs(X_val, Y_val, "X_val", "Y_val")
+        if t_kind != self._target_kind:
+            raise ValueError(f"Y_val holds {t_kind} targets but Y held {self._target_kind}.")
+        try:
+            source, target = self._encode_source(s_kind, s_data), self._encode_target(t_data)
+        except ValueError as exc:
+            raise ValueError(f"In X_val / Y_val: {exc}") from exc
+        return sd.Seq2SeqSet(source, self._source_lengths(s_kind, s_data, n), target, t_kind,
+                             self._start, self._end, s_kind)
 
     def _rng(self, reset):
         if reset or getattr(self, "_random", None) is None:

@@ -6,7 +6,7 @@ Nothing in this package imports Keras.
 from ._batching import SupervisedSet, bucket_batches, pad_batch, split_validation
 from ._long import from_long_format
 from ._scaling import SCALINGS, apply_scaling, fit_scaling, standardisation
-from ._seq2seq import Seq2SeqSet, read_pairs_side
+from ._seq2seq import Seq2SeqSet, read_pairs, read_pairs_side
 from ._sequences import (
     INPUT_TYPES,
     SequenceList,
@@ -39,6 +39,7 @@ __all__ = [
     "from_tabular",
     "is_tabular",
     "pad_batch",
+    "read_pairs",
     "read_pairs_side",
     "split_validation",
     "standardisation",

@@ -91,3 +91,22 @@ def read_pairs_side(Z, what: str):
         return "vector", [row.astype(np.float32) for row in arr], False
     seq = to_sequences(Z, what=what)
     return seq.kind, seq, False
+
+
+def read_pairs(X, Y, x_name: str = "X", y_name: str = "Y"):
+    """Sources and targets of a sequence-to-sequence fit, read and checked together:
+    ``(source kind, sources, target kind, targets, targets are strings, n)``."""
+    if Y is None:
+        raise ValueError(f"Seq2SeqTransformer requires {y_name} to be passed, but the "
+                         f"target {y_name} is None.")
+    s_kind, s_data, _ = read_pairs_side(X, x_name)
+    t_kind, t_data, t_strings = read_pairs_side(Y, y_name)
+    n = len(s_data) if s_kind == "vector" else len(s_data.values)
+    if t_kind == "vector":
+        raise ValueError(f"{y_name} must hold sequences (strings, token lists or (T, F) "
+                         "arrays), not one vector per sample.")
+    if len(t_data.values) != n:
+        raise ValueError(f"Found input variables with inconsistent numbers of samples: "
+                         f"{x_name} has {n} sequences but {y_name} has "
+                         f"{len(t_data.values)}.")
+    return s_kind, s_data, t_kind, t_data, t_strings, n
