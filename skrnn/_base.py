@@ -23,6 +23,7 @@ from ._params import (
     picklable_state,
     resolve_batch_size,
     resolve_patience,
+    resumed_optimizer,
     step_settings,
     unpickled_state,
 )
@@ -279,6 +280,7 @@ class BaseRNN(BaseEstimator):
                 self.history_ = training.new_history()
                 self.n_iter_ = 0
                 self._step = None
+                self.__dict__.pop("_optimizer_state", None)  # a new network's starts afresh
             else:  # every model-defining parameter must be as the network was built
                 check_same_spec(self._spec, self._model_spec(seq, units, conv, self._spec.seed))
             if (getattr(self, "_step", None) is None
@@ -364,11 +366,14 @@ class BaseRNN(BaseEstimator):
     def _make_step(self):
         from . import training
 
-        self._step_params = self._training_params()
+        settings = self._training_params()
         optimizer = training.get_optimizer(self.optimizer, self.learning_rate)
-        return training.make_step(self.model_, optimizer, self._task,
+        step = training.make_step(self.model_, optimizer, self._task,
                                   self.return_sequences, clipping_of(self),
                                   strategy=getattr(self, "_strategy", None))
+        resumed_optimizer(self, step, settings)  # after unpickling: Adam's moments too
+        self._step_params = settings
+        return step
 
     # ------------------------------------------------------------------- pickling
     def __getstate__(self):

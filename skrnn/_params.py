@@ -228,11 +228,19 @@ def _check_sample_weight(sample_weight, n):
     return sw.copy()
 
 
+def _setting(value):
+    """A parameter as a comparable value: Keras objects (an optimizer, a learning-rate
+    schedule) by class and config, so an unpickled or cloned copy compares equal."""
+    if hasattr(value, "get_config"):
+        return type(value).__name__, repr(value.get_config())
+    return value
+
+
 def step_settings(est) -> tuple:
     """What a compiled training step is made from: when any of it changes (under
     ``warm_start``) the step is rebuilt and the optimizer starts afresh."""
-    return (repr(est.optimizer), est.learning_rate, est.clipnorm, est.clipvalue,
-            est.global_clipnorm)
+    return (_setting(est.optimizer), _setting(est.learning_rate), est.clipnorm,
+            est.clipvalue, est.global_clipnorm)
 
 
 def clipping_of(est) -> dict:
@@ -245,20 +253,34 @@ def picklable_state(estimator, rebuilt_on_use=()) -> dict:
     """An estimator's ``__dict__`` ready to pickle.
 
     The compiled step (and ``rebuilt_on_use``) and the resolved strategy (devices of this
-    process; prediction needs none) are dropped; a strategy object given as a parameter
-    is replaced by None (strategy objects do not pickle, strings do); the Keras model
-    is pickled on its own (an in-memory ``.keras`` archive).
+    process; prediction needs none) are dropped, the step's optimizer state kept as
+    arrays (``_optimizer_state``: a warm start after unpickling continues Adam's moments
+    and the learning rate reached, see :func:`resumed_optimizer`); a strategy object
+    given as a parameter is replaced by None (strategy objects do not pickle, strings
+    do); the Keras model is pickled on its own (an in-memory ``.keras`` archive).
     """
     import pickle
 
     state = estimator.__dict__.copy()
-    for key in ("_step", "_strategy", *rebuilt_on_use):
+    step = state.pop("_step", None)
+    if step is not None:
+        state["_optimizer_state"] = step.optimizer_values()
+    for key in ("_strategy", *rebuilt_on_use):
         state.pop(key, None)
     if not isinstance(state.get("strategy"), (str, type(None))):
         state["strategy"] = None
     if "model_" in state:
         state["model_"] = pickle.dumps(state["model_"])
     return state
+
+
+def resumed_optimizer(est, step, settings) -> None:
+    """A step just built takes the optimizer state pickled with the estimator when it
+    was pickled under the same step ``settings`` (the ``_step_params`` recorded then);
+    otherwise that state is dropped. Call before recording the new settings."""
+    saved = est.__dict__.pop("_optimizer_state", None)
+    if saved is not None and getattr(est, "_step_params", None) == settings:
+        step.load_optimizer_values(saved)
 
 
 def unpickled_state(state: dict) -> dict:

@@ -16,6 +16,7 @@ from ._params import (
     fresh_rng,
     picklable_state,
     resolve_patience,
+    resumed_optimizer,
     step_settings,
     unpickled_state,
 )
@@ -188,13 +189,14 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
                 validation = self._validation_pairs(X_val, Y_val)
             elif self.early_stopping:
                 train, validation = sd.split_validation(full, self.validation_fraction, rng)
-            if getattr(self, "_step", None) is None or self._step_params != step_settings(
-                    self):  # as in RNNClassifier: a changed optimizer, rate or clipping
-                self._step_params = step_settings(self)
+            settings = step_settings(self)  # changed: a new step, the optimizer afresh
+            if getattr(self, "_step", None) is None or self._step_params != settings:
                 self._step = training.make_step(
                     self.model_, training.get_optimizer(self.optimizer, self.learning_rate),
                     "classification" if t_kind == "tokens" else "regression_with_stop", True,
                     clipping_of(self), seq2seq=True, strategy=getattr(self, "_strategy", None))
+                resumed_optimizer(self, self._step, settings)
+                self._step_params = settings
             summary = training.run_epochs(
                 self._step, train, epochs=int(self.epochs), batch_size=int(self.batch_size),
                 rng=rng, history=self.history_, validation=validation,
@@ -265,6 +267,7 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         self.n_iter_ = 0
         self.best_epoch_ = None
         self._step = None
+        self.__dict__.pop("_optimizer_state", None)  # a new network's optimizer starts afresh
 
     def _encode_source(self, kind, data):
         if kind == "vector":

@@ -215,6 +215,24 @@ class Step:
         self.sync_to_model()  # stateless backends re-read the optimizer's variables
         self.optimizer.learning_rate = value
 
+    def optimizer_values(self) -> list:
+        """The optimizer's variables (moments, update count, learning rate) as arrays:
+        what a pickled estimator keeps to resume training exactly."""
+        self.sync_to_model()
+        return [np.array(ops.convert_to_numpy(v)) for v in self.optimizer.variables]
+
+    def load_optimizer_values(self, values) -> bool:
+        """Give the optimizer the variables :meth:`optimizer_values` returned; False
+        (nothing changed) when they do not fit this optimizer."""
+        self.sync_to_model()
+        variables = self.optimizer.variables
+        if len(values) != len(variables) or any(
+                tuple(v.shape) != np.shape(a) for v, a in zip(variables, values)):
+            return False
+        for variable, value in zip(variables, values):
+            variable.assign(value)
+        return True
+
     def sync_to_model(self):
         """Make ``self.model``'s variables hold the trained values (stateless backends)."""
 
