@@ -12,8 +12,9 @@ import numpy as np
 EPOCH_KEYS = {
     "epoch": ("the epoch's number (counting on over warm starts)", None),
     "loss": ("training loss, averaged over the epoch's updates", "training"),
-    "val_loss": ("validation loss (NaN without early_stopping)", "validation"),
-    "val_score": ("validation accuracy or R² (NaN without early_stopping)", "validation"),
+    "val_loss": ("validation loss (NaN without validation data: early_stopping's split "
+                 "or fit's X_val)", "validation"),
+    "val_score": ("validation accuracy or R² (NaN without validation data)", "validation"),
     "learning_rate": ("the learning rate the epoch started with (a Keras schedule's "
                       "value at that update)", None),
     "time": ("seconds", None),
