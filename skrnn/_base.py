@@ -299,7 +299,8 @@ class BaseRNN(BaseEstimator):
                 verbose=int(self.verbose),
                 truncate_steps=None if self.truncate_steps is None else int(self.truncate_steps),
                 lr_schedule=self.lr_schedule, stop_on_plateau=to_convergence,
-                warn_convergence=to_convergence)
+                warn_convergence=to_convergence,
+                callbacks=training.check_callbacks(self.callbacks, type(self).__name__))
             training.calibrate_normalisation(self._step, train, batch_size)
             if summary["non_finite"] is not None:
                 warn_if_outputs_diverged(self, full, batch_size)

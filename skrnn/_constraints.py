@@ -72,6 +72,7 @@ TRAINING = {
     "random_state": ["random_state"],
     "verbose": ["verbose"],
     "strategy": [*_options(STRATEGIES), HasMethods(["scope"]), None],
+    "callbacks": [list, tuple, None],  # of keras.callbacks.Callback (checked at fit)
 }
 
 #: RNNRegressor (and, with ``class_weight``, RNNClassifier).

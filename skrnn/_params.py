@@ -152,7 +152,18 @@ cell : {"lstm", "gru", "rnn"}, default="lstm"
         replicas *before* clipping), a ``keras.distribution.DataParallel`` on JAX.
         ``"multi_worker"`` reads its cluster from ``TF_CONFIG`` and needs an integer
         ``random_state`` so every worker forms the same batches. Prediction needs no
-        strategy, and a pickled estimator keeps only a string strategy."""
+        strategy, and a pickled estimator keeps only a string strategy.
+    callbacks : list of keras.callbacks.Callback, default=None
+        Keras callbacks, called at Keras' hook points of skrnn's loop (training, epoch
+        and batch begin and end) with Keras' ``logs`` (``loss``, ``val_loss``, the
+        validation score as ``val_accuracy`` / ``val_r2``, ``learning_rate``);
+        ``callback.model`` is the network being trained, its ``optimizer`` the one
+        training it, and ``model.stop_training`` ends the fit: ``EarlyStopping``,
+        ``ReduceLROnPlateau``, ``LearningRateScheduler``, ``ModelCheckpoint``,
+        ``CSVLogger``, ``TerminateOnNaN``, ``TensorBoard`` and your own work.
+        ``BackupAndRestore`` needs ``Model.fit``'s training state and is refused
+        (pickling a fitted estimator keeps its optimizer state instead). Pass
+        ``lr_schedule="constant"`` when a callback sets the learning rate."""
 
 _FITTED_ATTRS = """\
 model_ : keras.Model

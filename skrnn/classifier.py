@@ -70,7 +70,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
                  truncate_steps=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change="auto",
                  tol=1e-4, warm_start=False, random_state=None, verbose=0, strategy=None,
-                 class_weight=None):
+                 class_weight=None, callbacks=None):
         self.cell = cell
         self.units = units
         self.bidirectional = bidirectional
@@ -107,6 +107,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         self.verbose = verbose
         self.strategy = strategy
         self.class_weight = class_weight
+        self.callbacks = callbacks
 
     # ------------------------------------------------------------------ targets
     def _prepare_targets(self, y, seq, reset, classes=None, training=True):

@@ -59,7 +59,8 @@ class RNNRegressor(RegressorMixin, BaseRNN):
                  truncate_steps=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change="auto", tol=1e-4,
-                 warm_start=False, random_state=None, verbose=0, strategy=None):
+                 warm_start=False, random_state=None, verbose=0, strategy=None,
+                 callbacks=None):
         self.cell = cell
         self.units = units
         self.bidirectional = bidirectional
@@ -95,6 +96,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         self.random_state = random_state
         self.verbose = verbose
         self.strategy = strategy
+        self.callbacks = callbacks
 
     def _prepare_targets(self, y, seq, reset, classes=None, training=True):
         n = len(seq)

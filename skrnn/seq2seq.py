@@ -62,7 +62,8 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         Rescale all gradients together so their joint norm is at most this (None:
         no clipping).
     optimizer, lr_schedule, epochs, batch_size, clipnorm, clipvalue, early_stopping,
-    validation_fraction, n_iter_no_change, tol, warm_start, random_state, verbose, strategy
+    validation_fraction, n_iter_no_change, tol, warm_start, random_state, verbose,
+    strategy, callbacks
         As for :class:`~skrnn.RNNClassifier`: ``fit`` trains for at most ``epochs``
         (default 200) and stops when the monitored loss has not improved by ``tol`` for
         ``n_iter_no_change`` epochs, halving the learning rate on plateaus.
@@ -101,7 +102,7 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
                  learning_rate=0.003, lr_schedule="plateau", epochs=200, batch_size=64,
                  clipnorm=None, clipvalue=None, global_clipnorm=1.0, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change="auto", tol=1e-4, warm_start=False,
-                 random_state=None, verbose=0, strategy=None):
+                 random_state=None, verbose=0, strategy=None, callbacks=None):
         self.cell = cell
         self.units = units
         self.bidirectional = bidirectional
@@ -128,6 +129,7 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.strategy = strategy
+        self.callbacks = callbacks
 
     # ----------------------------------------------------------------- reading data
     def _check_params(self):
@@ -203,7 +205,8 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
                 early_stopping=self.early_stopping, n_iter_no_change=resolve_patience(
                     self.n_iter_no_change, len(train), int(self.batch_size)),
                 tol=float(self.tol), verbose=int(self.verbose), lr_schedule=self.lr_schedule,
-                stop_on_plateau=True, warn_convergence=True)
+                stop_on_plateau=True, warn_convergence=True,
+                callbacks=training.check_callbacks(self.callbacks, type(self).__name__))
             self.n_iter_ += summary["epochs_run"]
             self.best_epoch_ = summary["best_epoch"]
             return self

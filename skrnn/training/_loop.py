@@ -90,13 +90,15 @@ MIN_LR_FRACTION = 1e-3
 
 
 def _train_epoch(step, train: SupervisedSet, batch_size: int, rng,
-                 truncate_steps: int | None = None, progress=None) -> tuple:
+                 truncate_steps: int | None = None, progress=None, hooks=None) -> tuple:
     """One pass over ``train``.
 
     Returns per-update arrays: ``loss``, ``norm``, ``clipped``, ``finite`` and
     ``count`` (real targets), in update order. ``progress`` (a callable, optional) is
     called after each batch with the number of batches done and the batch's last loss
     (which makes the host wait for the device: only for a live progress bar).
+    ``hooks`` (:class:`~skrnn.training._callbacks.Hooks`, optional) calls the Keras
+    callbacks around every batch; one that sets ``model.stop_training`` ends the epoch.
     """
     losses, counts, norms, clipped, finite = [], [], [], [], []
 
@@ -118,6 +120,10 @@ def _train_epoch(step, train: SupervisedSet, batch_size: int, rng,
     for b, idx in enumerate(batches):
         if progress is not None and losses:
             show(b)
+        if hooks is not None:
+            if b and hooks.batch_end(b - 1, losses[-1]):
+                break
+            hooks.batch_begin(b)
         if truncate_steps is None:
             x, mask, y, w = train.batch(idx)
             loss, norm, was_clipped, ok = step.train(x, mask, y, w)
@@ -145,6 +151,9 @@ def _train_epoch(step, train: SupervisedSet, batch_size: int, rng,
                 loss, norm, was_clipped, ok, _ = step.train_chunk(
                     x[:, sl], mask[:, sl], y, w, states)
                 record(loss, norm, was_clipped, ok, len(idx))
+    else:
+        if hooks is not None and losses:
+            hooks.batch_end(len(batches) - 1, losses[-1])
     if progress is not None and losses:
         show(len(batches) - 1)
     # Converted once per epoch, so the device never waits after a batch.
@@ -179,7 +188,8 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
                early_stopping: bool = False, n_iter_no_change: int = 10,
                tol: float = 1e-4, verbose: int = 0,
                truncate_steps: int | None = None, lr_schedule: str = "constant",
-               stop_on_plateau: bool = False, warn_convergence: bool = False) -> dict:
+               stop_on_plateau: bool = False, warn_convergence: bool = False,
+               callbacks: list | None = None) -> dict:
     """Train for up to ``epochs`` epochs; returns a summary of how it ended.
 
     Parameters
@@ -210,6 +220,8 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
     warn_convergence : bool
         Issue a ``ConvergenceWarning`` when ``epochs`` ran out while the monitored
         loss was still improving.
+    callbacks : list of keras.callbacks.Callback, optional
+        Called at Keras' hook points (see :class:`~skrnn.training._callbacks.Hooks`).
 
     Returns
     -------
@@ -225,6 +237,24 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
     weights reached so far (or the best ones with early stopping), so an interactive
     user loses nothing.
     """
+    if not callbacks:
+        return _run(step, train, epochs, batch_size, rng, history, validation, val_score,
+                    score_name, early_stopping, n_iter_no_change, tol, verbose,
+                    truncate_steps, lr_schedule, stop_on_plateau, warn_convergence, None)
+    from ._callbacks import Hooks
+
+    hooks = Hooks(callbacks, step, epochs)
+    try:
+        return _run(step, train, epochs, batch_size, rng, history, validation, val_score,
+                    score_name, early_stopping, n_iter_no_change, tol, verbose,
+                    truncate_steps, lr_schedule, stop_on_plateau, warn_convergence, hooks)
+    finally:
+        hooks.detach()
+
+
+def _run(step, train, epochs, batch_size, rng, history, validation, val_score, score_name,
+         early_stopping, n_iter_no_change, tol, verbose, truncate_steps, lr_schedule,
+         stop_on_plateau, warn_convergence, hooks) -> dict:
     model = step.model
     step.resume()
     monitor_validation = early_stopping and validation is not None and len(validation) > 0
@@ -239,8 +269,14 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
     first_epoch = len(history["epoch"]) + 1
     last_epoch = first_epoch + epochs - 1
     epochs_run, stopped, interrupted, non_finite = 0, False, False, None
+    logs = {}
+    if hooks is not None:
+        hooks.train_begin()
     for epoch in range(first_epoch, last_epoch + 1):
         start = time.perf_counter()
+        if hooks is not None:
+            hooks.epoch_begin(epoch - first_epoch + 1)
+            lr = step.learning_rate() if lr is not None else None  # a callback may set it
         # the rate this epoch starts with (a schedule's moves with every update)
         epoch_lr = step.current_learning_rate() if lr is None else lr
         bar = None
@@ -248,7 +284,7 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
             print(f"Epoch {epoch}/{last_epoch}", flush=True)
             bar = progress_bar(1, verbose)
         try:
-            updates = _train_epoch(step, train, batch_size, rng, truncate_steps, bar)
+            updates = _train_epoch(step, train, batch_size, rng, truncate_steps, bar, hooks)
         except KeyboardInterrupt:
             interrupted = True
             warnings.warn(f"Training interrupted during epoch {epoch}; keeping the "
@@ -300,7 +336,15 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
                 if val_score is not None:
                     line += f" - val_{score_name}: {val_metric:.4f}"
             print(f"{line} - {history['time'][-1]:.2f}s", flush=True)
-        if non_finite is not None or interrupted:
+        if hooks is not None:
+            logs = {"loss": loss, "learning_rate": epoch_lr}
+            if validation is not None and len(validation):
+                logs["val_loss"] = float(val_loss)
+                if val_score is not None:
+                    logs[f"val_{score_name}"] = val_metric
+            if hooks.epoch_end(epoch - first_epoch + 1, logs) or hooks.stop:
+                stopped = True
+        if non_finite is not None or interrupted or stopped:
             break
         monitored = val_loss if monitor_validation else loss
         since_decay += 1
@@ -331,6 +375,8 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
     step.sync_to_model()
     if monitor_validation and best_weights is not None:
         model.set_weights(best_weights)
+    if hooks is not None:
+        hooks.train_end(logs)
     if (warn_convergence and not stopped and not interrupted and non_finite is None
             and epochs_run == epochs):
         from sklearn.exceptions import ConvergenceWarning

@@ -1,0 +1,80 @@
+"""Keras callbacks in skrnn's loop, at Keras' hook points and with Keras' ``logs``."""
+
+from __future__ import annotations
+
+import keras
+
+#: Callbacks that need what only Keras' own ``fit`` has (its training state object).
+UNSUPPORTED = ("BackupAndRestore",)
+
+
+def check_callbacks(callbacks, owner: str) -> list:
+    """``callbacks`` as a list of ``keras.callbacks.Callback`` (empty for None)."""
+    if callbacks is None:
+        return []
+    out = list(callbacks)
+    for i, callback in enumerate(out):
+        if not isinstance(callback, keras.callbacks.Callback):
+            raise TypeError(f"callbacks[{i}] is a {type(callback).__name__}, not a "
+                            "keras.callbacks.Callback.")
+        if type(callback).__name__ in UNSUPPORTED:
+            raise ValueError(
+                f"callbacks[{i}]: {owner} trains with its own loop, and Keras' "
+                f"{type(callback).__name__} needs Model.fit's training state. Pickle the "
+                "fitted estimator to resume (its optimizer state comes along).")
+    return out
+
+
+class Hooks:
+    """Calls ``callbacks`` the way ``Model.fit`` does: ``callback.model`` is the model
+    being trained, with ``model.optimizer`` the step's optimizer (a rate a callback sets
+    is the rate the next update uses); ``model.stop_training`` stops after the batch or
+    epoch that set it. Epochs are numbered from 0 in the hooks, as in Keras. After
+    training the callbacks are detached from the model, so the estimator that holds
+    them clones and pickles."""
+
+    def __init__(self, callbacks: list, step, epochs: int):
+        self.step, self.model = step, step.model
+        self._had_optimizer = "optimizer" in self.model.__dict__
+        self._previous = getattr(self.model, "optimizer", None)
+        self.model.optimizer = step.optimizer
+        self.model.stop_training = False
+        self.callbacks = keras.callbacks.CallbackList(
+            callbacks, model=self.model, epochs=epochs, verbose=0)
+
+    @property
+    def stop(self) -> bool:
+        return bool(self.model.stop_training)
+
+    def _call(self, hook, *args):
+        self.step.sync_to_model()  # callbacks read and set the model's variables
+        getattr(self.callbacks, hook)(*args)
+
+    def train_begin(self):
+        self._call("on_train_begin", {})
+
+    def epoch_begin(self, epoch: int):
+        self._call("on_epoch_begin", epoch - 1, {})
+
+    def batch_begin(self, batch: int):
+        self.callbacks.on_train_batch_begin(batch, {})
+
+    def batch_end(self, batch: int, loss) -> bool:
+        self._call("on_train_batch_end", batch, {"loss": float(loss)})
+        return self.stop
+
+    def epoch_end(self, epoch: int, logs: dict) -> bool:
+        self._call("on_epoch_end", epoch - 1, logs)
+        return self.stop
+
+    def train_end(self, logs: dict):
+        self._call("on_train_end", logs)
+
+    def detach(self):
+        """Undo what ``__init__`` set on the model and the callbacks (always, even when
+        training raised)."""
+        self.model.optimizer = self._previous
+        if not self._had_optimizer:
+            self.model.__dict__.pop("optimizer", None)
+        for callback in self.callbacks.callbacks:
+            callback.set_model(None)
