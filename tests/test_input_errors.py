@@ -113,8 +113,10 @@ def test_single_class_and_continuous_labels():
     ("n_iter_no_change", 0, "an int in the range .* or a str among {'auto'}"),
     ("n_iter_no_change", 2.5, "an int in the range .* or a str among {'auto'}"),
     ("min_token_frequency", 0, "an int in the range"),
-    ("learning_rate", -1.0, r"a float in the range \(0.0, inf\) or None"),
-    ("learning_rate", np.inf, r"a float in the range \(0.0, inf\) or None"),
+    ("learning_rate", -1.0, r"a float in the range \(0.0, inf\), None or an object "
+                           r"implementing '__call__' and 'get_config'"),
+    ("learning_rate", np.inf, r"a float in the range \(0.0, inf\), None or an object "
+                           r"implementing '__call__' and 'get_config'"),
     ("clipnorm", 0, r"a float in the range \(0.0, inf\) or None"),
     ("clipnorm", "1", r"a float in the range \(0.0, inf\) or None"),
     ("validation_fraction", 1.0, r"a float in the range \(0.0, 1.0\)"),
