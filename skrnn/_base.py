@@ -14,16 +14,17 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import data as sd
-from ._constraints import conv_blocks, sizes, validate_params
+from ._constraints import check_callbacks, conv_blocks, sizes, validate_params
 from ._params import (
     _check_sample_weight,
     check_same_spec,
-    clipping_of,
+    errors_named,
+    fitted_step,
+    forget_step,
     fresh_rng,
     picklable_state,
     resolve_batch_size,
     resolve_patience,
-    resumed_optimizer,
     step_settings,
     unpickled_state,
 )
@@ -41,6 +42,7 @@ class BaseRNN(BaseEstimator):
         them); returns ``units`` as a tuple."""
         validate_params(self)
         units = sizes(self, "units")
+        check_callbacks(self.callbacks, type(self).__name__)
         if self.truncate_steps is not None:
             if self.bidirectional:
                 raise ValueError(
@@ -154,20 +156,14 @@ class BaseRNN(BaseEstimator):
         if X_val is None or y_val is None:
             raise ValueError("X_val and y_val go together: pass both, or neither to "
                              "validate on a validation_fraction of the training data.")
-        parts = {}
-        for name, read in (("X_val", lambda: self._check_X(X_val, reset=False)),
-                           ("y_val", lambda: self._prepare_targets(
-                               y_val, parts["X_val"], reset=False, training=False)),
-                           ("sample_weight_val", lambda: _check_sample_weight(
-                               sample_weight_val, len(parts["X_val"])))):
-            try:
-                parts[name] = read()
-            except (ValueError, TypeError) as exc:  # say which argument it was about
-                raise type(exc)(f"In {name}: {exc}") from exc
-        seq, y_enc = parts["X_val"], parts["y_val"]
+        with errors_named("X_val"):
+            seq = self._check_X(X_val, reset=False)
+        with errors_named("y_val"):
+            y_enc = self._prepare_targets(y_val, seq, reset=False, training=False)
+        with errors_named("sample_weight_val"):
+            sw = _check_sample_weight(sample_weight_val, len(seq))
         return sd.SupervisedSet(self._encode_X(seq, scaling), seq.lengths, y_enc,
-                                self._target_weights(y_enc, parts["sample_weight_val"]),
-                                self.return_sequences)
+                                self._target_weights(y_enc, sw), self.return_sequences)
 
     # -------------------------------------------------------------- targets (hooks)
     def _prepare_targets(self, y, seq, reset: bool, training: bool = True):
@@ -279,8 +275,7 @@ class BaseRNN(BaseEstimator):
                 self._spec = spec
                 self.history_ = training.new_history()
                 self.n_iter_ = 0
-                self._step = None
-                self.__dict__.pop("_optimizer_state", None)  # a new network's starts afresh
+                forget_step(self)
             else:  # every model-defining parameter must be as the network was built
                 check_same_spec(self._spec, self._model_spec(seq, units, conv, self._spec.seed))
             if (getattr(self, "_step", None) is None
@@ -299,8 +294,7 @@ class BaseRNN(BaseEstimator):
                 verbose=int(self.verbose),
                 truncate_steps=None if self.truncate_steps is None else int(self.truncate_steps),
                 lr_schedule=self.lr_schedule, stop_on_plateau=to_convergence,
-                warn_convergence=to_convergence,
-                callbacks=training.check_callbacks(self.callbacks, type(self).__name__))
+                warn_convergence=to_convergence, callbacks=self.callbacks)
             training.calibrate_normalisation(self._step, train, batch_size)
             if summary["non_finite"] is not None:
                 warn_if_outputs_diverged(self, full, batch_size)
@@ -365,16 +359,7 @@ class BaseRNN(BaseEstimator):
         )
 
     def _make_step(self):
-        from . import training
-
-        settings = self._training_params()
-        optimizer = training.get_optimizer(self.optimizer, self.learning_rate)
-        step = training.make_step(self.model_, optimizer, self._task,
-                                  self.return_sequences, clipping_of(self),
-                                  strategy=getattr(self, "_strategy", None))
-        resumed_optimizer(self, step, settings)  # after unpickling: Adam's moments too
-        self._step_params = settings
-        return step
+        return fitted_step(self, self._training_params(), self._task, self.return_sequences)
 
     # ------------------------------------------------------------------- pickling
     def __getstate__(self):

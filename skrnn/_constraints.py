@@ -170,3 +170,12 @@ def conv_blocks(est, *, auto: bool = False) -> tuple:
                          f"single int): got {len(kernels)} kernel sizes for "
                          f"{len(filters)} blocks.")
     return filters, kernels
+
+
+def check_callbacks(callbacks, owner: str) -> None:
+    """Every entry of ``callbacks`` is a Keras callback skrnn's loop can run (Keras is
+    imported only when there are callbacks to check)."""
+    if callbacks:
+        from .training._callbacks import check_callbacks as check
+
+        check(callbacks, owner)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import textwrap
 
 import numpy as np
@@ -266,7 +267,7 @@ def picklable_state(estimator, rebuilt_on_use=()) -> dict:
     The compiled step (and ``rebuilt_on_use``) and the resolved strategy (devices of this
     process; prediction needs none) are dropped, the step's optimizer state kept as
     arrays (``_optimizer_state``: a warm start after unpickling continues Adam's moments
-    and the learning rate reached, see :func:`resumed_optimizer`); a strategy object
+    and the learning rate reached, see :func:`fitted_step`); a strategy object
     given as a parameter is replaced by None (strategy objects do not pickle, strings
     do); the Keras model is pickled on its own (an in-memory ``.keras`` archive).
     """
@@ -285,13 +286,39 @@ def picklable_state(estimator, rebuilt_on_use=()) -> dict:
     return state
 
 
-def resumed_optimizer(est, step, settings) -> None:
-    """A step just built takes the optimizer state pickled with the estimator when it
-    was pickled under the same step ``settings`` (the ``_step_params`` recorded then);
-    otherwise that state is dropped. Call before recording the new settings."""
+def fitted_step(est, settings, task, per_step, **kwargs):
+    """The compiled training step of ``est.model_``, recorded as made under ``settings``
+    (what :func:`step_settings` returned, plus anything else the step depends on).
+
+    After unpickling, the step takes the optimizer state pickled with the estimator when
+    it was pickled under the same settings; otherwise that state is dropped."""
+    from . import training
+
+    step = training.make_step(est.model_, training.get_optimizer(est.optimizer,
+                                                                 est.learning_rate),
+                              task, per_step, clipping_of(est),
+                              strategy=getattr(est, "_strategy", None), **kwargs)
     saved = est.__dict__.pop("_optimizer_state", None)
     if saved is not None and getattr(est, "_step_params", None) == settings:
         step.load_optimizer_values(saved)
+    est._step_params = settings
+    return step
+
+
+def forget_step(est) -> None:
+    """A new network: its step, and its optimizer's state, start afresh."""
+    est._step = None
+    est.__dict__.pop("_optimizer_state", None)
+
+
+@contextlib.contextmanager
+def errors_named(what: str):
+    """Prefix a ValueError / TypeError raised inside with ``In {what}:`` (fit's
+    validation data is read by the code that reads X and y, whose messages say X, y)."""
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        raise type(exc)(f"In {what}: {exc}") from exc
 
 
 def unpickled_state(state: dict) -> dict:

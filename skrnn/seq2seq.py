@@ -9,14 +9,15 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from . import data as sd
-from ._constraints import SEQ2SEQ, sizes, validate_params
+from ._constraints import SEQ2SEQ, check_callbacks, sizes, validate_params
 from ._params import (
     check_same_spec,
-    clipping_of,
+    errors_named,
+    fitted_step,
+    forget_step,
     fresh_rng,
     picklable_state,
     resolve_patience,
-    resumed_optimizer,
     step_settings,
     unpickled_state,
 )
@@ -134,6 +135,7 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
     # ----------------------------------------------------------------- reading data
     def _check_params(self):
         validate_params(self)
+        check_callbacks(self.callbacks, type(self).__name__)
         return sizes(self, "units")
 
     # ---------------------------------------------------------------------- fitting
@@ -193,20 +195,15 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
                 train, validation = sd.split_validation(full, self.validation_fraction, rng)
             settings = step_settings(self)  # changed: a new step, the optimizer afresh
             if getattr(self, "_step", None) is None or self._step_params != settings:
-                self._step = training.make_step(
-                    self.model_, training.get_optimizer(self.optimizer, self.learning_rate),
-                    "classification" if t_kind == "tokens" else "regression_with_stop", True,
-                    clipping_of(self), seq2seq=True, strategy=getattr(self, "_strategy", None))
-                resumed_optimizer(self, self._step, settings)
-                self._step_params = settings
+                task = "classification" if t_kind == "tokens" else "regression_with_stop"
+                self._step = fitted_step(self, settings, task, True, seq2seq=True)
             summary = training.run_epochs(
                 self._step, train, epochs=int(self.epochs), batch_size=int(self.batch_size),
                 rng=rng, history=self.history_, validation=validation,
                 early_stopping=self.early_stopping, n_iter_no_change=resolve_patience(
                     self.n_iter_no_change, len(train), int(self.batch_size)),
                 tol=float(self.tol), verbose=int(self.verbose), lr_schedule=self.lr_schedule,
-                stop_on_plateau=True, warn_convergence=True,
-                callbacks=training.check_callbacks(self.callbacks, type(self).__name__))
+                stop_on_plateau=True, warn_convergence=True, callbacks=self.callbacks)
             self.n_iter_ += summary["epochs_run"]
             self.best_epoch_ = summary["best_epoch"]
             return self
@@ -219,10 +216,8 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         s_kind, s_data, t_kind, t_data, _, n = sd.read_pairs(X_val, Y_val, "X_val", "Y_val")
         if t_kind != self._target_kind:
             raise ValueError(f"Y_val holds {t_kind} targets but Y held {self._target_kind}.")
-        try:
+        with errors_named("X_val / Y_val"):
             source, target = self._encode_source(s_kind, s_data), self._encode_target(t_data)
-        except ValueError as exc:
-            raise ValueError(f"In X_val / Y_val: {exc}") from exc
         return sd.Seq2SeqSet(source, self._source_lengths(s_kind, s_data, n), target, t_kind,
                              self._start, self._end, s_kind)
 
@@ -269,8 +264,7 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         self.history_ = new_history()
         self.n_iter_ = 0
         self.best_epoch_ = None
-        self._step = None
-        self.__dict__.pop("_optimizer_state", None)  # a new network's optimizer starts afresh
+        forget_step(self)
 
     def _encode_source(self, kind, data):
         if kind == "vector":

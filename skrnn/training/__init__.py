@@ -1,12 +1,11 @@
 """The training loop (backend-agnostic) and the per-backend compiled step."""
 
 from ._backends import make_step, release_caches
-from ._callbacks import check_callbacks
 from ._distribute import resolve_strategy, strategy_scope
 from ._loop import calibrate_normalisation, new_history, predict_outputs, run_epochs
 from ._optimizers import get_optimizer
 from ._step import Step, clip_gradients, weighted_loss
 
-__all__ = ["Step", "calibrate_normalisation", "check_callbacks", "clip_gradients",
-           "get_optimizer", "make_step", "new_history", "predict_outputs", "release_caches",
-           "resolve_strategy", "run_epochs", "strategy_scope", "weighted_loss"]
+__all__ = ["Step", "calibrate_normalisation", "clip_gradients", "get_optimizer", "make_step",
+           "new_history", "predict_outputs", "release_caches", "resolve_strategy", "run_epochs",
+           "strategy_scope", "weighted_loss"]

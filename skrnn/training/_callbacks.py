@@ -8,12 +8,9 @@ import keras
 UNSUPPORTED = ("BackupAndRestore",)
 
 
-def check_callbacks(callbacks, owner: str) -> list:
-    """``callbacks`` as a list of ``keras.callbacks.Callback`` (empty for None)."""
-    if callbacks is None:
-        return []
-    out = list(callbacks)
-    for i, callback in enumerate(out):
+def check_callbacks(callbacks, owner: str) -> None:
+    """Each of ``callbacks`` is a ``keras.callbacks.Callback`` that ``Hooks`` can run."""
+    for i, callback in enumerate(callbacks):
         if not isinstance(callback, keras.callbacks.Callback):
             raise TypeError(f"callbacks[{i}] is a {type(callback).__name__}, not a "
                             "keras.callbacks.Callback.")
@@ -22,7 +19,6 @@ def check_callbacks(callbacks, owner: str) -> list:
                 f"callbacks[{i}]: {owner} trains with its own loop, and Keras' "
                 f"{type(callback).__name__} needs Model.fit's training state. Pickle the "
                 "fitted estimator to resume (its optimizer state comes along).")
-    return out
 
 
 class Hooks:
@@ -33,11 +29,9 @@ class Hooks:
     training the callbacks are detached from the model, so the estimator that holds
     them clones and pickles."""
 
-    def __init__(self, callbacks: list, step, epochs: int):
+    def __init__(self, callbacks, step, epochs: int):
         self.step, self.model = step, step.model
-        self._had_optimizer = "optimizer" in self.model.__dict__
-        self._previous = getattr(self.model, "optimizer", None)
-        self.model.optimizer = step.optimizer
+        self.model.optimizer = step.optimizer  # skrnn's models are never compiled
         self.model.stop_training = False
         self.callbacks = keras.callbacks.CallbackList(
             callbacks, model=self.model, epochs=epochs, verbose=0)
@@ -54,7 +48,7 @@ class Hooks:
         self._call("on_train_begin", {})
 
     def epoch_begin(self, epoch: int):
-        self._call("on_epoch_begin", epoch - 1, {})
+        self._call("on_epoch_begin", epoch, {})
 
     def batch_begin(self, batch: int):
         self.callbacks.on_train_batch_begin(batch, {})
@@ -64,7 +58,7 @@ class Hooks:
         return self.stop
 
     def epoch_end(self, epoch: int, logs: dict) -> bool:
-        self._call("on_epoch_end", epoch - 1, logs)
+        self._call("on_epoch_end", epoch, logs)
         return self.stop
 
     def train_end(self, logs: dict):
@@ -73,8 +67,6 @@ class Hooks:
     def detach(self):
         """Undo what ``__init__`` set on the model and the callbacks (always, even when
         training raised)."""
-        self.model.optimizer = self._previous
-        if not self._had_optimizer:
-            self.model.__dict__.pop("optimizer", None)
+        self.model.__dict__.pop("optimizer", None)
         for callback in self.callbacks.callbacks:
             callback.set_model(None)

@@ -31,7 +31,7 @@ def resolve_strategy(strategy, random_state=None):
         ``None`` (and ``"auto"``, which resolves to it). A strategy made from a name is
         made once per process and shared by every later fit; an instance you pass is
         used, its collective operations keyed apart from every other strategy's
-        (:func:`_with_own_collective_keys`), so new instances per fit work too.
+        (:func:`_own_collective_keys`), so new instances per fit work too.
     random_state : the estimator's
         A multi-worker strategy needs an integer: every worker must draw the same
         initial weights and form the same batches.
@@ -57,9 +57,16 @@ def resolve_strategy(strategy, random_state=None):
                          f"Keras; KERAS_BACKEND={backend!r} accepts only None or 'auto'.")
     import tensorflow as tf
 
+    resolved = _tensorflow_strategy(tf, strategy, random_state)
+    if isinstance(resolved, tf.distribute.MirroredStrategy):  # (not multi-worker's)
+        _own_collective_keys(resolved)
+    return resolved
+
+
+def _tensorflow_strategy(tf, strategy, random_state):
     if (isinstance(strategy, tf.distribute.Strategy)
             and not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)):
-        return _with_own_collective_keys(strategy)
+        return strategy
     if strategy == "auto":
         announced = tuple(os.environ.get(name) or "" for name in _TPU_ENVIRONMENT)
         if any(announced):
@@ -67,12 +74,10 @@ def resolve_strategy(strategy, random_state=None):
             if tpu is not None:
                 return tpu
         if len(tf.config.list_logical_devices("GPU")) > 1:
-            return _with_own_collective_keys(
-                _shared(("mirrored",), tf.distribute.MirroredStrategy))
+            return _shared(("mirrored",), tf.distribute.MirroredStrategy)
         return None
     if strategy == "mirrored":
-        return _with_own_collective_keys(
-            _shared(("mirrored",), tf.distribute.MirroredStrategy))
+        return _shared(("mirrored",), tf.distribute.MirroredStrategy)
     if strategy == "multi_worker":
         strategy = _shared(("multi_worker", os.environ.get("TF_CONFIG")),
                            tf.distribute.MultiWorkerMirroredStrategy)
@@ -106,8 +111,8 @@ _REKEYED = weakref.WeakSet()
 _KEY_BASES = itertools.count(1)
 
 
-def _with_own_collective_keys(strategy):
-    """``strategy``, its all-reduce keyed apart from every other strategy's.
+def _own_collective_keys(strategy) -> None:
+    """Key a ``MirroredStrategy``'s all-reduce apart from every other strategy's.
 
     A ``MirroredStrategy`` all-reduces with collective operations numbered from group key
     ``1 + MirroredStrategy._collective_key_base`` (0) and instance key 100 -- the same
@@ -117,21 +122,20 @@ def _with_own_collective_keys(strategy):
     GridSearchCV over model sizes does with a strategy instance (``clone`` deep-copies
     it), or a user who makes a new ``MirroredStrategy()`` for every fit. The first time
     skrnn meets a mirrored strategy it rebuilds its collective operations from a key
-    base of its own (what TensorFlow's own tests do between strategies). Strategies of
-    other kinds, and TensorFlow versions without these (private) attributes, are
-    returned as they are.
+    base of its own (what TensorFlow's own tests do between strategies). TensorFlow
+    versions without these (private) attributes are left as they are. Not for
+    ``MultiWorkerMirroredStrategy``, whose keys every worker must share.
     """
-    extended = getattr(strategy, "extended", None)
+    extended = strategy.extended
     remake = getattr(extended, "_make_collective_ops_with_fallbacks", None)
     if remake is None or strategy in _REKEYED or not hasattr(extended, "_collective_ops"):
-        return strategy
+        return
     default = extended._cross_device_ops is extended._collective_ops
     extended._collective_key_base = 100_000 * next(_KEY_BASES)
     extended._collective_ops = remake()
     if default:  # the strategy all-reduces with its collective operations
         extended._cross_device_ops = extended._collective_ops
     _REKEYED.add(strategy)
-    return strategy
 
 
 def _tpu_strategy():

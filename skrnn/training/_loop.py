@@ -237,19 +237,16 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
     weights reached so far (or the best ones with early stopping), so an interactive
     user loses nothing.
     """
-    if not callbacks:
-        return _run(step, train, epochs, batch_size, rng, history, validation, val_score,
-                    score_name, early_stopping, n_iter_no_change, tol, verbose,
-                    truncate_steps, lr_schedule, stop_on_plateau, warn_convergence, None)
     from ._callbacks import Hooks
 
-    hooks = Hooks(callbacks, step, epochs)
+    hooks = Hooks(callbacks, step, epochs) if callbacks else None
     try:
         return _run(step, train, epochs, batch_size, rng, history, validation, val_score,
                     score_name, early_stopping, n_iter_no_change, tol, verbose,
                     truncate_steps, lr_schedule, stop_on_plateau, warn_convergence, hooks)
     finally:
-        hooks.detach()
+        if hooks is not None:
+            hooks.detach()
 
 
 def _run(step, train, epochs, batch_size, rng, history, validation, val_score, score_name,
@@ -275,7 +272,7 @@ def _run(step, train, epochs, batch_size, rng, history, validation, val_score, s
     for epoch in range(first_epoch, last_epoch + 1):
         start = time.perf_counter()
         if hooks is not None:
-            hooks.epoch_begin(epoch - first_epoch + 1)
+            hooks.epoch_begin(epoch - first_epoch)  # from 0 in every fit, as in Keras
             lr = step.learning_rate() if lr is not None else None  # a callback may set it
         # the rate this epoch starts with (a schedule's moves with every update)
         epoch_lr = step.current_learning_rate() if lr is None else lr
@@ -342,7 +339,7 @@ def _run(step, train, epochs, batch_size, rng, history, validation, val_score, s
                 logs["val_loss"] = float(val_loss)
                 if val_score is not None:
                     logs[f"val_{score_name}"] = val_metric
-            if hooks.epoch_end(epoch - first_epoch + 1, logs) or hooks.stop:
+            if hooks.epoch_end(epoch - first_epoch, logs) or hooks.stop:
                 stopped = True
         if non_finite is not None or interrupted or stopped:
             break

@@ -200,8 +200,7 @@ class Step:
         if isinstance(getattr(self.optimizer, "_learning_rate", None),
                       keras.optimizers.schedules.LearningRateSchedule):
             return None
-        self.sync_to_model()
-        return float(ops.convert_to_numpy(self.optimizer.learning_rate))
+        return self.current_learning_rate()
 
     def current_learning_rate(self) -> float:
         """The rate the next update uses: a ``LearningRateSchedule`` evaluated at the
@@ -221,17 +220,15 @@ class Step:
         self.sync_to_model()
         return [np.array(ops.convert_to_numpy(v)) for v in self.optimizer.variables]
 
-    def load_optimizer_values(self, values) -> bool:
-        """Give the optimizer the variables :meth:`optimizer_values` returned; False
-        (nothing changed) when they do not fit this optimizer."""
+    def load_optimizer_values(self, values) -> None:
+        """Give the optimizer the variables :meth:`optimizer_values` returned (nothing
+        changes when they do not fit this optimizer)."""
         self.sync_to_model()
         variables = self.optimizer.variables
-        if len(values) != len(variables) or any(
-                tuple(v.shape) != np.shape(a) for v, a in zip(variables, values)):
-            return False
-        for variable, value in zip(variables, values):
-            variable.assign(value)
-        return True
+        if len(values) == len(variables) and all(
+                tuple(v.shape) == np.shape(a) for v, a in zip(variables, values)):
+            for variable, value in zip(variables, values):
+                variable.assign(value)
 
     def sync_to_model(self):
         """Make ``self.model``'s variables hold the trained values (stateless backends)."""
