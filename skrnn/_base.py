@@ -19,6 +19,7 @@ from ._params import (
     _check_sample_weight,
     check_same_spec,
     errors_named,
+    fit_settings,
     fitted_step,
     forget_step,
     fresh_rng,
@@ -294,7 +295,8 @@ class BaseRNN(BaseEstimator):
                 verbose=int(self.verbose),
                 truncate_steps=None if self.truncate_steps is None else int(self.truncate_steps),
                 lr_schedule=self.lr_schedule, stop_on_plateau=to_convergence,
-                warn_convergence=to_convergence, callbacks=self.callbacks)
+                warn_convergence=to_convergence, callbacks=self.callbacks,
+                settings=fit_settings(self))
             training.calibrate_normalisation(self._step, train, batch_size)
             if summary["non_finite"] is not None:
                 warn_if_outputs_diverged(self, full, batch_size)

@@ -29,6 +29,9 @@ EVENT_KEYS = {
     "non_finite": "the ``{'epoch', 'update'}`` of a non-finite loss or gradient, which "
                   "stops training with a warning and keeps the weights of the last "
                   "finite update",
+    "resumed": "the ``{'epoch'}`` after which a fit went on from the backup of a fit "
+               "that was killed or failed (a ``keras.callbacks.BackupAndRestore`` among "
+               "its callbacks)",
 }
 
 

@@ -255,6 +255,24 @@ def step_settings(est) -> tuple:
             est.clipvalue, est.global_clipnorm)
 
 
+#: Parameters that do not change what a fit computes, or that may change when a fit
+#: killed part-way is started again to resume from its backup.
+_NOT_IN_BACKUP_KEY = ("epochs", "verbose", "callbacks", "strategy")
+
+
+def fit_settings(est) -> str:
+    """The parameters that identify a fit's backups (with its data), as a string equal
+    in every process: Keras objects by class and config, a ``RandomState`` instance by
+    its type (its state is the backup's own)."""
+    settings = []
+    for name, value in sorted(est.get_params(deep=False).items()):
+        if name not in _NOT_IN_BACKUP_KEY:
+            value = _setting(value)
+            settings.append((name, type(value).__name__
+                             if isinstance(value, np.random.RandomState) else value))
+    return f"{type(est).__name__}{settings!r}"
+
+
 def clipping_of(est) -> dict:
     """The clipping keywords of :func:`skrnn.training.clip_gradients`."""
     return dict(clipnorm=est.clipnorm, clipvalue=est.clipvalue,

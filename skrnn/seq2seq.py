@@ -13,6 +13,7 @@ from ._constraints import SEQ2SEQ, check_callbacks, sizes, validate_params
 from ._params import (
     check_same_spec,
     errors_named,
+    fit_settings,
     fitted_step,
     forget_step,
     fresh_rng,
@@ -203,7 +204,8 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
                 early_stopping=self.early_stopping, n_iter_no_change=resolve_patience(
                     self.n_iter_no_change, len(train), int(self.batch_size)),
                 tol=float(self.tol), verbose=int(self.verbose), lr_schedule=self.lr_schedule,
-                stop_on_plateau=True, warn_convergence=True, callbacks=self.callbacks)
+                stop_on_plateau=True, warn_convergence=True, callbacks=self.callbacks,
+                settings=fit_settings(self))
             self.n_iter_ += summary["epochs_run"]
             self.best_epoch_ = summary["best_epoch"]
             return self
@@ -309,7 +311,7 @@ class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
         n = len(source)
         lengths = self._source_lengths(kind, data, n)
         results = [None] * n
-        from .training._loop import progress_bar
+        from .training._outputs import progress_bar
 
         batches = sd.bucket_batches(lengths, int(self.batch_size))
         bar = progress_bar(len(batches), int(self.verbose))

@@ -16,6 +16,7 @@ As a script:
 - ``... OUT.npz data_parallel`` (JAX, the devices XLA_FLAGS simulates) trains every
   case under ``DataParallel``, runs :func:`check_estimators` (one device), and fits and
   pickles :func:`strategy_estimator` under ``DataParallel``;
+- every mode also runs :func:`check_backup` (under its strategy);
 - ``python tests/backend_cases.py worker INDEX PORT0,PORT1 OUT`` is one worker of a
   two-worker ``MultiWorkerMirroredStrategy`` on localhost fitting
   :func:`strategy_estimator`.
@@ -180,6 +181,27 @@ def check_estimators():
     assert all(isinstance(p, str) for p in s2s.predict(["abc", "zz"]))
 
 
+def check_backup(strategy=None):
+    """A fit that failed after epoch 3 resumes from its ``BackupAndRestore`` backup to
+    the weights and history of the uninterrupted fit, bit for bit (assertions)."""
+    import tempfile
+
+    from helpers import assert_same_fit, backup_round_trip
+
+    from skrnn import RNNClassifier
+
+    X, y = strategy_data()
+
+    def make(**kw):
+        return RNNClassifier(units=6, epochs=6, dropout=0.2, early_stopping=True,
+                             n_iter_no_change=4, learning_rate=0.2, batch_size=8,
+                             conv_filters=None, random_state=0, strategy=strategy, **kw)
+
+    with warnings.catch_warnings(), tempfile.TemporaryDirectory() as folder:
+        warnings.simplefilter("ignore")
+        assert_same_fit(backup_round_trip(make, X, y, folder + "/b", at=3), make().fit(X, y))
+
+
 def strategy_data():
     rng = np.random.RandomState(3)
     X = _ragged(rng, 40, 3, 10)
@@ -234,6 +256,7 @@ if __name__ == "__main__":
     np.savez(out, **flatten(train_cases(strategy, names), 1))
     if mode != "mirrored":
         check_estimators()
+    check_backup(strategy)
     if strategy is not None:
         with open(out + ".pkl", "wb") as f:
             pickle.dump(strategy_estimator(strategy), f)

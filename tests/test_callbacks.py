@@ -130,10 +130,13 @@ def test_refused_callbacks_and_what_is_not_one():
     X, y = ragged(10)
     with pytest.raises(TypeError, match=r"callbacks\[1\] is a str, not a keras"):
         RNNClassifier(**FAST, callbacks=[Recorder(), "early"]).fit(X, y)
-    with pytest.raises(ValueError, match=r"callbacks\[0\]: RNNClassifier trains with its "
-                                         "own loop, and Keras' BackupAndRestore"):
-        RNNClassifier(**FAST, callbacks=[keras.callbacks.BackupAndRestore("/tmp/x")]).fit(
-            X, y)
+    backup = keras.callbacks.BackupAndRestore
+    with pytest.raises(ValueError, match=r"callbacks\[1\]: BackupAndRestore\(save_freq=5\) "
+                                         "is not supported: skrnn backs a fit up at the "
+                                         "end of every epoch"):
+        RNNClassifier(**FAST, callbacks=[Recorder(), backup("/tmp/x", save_freq=5)]).fit(X, y)
+    with pytest.raises(ValueError, match="callbacks holds 2 BackupAndRestore callbacks"):
+        RNNClassifier(**FAST, callbacks=[backup("/tmp/x"), backup("/tmp/y")]).fit(X, y)
 
 
 def test_grid_search_clones_the_callbacks_and_seq2seq_calls_them():

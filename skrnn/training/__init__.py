@@ -2,8 +2,9 @@
 
 from ._backends import make_step, release_caches
 from ._distribute import resolve_strategy, strategy_scope
-from ._loop import calibrate_normalisation, new_history, predict_outputs, run_epochs
+from ._loop import new_history, run_epochs
 from ._optimizers import get_optimizer
+from ._outputs import calibrate_normalisation, predict_outputs
 from ._step import Step, clip_gradients, weighted_loss
 
 __all__ = ["Step", "calibrate_normalisation", "clip_gradients", "get_optimizer", "make_step",

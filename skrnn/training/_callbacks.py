@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import keras
 
-#: Callbacks that need what only Keras' own ``fit`` has (its training state object).
-UNSUPPORTED = ("BackupAndRestore",)
+from ._backup import check_backup
 
 
 def check_callbacks(callbacks, owner: str) -> None:
-    """Each of ``callbacks`` is a ``keras.callbacks.Callback`` that ``Hooks`` can run."""
+    """Each of ``callbacks`` is a ``keras.callbacks.Callback`` that ``Hooks`` can run,
+    or one ``BackupAndRestore`` skrnn's loop honours itself."""
+    backups = 0
     for i, callback in enumerate(callbacks):
         if not isinstance(callback, keras.callbacks.Callback):
             raise TypeError(f"callbacks[{i}] is a {type(callback).__name__}, not a "
                             "keras.callbacks.Callback.")
-        if type(callback).__name__ in UNSUPPORTED:
-            raise ValueError(
-                f"callbacks[{i}]: {owner} trains with its own loop, and Keras' "
-                f"{type(callback).__name__} needs Model.fit's training state. Pickle the "
-                "fitted estimator to resume (its optimizer state comes along).")
+        if isinstance(callback, keras.callbacks.BackupAndRestore):
+            check_backup(callback, i)
+            backups += 1
+    if backups > 1:
+        raise ValueError(f"{owner}: callbacks holds {backups} BackupAndRestore callbacks; "
+                         "a fit is backed up to one backup_dir.")
 
 
 class Hooks:

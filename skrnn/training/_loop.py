@@ -1,7 +1,8 @@
 """skrnn's training loop: epochs of length-bucketed batches, written once.
 
 Backend-specific work happens in a :class:`~skrnn.training.Step`; this module only
-forms batches, calls the step, keeps the history, prints progress and stops early.
+forms batches, calls the step, keeps the history, prints progress, stops early and
+backs the fit up (:mod:`skrnn.training._backup`).
 """
 
 from __future__ import annotations
@@ -13,69 +14,8 @@ from collections.abc import Callable
 import numpy as np
 
 from .._history import History
-from ..data import SupervisedSet, bucket_batches, pad_batch
-
-
-def progress_bar(n_batches: int, verbose: int):
-    """Keras' ``Progbar`` over ``n_batches`` when ``verbose == 1``, else None."""
-    if verbose != 1 or n_batches < 1:
-        return None
-    import keras
-
-    return keras.utils.Progbar(n_batches, unit_name="batch",
-                               stateful_metrics=["loss", "val_loss", "val_score"])
-
-
-def predict_outputs(step, x, lengths, batch_size: int, per_step: bool, verbose: int = 0):
-    """Model outputs for every sequence, in input order.
-
-    Sequences are batched by length (sorted), so each batch is padded little in time.
-    Every batch is padded to ``batch_size`` rows: the matrix kernels then always see
-    the same shapes, which makes a sequence's output bit-identical whatever else is
-    predicted with it (alone, in another order, in a subset) and keeps the number of
-    compiled shapes small.
-    Returns ``(n, n_outputs)`` or, with ``per_step``, a list of ``(T_i, n_outputs)``.
-    ``verbose=1`` shows a progress bar.
-    """
-    lengths = np.asarray(lengths)
-    results = [None] * len(x)
-    batches = bucket_batches(lengths, batch_size)
-    bar = progress_bar(len(batches), verbose)
-    for b, idx in enumerate(batches):
-        xb, mask = pad_batch(x, idx, lengths, dtype=x[idx[0]].dtype)
-        if len(idx) < batch_size:
-            extra = batch_size - len(idx)
-            xb = np.concatenate([xb, np.zeros((extra,) + xb.shape[1:], xb.dtype)])
-            mask = np.concatenate([mask, np.zeros((extra,) + mask.shape[1:], bool)])
-            mask[len(idx):, 0] = True  # filler rows get one step: no empty means
-        out = step.predict(xb, mask)
-        for row, i in enumerate(idx):
-            results[i] = out[row, :lengths[i]] if per_step else out[row]
-        if bar is not None:
-            bar.update(b + 1)
-    return results if per_step else np.stack(results)
-
-
-def calibrate_normalisation(step, data: SupervisedSet, batch_size: int) -> None:
-    """Give every convolutional block's batch normalisation the exact statistics of
-    ``data`` under the final weights (see :meth:`skrnn.models.ConvBlock.calibrate`)."""
-    from ..models import ConvBlock
-
-    model = step.model
-    blocks = [layer for layer in model.layers if isinstance(layer, ConvBlock)]
-    if not blocks or not len(data):
-        return
-    step.sync_to_model()
-    embedding = next((layer for layer in model.layers
-                      if layer.name == "embedding"), None)
-
-    def batches():
-        for idx in bucket_batches(data.lengths, batch_size):
-            x, mask, _, _ = data.batch(idx)
-            yield (x if embedding is None else embedding(x)), mask
-
-    for block in blocks:  # a block reads the (embedded) input in either mode
-        block.calibrate(batches)
+from ..data import SupervisedSet, bucket_batches
+from ._outputs import predict_outputs, progress_bar
 
 
 def new_history() -> History:
@@ -189,7 +129,7 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
                tol: float = 1e-4, verbose: int = 0,
                truncate_steps: int | None = None, lr_schedule: str = "constant",
                stop_on_plateau: bool = False, warn_convergence: bool = False,
-               callbacks: list | None = None) -> dict:
+               callbacks: list | None = None, settings: str = "") -> dict:
     """Train for up to ``epochs`` epochs; returns a summary of how it ended.
 
     Parameters
@@ -221,7 +161,11 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
         Issue a ``ConvergenceWarning`` when ``epochs`` ran out while the monitored
         loss was still improving.
     callbacks : list of keras.callbacks.Callback, optional
-        Called at Keras' hook points (see :class:`~skrnn.training._callbacks.Hooks`).
+        Called at Keras' hook points (see :class:`~skrnn.training._callbacks.Hooks`);
+        a ``BackupAndRestore`` among them backs the fit up after every epoch and resumes
+        it from its backup (see :mod:`skrnn.training._backup`).
+    settings : str
+        The estimator's settings, which (with the data) identify a fit's backups.
 
     Returns
     -------
@@ -237,45 +181,85 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
     weights reached so far (or the best ones with early stopping), so an interactive
     user loses nothing.
     """
+    from ._backup import Backup, fit_key, is_chief, split_callbacks
     from ._callbacks import Hooks
 
+    callbacks, backup = split_callbacks(callbacks)
+    if backup is not None:
+        backup = Backup(backup, fit_key(settings, history.n_epochs, train, validation),
+                        is_chief(step))
     hooks = Hooks(callbacks, step, epochs) if callbacks else None
     try:
         return _run(step, train, epochs, batch_size, rng, history, validation, val_score,
                     score_name, early_stopping, n_iter_no_change, tol, verbose,
-                    truncate_steps, lr_schedule, stop_on_plateau, warn_convergence, hooks)
+                    truncate_steps, lr_schedule, stop_on_plateau, warn_convergence, hooks,
+                    backup)
     finally:
         if hooks is not None:
             hooks.detach()
 
 
+def _improved(state, monitored: float, epoch: int, step, tol: float,
+              keep_best: bool) -> bool:
+    """Track the best epoch of the monitored loss; True when this epoch improved it."""
+    state.since_decay += 1
+    if not monitored < state.best_loss - tol:
+        state.waited += 1
+        return False
+    state.best_loss, state.best_epoch, state.waited = float(monitored), epoch, 0
+    if keep_best:
+        step.sync_to_model()
+        state.best_weights = step.model.get_weights()
+    return True
+
+
+def _decay(state, step, decay_patience: int, verbose: int) -> None:
+    """Lower the learning rate after ``decay_patience`` epochs without improvement."""
+    if (state.waited >= decay_patience and state.since_decay >= decay_patience
+            and state.lr > state.min_lr * (1 + 1e-6)):
+        new_lr = max(state.lr * PLATEAU_FACTOR, state.min_lr)
+        step.set_learning_rate(new_lr)
+        state.since_decay = 0
+        if verbose:
+            print(f"Learning rate {state.lr:.3g} -> {new_lr:.3g}: no improvement for "
+                  f"{state.waited} epochs.", flush=True)
+        state.lr = new_lr
+
+
 def _run(step, train, epochs, batch_size, rng, history, validation, val_score, score_name,
          early_stopping, n_iter_no_change, tol, verbose, truncate_steps, lr_schedule,
-         stop_on_plateau, warn_convergence, hooks) -> dict:
-    model = step.model
+         stop_on_plateau, warn_convergence, hooks, backup) -> dict:
+    from ._backup import LoopState
+
     step.resume()
     monitor_validation = early_stopping and validation is not None and len(validation) > 0
     lr = step.learning_rate()  # tracked here: reading it makes JAX sync its state
     plateau = lr_schedule == "plateau" and lr is not None
     # Never below a thousandth of the rate the fit started from (warm starts continue
     # from a decayed rate, so this floor is relative to the optimizer's own rate).
-    min_lr = lr * MIN_LR_FRACTION if plateau else None
+    state = LoopState(lr=lr, min_lr=lr * MIN_LR_FRACTION if plateau else None)
     decay_patience = max(1, n_iter_no_change // 2)
-    since_decay = 0
-    best_loss, best_weights, best_epoch, waited = np.inf, None, None, 0
-    first_epoch = len(history["epoch"]) + 1
+    first_epoch = history.n_epochs + 1
     last_epoch = first_epoch + epochs - 1
-    epochs_run, stopped, interrupted, non_finite = 0, False, False, None
+    restored = backup.restore(step, rng, history) if backup is not None else None
+    if restored is not None:
+        state = restored
+        history.event("resumed", {"epoch": history.n_epochs})
+        if verbose:
+            print(f"Resuming after epoch {history.n_epochs} from the backup in "
+                  f"{backup.directory}.", flush=True)
+    stopped, interrupted, non_finite = False, False, None
     logs = {}
     if hooks is not None:
         hooks.train_begin()
-    for epoch in range(first_epoch, last_epoch + 1):
+    for epoch in range(history.n_epochs + 1, last_epoch + 1):
         start = time.perf_counter()
         if hooks is not None:
             hooks.epoch_begin(epoch - first_epoch)  # from 0 in every fit, as in Keras
-            lr = step.learning_rate() if lr is not None else None  # a callback may set it
+            if state.lr is not None:  # a callback may set it
+                state.lr = step.learning_rate()
         # the rate this epoch starts with (a schedule's moves with every update)
-        epoch_lr = step.current_learning_rate() if lr is None else lr
+        epoch_lr = step.current_learning_rate() if state.lr is None else state.lr
         bar = None
         if verbose == 1:
             print(f"Epoch {epoch}/{last_epoch}", flush=True)
@@ -287,7 +271,7 @@ def _run(step, train, epochs, batch_size, rng, history, validation, val_score, s
             warnings.warn(f"Training interrupted during epoch {epoch}; keeping the "
                           "weights reached so far.", RuntimeWarning, stacklevel=3)
             break
-        epochs_run += 1
+        state.epochs_run += 1
         ok = updates["finite"]
         if not ok.all():
             bad = int(np.argmin(ok))
@@ -343,39 +327,31 @@ def _run(step, train, epochs, batch_size, rng, history, validation, val_score, s
                 stopped = True
         if non_finite is not None or interrupted or stopped:
             break
-        monitored = val_loss if monitor_validation else loss
-        since_decay += 1
-        if monitored < best_loss - tol:
-            best_loss, best_epoch, waited = monitored, epoch, 0
-            if monitor_validation:
-                step.sync_to_model()
-                best_weights = model.get_weights()
-            continue
-        waited += 1
-        if (monitor_validation or stop_on_plateau) and waited >= n_iter_no_change:
+        improved = _improved(state, val_loss if monitor_validation else loss, epoch, step,
+                             tol, keep_best=monitor_validation)
+        if (not improved and (monitor_validation or stop_on_plateau)
+                and state.waited >= n_iter_no_change):
             stopped = True
             if verbose:
                 what = "validation loss" if monitor_validation else "training loss"
-                restoring = f"; restoring epoch {best_epoch}" if monitor_validation else ""
+                restoring = (f"; restoring epoch {state.best_epoch}" if monitor_validation
+                             else "")
                 print(f"Stopping: the {what} did not improve by tol={tol:g} for "
                       f"{n_iter_no_change} epochs{restoring}.", flush=True)
             break
-        if plateau and waited >= decay_patience and since_decay >= decay_patience:
-            if lr > min_lr * (1 + 1e-6):
-                new_lr = max(lr * PLATEAU_FACTOR, min_lr)
-                step.set_learning_rate(new_lr)
-                since_decay = 0
-                if verbose:
-                    print(f"Learning rate {lr:.3g} -> {new_lr:.3g}: no improvement for "
-                          f"{waited} epochs.", flush=True)
-                lr = new_lr
+        if plateau and not improved:
+            _decay(state, step, decay_patience, verbose)
+        if backup is not None:
+            backup.save(step, rng, history, state)
     step.sync_to_model()
-    if monitor_validation and best_weights is not None:
-        model.set_weights(best_weights)
+    if monitor_validation and state.best_weights is not None:
+        step.model.set_weights(state.best_weights)
     if hooks is not None:
         hooks.train_end(logs)
+    if backup is not None and not interrupted:
+        backup.finish()
     if (warn_convergence and not stopped and not interrupted and non_finite is None
-            and epochs_run == epochs):
+            and state.epochs_run == epochs):
         from sklearn.exceptions import ConvergenceWarning
 
         warnings.warn(
@@ -384,8 +360,8 @@ def _run(step, train, epochs, batch_size, rng, history, validation, val_score, s
             f"improving by more than tol={tol:g} within n_iter_no_change="
             f"{n_iter_no_change} epochs. Raise epochs (or the learning_rate) to train "
             "to convergence.", ConvergenceWarning, stacklevel=3)
-    return {"epochs_run": epochs_run,
-            "best_epoch": best_epoch if monitor_validation else None,
-            "best_val_loss": float(best_loss) if monitor_validation else np.inf,
+    return {"epochs_run": state.epochs_run,
+            "best_epoch": state.best_epoch if monitor_validation else None,
+            "best_val_loss": float(state.best_loss) if monitor_validation else np.inf,
             "stopped_early": stopped,
             "interrupted": interrupted, "non_finite": non_finite}

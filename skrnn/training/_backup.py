@@ -1,0 +1,215 @@
+"""Backups of a fit in progress, so that a fit killed hard resumes where it was.
+
+A ``keras.callbacks.BackupAndRestore(backup_dir)`` among an estimator's ``callbacks``
+turns them on; skrnn does the work itself (Keras' callback needs ``Model.fit``'s
+training state). At the end of every epoch the whole state of the fit is written to one
+file, ``backup_dir/skrnn-backup.npz``, atomically (a temporary file renamed over the
+last one): the model's variables (weights, normalisation statistics, dropout seed
+states), the optimizer's (moments, update count, learning rate), the random stream that
+shuffles the batches, the history and what the loop tracks (best loss and weights,
+epochs waited, learning-rate decay). A fit started again with the same settings and data
+restores it and trains from the next epoch on, to the weights an uninterrupted fit
+reaches. The file holds arrays and JSON only (read with ``allow_pickle=False``).
+
+The backup is keyed by the fit's settings (every parameter but ``epochs``, ``verbose``,
+``callbacks`` and ``strategy``), its data and the epoch it started from: a backup made
+by another fit is refused with a ValueError, never loaded into this one. Under a
+multi-worker strategy only the chief writes (every worker holds the same state) and
+every worker reads, so ``backup_dir`` must be on a file system they share.
+
+The other callbacks' own state (an ``EarlyStopping``'s wait, say) is not backed up,
+as in Keras.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+FILE = "skrnn-backup.npz"
+
+
+@dataclass
+class LoopState:
+    """What the loop carries from one epoch to the next."""
+
+    lr: float | None  # the learning rate the loop set (None: a schedule's)
+    min_lr: float | None  # the floor of the plateau decay
+    best_loss: float = np.inf
+    best_epoch: int | None = None
+    waited: int = 0  # epochs since the monitored loss last improved
+    since_decay: int = 0  # epochs since the learning rate was last lowered
+    epochs_run: int = 0
+    best_weights: list | None = field(default=None, repr=False)
+
+
+def split_callbacks(callbacks) -> tuple:
+    """``(the other callbacks, the BackupAndRestore or None)``."""
+    import keras
+
+    callbacks = list(callbacks or ())
+    backups = [c for c in callbacks if isinstance(c, keras.callbacks.BackupAndRestore)]
+    return [c for c in callbacks if c not in backups], (backups[0] if backups else None)
+
+
+def check_backup(callback, index: int) -> None:
+    """What skrnn honours of a ``BackupAndRestore``: epoch-end backups."""
+    if callback.save_freq != "epoch":
+        raise ValueError(
+            f"callbacks[{index}]: BackupAndRestore(save_freq={callback.save_freq!r}) is "
+            "not supported: skrnn backs a fit up at the end of every epoch "
+            "(save_freq='epoch').")
+
+
+def _digest(value, h) -> None:
+    if isinstance(value, np.ndarray):
+        h.update(f"{value.dtype}{value.shape}".encode())
+        h.update(np.ascontiguousarray(value).tobytes())
+    elif isinstance(value, (list, tuple)):
+        h.update(f"[{len(value)}".encode())
+        for item in value:
+            _digest(item, h)
+    elif isinstance(value, dict):
+        for key in sorted(value):
+            h.update(str(key).encode())
+            _digest(value[key], h)
+    elif hasattr(value, "__dict__"):  # a training or validation set
+        _digest(vars(value), h)
+    else:
+        h.update(repr(value).encode())
+
+
+def fit_key(settings: str, first_epoch: int, *data) -> str:
+    """What identifies a fit: its settings, the epoch it starts from and its data."""
+    h = hashlib.sha256(f"{settings}|{first_epoch}".encode())
+    for item in data:
+        _digest(item, h)
+    return h.hexdigest()
+
+
+def is_chief(step) -> bool:
+    """Whether this process writes the backups (one worker of a multi-worker strategy)."""
+    strategy = getattr(step, "strategy", None)
+    return strategy is None or bool(strategy.extended.should_checkpoint)
+
+
+def _as_json(value):
+    return value.item() if isinstance(value, np.generic) else str(value)
+
+
+class Backup:
+    """Writes and reads the backups of one fit (see the module's docstring).
+
+    Parameters
+    ----------
+    callback : keras.callbacks.BackupAndRestore
+        Its ``backup_dir``, ``double_checkpoint`` (the previous backup is kept beside
+        the last, and read when the last cannot be) and ``delete_checkpoint`` (the
+        directory is removed when the fit ends).
+    key : str
+        :func:`fit_key` of this fit.
+    chief : bool
+        This process writes (and deletes) the backups.
+    """
+
+    def __init__(self, callback, key: str, chief: bool = True):
+        self.directory = os.fspath(callback.backup_dir)
+        self.path = os.path.join(self.directory, FILE)
+        self.previous = self.path + ".bkp"
+        self.double = bool(callback.double_checkpoint)
+        self.delete = bool(callback.delete_checkpoint)
+        self.key, self.chief = key, chief
+
+    def _read(self):
+        errors = []
+        for path in (self.path, self.previous) if self.double else (self.path,):
+            if not os.path.exists(path):
+                continue
+            try:
+                with np.load(path, allow_pickle=False) as f:
+                    return path, dict(f)
+            except Exception as exc:  # a damaged file: try the previous one
+                errors.append(f"{path}: {exc}")
+        if errors:
+            raise ValueError("The backup of this fit cannot be read (" + "; ".join(errors)
+                             + "). Delete the backup_dir to start afresh.")
+        return None, None
+
+    def restore(self, step, rng, history) -> LoopState | None:
+        """Load the backup, if there is one, into the step, ``rng`` and ``history``;
+        returns the loop's state then, else None."""
+        path, arrays = self._read()
+        if arrays is None:
+            return None
+        meta = json.loads(str(arrays.pop("meta")))
+        if meta["key"] != self.key:
+            raise ValueError(
+                f"The backup in {self.directory!r} ({path}) was made by a fit with other "
+                "settings, data or starting epoch: BackupAndRestore's backup_dir belongs "
+                "to one fit. Delete it, or give this fit a backup_dir of its own.")
+        take = lambda name, n: [arrays[f"{name}_{i}"] for i in range(n)]  # noqa: E731
+        step.sync_to_model()
+        variables = step.model.variables
+        for variable, value in zip(variables, take("model", len(variables))):
+            variable.assign(value)
+        for variable, value in zip(step.optimizer.variables,
+                                   take("optimizer", meta["n_optimizer"])):
+            variable.assign(value)
+        rng.set_state((meta["rng"][0], arrays["rng"], *meta["rng"][1:]))
+        history.clear()
+        history.update(meta["history"])
+        loop = meta["loop"]
+        if meta["n_best"] is not None:
+            loop["best_weights"] = take("best", meta["n_best"])
+        return LoopState(**loop)
+
+    def save(self, step, rng, history, state: LoopState) -> None:
+        """Write the state after an epoch (the chief only), replacing the last backup."""
+        if not self.chief:
+            return
+        step.sync_to_model()
+        arrays = {}
+        for name, values in (("model", [v.numpy() for v in step.model.variables]),
+                             ("optimizer", step.optimizer_values()),
+                             ("best", state.best_weights or [])):
+            arrays.update({f"{name}_{i}": np.asarray(v) for i, v in enumerate(values)})
+        kind, keys, *rest = rng.get_state()
+        arrays["rng"] = keys
+        loop = asdict(state)
+        best = loop.pop("best_weights")
+        meta = {"key": self.key, "n_optimizer": len(step.optimizer.variables),
+                "n_best": None if best is None else len(best), "rng": [kind, *rest],
+                "history": dict(history), "loop": loop}
+        arrays["meta"] = np.array(json.dumps(meta, default=_as_json))
+        os.makedirs(self.directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(suffix=".npz", prefix=".skrnn-backup-",
+                                   dir=self.directory)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, **arrays)
+                f.flush()
+                os.fsync(f.fileno())
+            if self.double and os.path.exists(self.path):
+                os.replace(self.path, self.previous)
+            os.replace(tmp, self.path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
+
+    def finish(self) -> None:
+        """The fit ended: remove the backups (and the directory, when nothing else is
+        in it) when ``delete_checkpoint`` says so."""
+        if not (self.chief and self.delete):
+            return
+        for path in (self.path, self.previous):
+            if os.path.exists(path):
+                os.remove(path)
+        with contextlib.suppress(OSError):
+            os.rmdir(self.directory)
