@@ -162,9 +162,11 @@ cell : {"lstm", "gru", "rnn"}, default="lstm"
         training it, and ``model.stop_training`` ends the fit: ``EarlyStopping``,
         ``ReduceLROnPlateau``, ``LearningRateScheduler``, ``ModelCheckpoint``,
         ``CSVLogger``, ``TerminateOnNaN``, ``TensorBoard`` and your own work.
-        ``BackupAndRestore`` needs ``Model.fit``'s training state and is refused
-        (pickling a fitted estimator keeps its optimizer state instead). Pass
-        ``lr_schedule="constant"`` when a callback sets the learning rate."""
+        ``BackupAndRestore(backup_dir)`` backs the fit up after every epoch: a fit
+        that failed or was killed, started again with the same settings and data,
+        resumes after its last complete epoch and ends as if never stopped
+        (``history_["resumed"]`` records it). Pass ``lr_schedule="constant"`` when a
+        callback sets the learning rate."""
 
 _FITTED_ATTRS = """\
 model_ : keras.Model

@@ -19,7 +19,8 @@ As a script:
 - every mode also runs :func:`check_backup` (under its strategy);
 - ``python tests/backend_cases.py worker INDEX PORT0,PORT1 OUT`` is one worker of a
   two-worker ``MultiWorkerMirroredStrategy`` on localhost fitting
-  :func:`strategy_estimator`.
+  :func:`strategy_estimator`; ``... OUT BACKUP_DIR [kill]`` fits
+  :func:`backup_estimator` backed up to ``BACKUP_DIR`` (see :func:`_worker`).
 """
 
 from __future__ import annotations
@@ -181,6 +182,16 @@ def check_estimators():
     assert all(isinstance(p, str) for p in s2s.predict(["abc", "zz"]))
 
 
+def backup_estimator(strategy=None, **kw):
+    """What :func:`check_backup` and test_backup's lost worker fit: dropout, early
+    stopping on a split and the plateau decay, over 6 epochs."""
+    from skrnn import RNNClassifier
+
+    return RNNClassifier(units=6, epochs=6, dropout=0.2, early_stopping=True,
+                         n_iter_no_change=4, learning_rate=0.2, batch_size=8,
+                         conv_filters=None, random_state=0, strategy=strategy, **kw)
+
+
 def check_backup(strategy=None):
     """A fit that failed after epoch 3 resumes from its ``BackupAndRestore`` backup to
     the weights and history of the uninterrupted fit, bit for bit (assertions)."""
@@ -188,14 +199,10 @@ def check_backup(strategy=None):
 
     from helpers import assert_same_fit, backup_round_trip
 
-    from skrnn import RNNClassifier
-
     X, y = strategy_data()
 
     def make(**kw):
-        return RNNClassifier(units=6, epochs=6, dropout=0.2, early_stopping=True,
-                             n_iter_no_change=4, learning_rate=0.2, batch_size=8,
-                             conv_filters=None, random_state=0, strategy=strategy, **kw)
+        return backup_estimator(strategy, **kw)
 
     with warnings.catch_warnings(), tempfile.TemporaryDirectory() as folder:
         warnings.simplefilter("ignore")
@@ -219,16 +226,33 @@ def strategy_estimator(strategy):
                          strategy=strategy).fit(X, y)
 
 
-def _worker(index, ports, out):
+def _worker(index, ports, out, backup_dir=None, kill=None):
+    """One worker; with ``backup_dir``, :func:`backup_estimator` backed up there, and
+    with ``kill``, worker 1 kills itself (SIGKILL) at the start of epoch 4."""
     import json
     import os
 
     os.environ["TF_CONFIG"] = json.dumps({
         "cluster": {"worker": [f"localhost:{p}" for p in ports.split(",")]},
         "task": {"type": "worker", "index": int(index)}})
-    clf = strategy_estimator("multi_worker")
+    if backup_dir is None:
+        clf = strategy_estimator("multi_worker")
+    else:
+        import signal
+
+        import keras
+
+        class Kill(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                if kill and int(index) == 1 and epoch == 3:
+                    os.kill(os.getpid(), signal.SIGKILL)
+
+        warnings.simplefilter("ignore")
+        clf = backup_estimator("multi_worker", callbacks=[
+            keras.callbacks.BackupAndRestore(backup_dir), Kill()]).fit(*strategy_data())
+        np.save(out + ".resumed.npy", [e["epoch"] for e in clf.history_["resumed"]])
     np.savez(out, *clf.model_.get_weights())
-    if int(index) == 0:  # the chief returns the fitted estimator
+    if int(index) == 0 and backup_dir is None:  # the chief returns the fitted estimator
         with open(out + ".pkl", "wb") as f:
             pickle.dump(clf, f)
 

@@ -18,12 +18,13 @@ import warnings
 import keras
 import numpy as np
 import pytest
-from helpers import SUBPROCESS_ENV, assert_same_fit, backup_round_trip, ragged
+from helpers import SUBPROCESS_ENV, assert_same_fit, backup_round_trip, free_ports, ragged
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import cross_validate
 
 from skrnn import RNNClassifier, RNNRegressor, Seq2SeqTransformer
 
+HERE = os.path.dirname(__file__)
 CLASSIFIER = dict(units=6, epochs=7, dropout=0.2, early_stopping=True, n_iter_no_change=4,
                   learning_rate=0.2, batch_size=8, conv_filters=None, random_state=0)
 
@@ -194,9 +195,8 @@ def test_a_killed_process_resumes_when_started_again(tmp_path, whole):
     ends with the weights of the fit that was never killed (computed here)."""
     script = tmp_path / "fit.py"
     script.write_text(SCRIPT.format(params=repr(CLASSIFIER)))
-    here = os.path.dirname(__file__)
     env = {**SUBPROCESS_ENV, "KERAS_BACKEND": "tensorflow",
-           "PYTHONPATH": here + os.pathsep + SUBPROCESS_ENV["PYTHONPATH"]}
+           "PYTHONPATH": HERE + os.pathsep + SUBPROCESS_ENV["PYTHONPATH"]}
 
     def run(mode):
         return subprocess.run([sys.executable, str(script), str(tmp_path / "b"),
@@ -212,3 +212,45 @@ def test_a_killed_process_resumes_when_started_again(tmp_path, whole):
     assert out["resumed"].tolist() == [4]
     for i, w in enumerate(whole.model_.get_weights()):
         np.testing.assert_allclose(out[f"arr_{i}"], w, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.slow
+def test_a_lost_worker_and_the_restarted_cluster_resume(tmp_path):
+    """Two-worker MultiWorkerMirroredStrategy: worker 1 is killed (SIGKILL) at the start
+    of epoch 4, worker 0 then fails (its all-reduce loses its peer); both started again
+    resume from the chief's backup and end with the weights of a cluster never stopped
+    (bit for bit; with dropout, two workers draw other masks than one device does)."""
+    backup = str(tmp_path / "b")
+
+    def cluster(*mode, backup=backup, out="w"):
+        ports = ",".join(str(p) for p in free_ports(2))
+        workers = [subprocess.Popen(
+            [sys.executable, os.path.join(HERE, "backend_cases.py"), "worker", str(i),
+             ports, str(tmp_path / f"{out}{i}"), backup, *mode], cwd=tmp_path,
+            env={**SUBPROCESS_ENV, "KERAS_BACKEND": "tensorflow"}, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True) for i in (0, 1)]
+        ended = []
+        for worker in workers:
+            try:
+                _, err = worker.communicate(timeout=240)
+            except subprocess.TimeoutExpired:  # a survivor left waiting is stopped too
+                worker.kill()
+                _, err = worker.communicate()
+            ended.append((worker.returncode, err[-3000:]))
+        return ended
+
+    (chief, chief_err), (lost, lost_err) = cluster("kill")
+    assert lost == -signal.SIGKILL, lost_err
+    assert chief != 0, chief_err
+    assert os.path.exists(os.path.join(backup, "skrnn-backup.npz"))
+    for code, err in cluster():
+        assert code == 0, err
+    assert not os.path.exists(backup)
+    assert [np.load(tmp_path / f"w{i}.resumed.npy").tolist() for i in (0, 1)] == [[3], [3]]
+    for code, err in cluster(backup=str(tmp_path / "never_used"), out="never_stopped"):
+        assert code == 0, err
+    expected = np.load(tmp_path / "never_stopped0.npz")
+    for i in (0, 1):
+        end = np.load(tmp_path / f"w{i}.npz")
+        for key in expected.files:
+            np.testing.assert_array_equal(end[key], expected[key], err_msg=key)
