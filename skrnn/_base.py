@@ -29,10 +29,11 @@ from ._params import (
     step_settings,
     unpickled_state,
 )
+from ._saving import SaveMixin
 from ._transaction import check_finite_outputs, fit_transaction, warn_if_outputs_diverged
 
 
-class BaseRNN(BaseEstimator):
+class BaseRNN(SaveMixin, BaseEstimator):
     """Shared machinery of :class:`RNNClassifier` and :class:`RNNRegressor`."""
 
     _task = None  # "classification" or "regression"

@@ -22,10 +22,11 @@ from ._params import (
     step_settings,
     unpickled_state,
 )
+from ._saving import SaveMixin
 from ._transaction import check_finite_outputs, fit_transaction
 
 
-class Seq2SeqTransformer(TransformerMixin, BaseEstimator):
+class Seq2SeqTransformer(SaveMixin, TransformerMixin, BaseEstimator):
     """Encoder-decoder recurrent network: sequences in, sequences of other lengths out.
 
     Sources: strings (characters are tokens), token lists, numeric sequences (3-D
