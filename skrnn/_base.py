@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import data as sd
 from ._constraints import check_callbacks, conv_blocks, sizes, validate_params
+from ._export import ExportMixin
 from ._params import (
     _check_sample_weight,
     check_same_spec,
@@ -33,7 +34,7 @@ from ._saving import SaveMixin
 from ._transaction import check_finite_outputs, fit_transaction, warn_if_outputs_diverged
 
 
-class BaseRNN(SaveMixin, BaseEstimator):
+class BaseRNN(SaveMixin, ExportMixin, BaseEstimator):
     """Shared machinery of :class:`RNNClassifier` and :class:`RNNRegressor`."""
 
     _task = None  # "classification" or "regression"

@@ -1,0 +1,122 @@
+"""est.export(path): a TensorFlow SavedModel serving raw inputs, checked in a fresh
+process that imports TensorFlow alone, against predict / predict_proba (1e-5)."""
+
+import os
+import pickle
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+from helpers import SUBPROCESS_ENV, ragged
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+
+from skrnn import RNNClassifier, RNNRegressor
+
+TINY = dict(units=3, epochs=2, batch_size=8, random_state=0)
+TOKENS = [["the", "cat"], ["a", "dog", "ran"], ["the", "dog", "sat", "down"], ["cat"]] * 5
+
+SERVE = """
+import pickle, sys
+import numpy as np
+import tensorflow as tf
+with open(sys.argv[1], "rb") as f:
+    requests = pickle.load(f)
+answers = {}
+for name, (path, inputs) in requests.items():
+    serve = tf.saved_model.load(path).signatures["serving_default"]
+    out = serve(**{k: tf.constant(v) for k, v in inputs.items()})
+    answers[name] = {k: v.numpy().astype(str) if v.dtype == tf.string else v.numpy()
+                     for k, v in out.items()}
+answers["imported skrnn"] = "skrnn" in sys.modules
+with open(sys.argv[2], "wb") as f:
+    pickle.dump(answers, f)
+"""
+
+
+def padded(X):
+    """The serving inputs of ``X``: a padded batch and its lengths."""
+    lengths = np.array([len(x) for x in X], np.int32)
+    if isinstance(X[0][0], str):
+        batch = np.full((len(X), lengths.max()), "", dtype=object)
+        for i, x in enumerate(X):
+            batch[i, :len(x)] = x
+        return {"tokens": batch.astype(str), "lengths": lengths}
+    batch = np.zeros((len(X), lengths.max(), np.shape(X[0])[1]), np.float32)
+    for i, x in enumerate(X):
+        batch[i, :len(x)] = x
+    return {"values": batch, "lengths": lengths}
+
+
+def cases():
+    X, labels = ragged(24, hi=9)
+    words = ["up" if x[:, 0].sum() > 0 else "down" for x in X]
+    tags = [[t == "the" for t in s] for s in TOKENS]
+    steps = [x[:, :1] * 3 + 1 for x in X]
+    return [
+        ("conv-feature-scaling-string-labels", RNNClassifier(**TINY), X, words),
+        ("sequence-scaling-bidirectional-attention", RNNClassifier(
+            scaling="sequence", bidirectional=True, pooling="attention",
+            conv_filters=None, **TINY), X, labels),
+        ("tokens", RNNClassifier(cell="gru", **TINY), TOKENS, [0, 1, 2, 1] * 5),
+        ("tagging", RNNClassifier(return_sequences=True, **TINY), TOKENS, tags),
+        ("regressor-2-outputs-layer-norm", RNNRegressor(layer_norm=True, **TINY), X,
+         np.array([[x[:, 0].sum(), x[:, 1].max() * 100] for x in X])),
+        ("regressor-per-step", RNNRegressor(return_sequences=True, conv_filters=None,
+                                            **TINY), X, steps),
+    ]
+
+
+def expected(est, X):
+    if isinstance(est, RNNClassifier):
+        return {"probabilities": est.predict_proba(X), "label": est.predict(X)}
+    return {"prediction": est.predict(X)}
+
+
+@pytest.mark.slow
+def test_the_saved_model_serves_raw_inputs_like_predict(tmp_path):
+    requests, fitted = {}, {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for name, est, X, y in cases():
+            est.fit(X, y).export(tmp_path / name)
+            fitted[name] = (est, X)
+            requests[name] = (str(tmp_path / name), padded(X))
+    with open(tmp_path / "requests.pkl", "wb") as f:
+        pickle.dump(requests, f)
+    env = {k: v for k, v in SUBPROCESS_ENV.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-c", SERVE, str(tmp_path / "requests.pkl"),
+                           str(tmp_path / "answers.pkl")], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    with open(tmp_path / "answers.pkl", "rb") as f:
+        answers = pickle.load(f)
+    assert answers.pop("imported skrnn") is False
+    for name, (est, X) in fitted.items():
+        lengths = requests[name][1]["lengths"]
+        for key, want in expected(est, X).items():
+            got = answers[name][key]
+            if isinstance(want, list):  # per step: cut the padded steps
+                got = [g[:n] for g, n in zip(got, lengths)]
+            else:
+                got, want = [got], [want]
+            for g, w in zip(got, want, strict=True):
+                if w.dtype.kind in "fc":
+                    np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5, err_msg=name)
+                else:
+                    np.testing.assert_array_equal(g.astype(w.dtype), w, err_msg=name)
+
+
+def test_refusals(tmp_path):
+    X, y = ragged(12)
+    with pytest.raises(NotFittedError):
+        RNNClassifier().export(tmp_path / "m")
+    clf = RNNClassifier(units=2, epochs=1, conv_filters=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    with pytest.raises(ValueError, match=r"format must be one of \('tf_saved_model',\), "
+                                         "got 'onnx'"):
+        clf.export(tmp_path / "m", format="onnx")
+    assert not os.path.exists(tmp_path / "m")
