@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-FORMATS = ("tf_saved_model",)
+FORMATS = ("tf_saved_model", "onnx")
+ONNX_OPSET = 17
 
 
 def _scale(tf, values, mask, mode, stats):
@@ -29,7 +30,7 @@ def _scale(tf, values, mask, mode, stats):
     x = tf.cast(values, tf.float64)
     real = tf.cast(mask, tf.float64)[..., None]
     if mode == "feature":
-        x = (x - stats[0]) / stats[1]
+        x = (x - tf.constant(stats[0])) / tf.constant(stats[1])
     elif mode == "sequence":
         n = tf.maximum(tf.reduce_sum(real, axis=1, keepdims=True), 1.0)
         mean = tf.reduce_sum(x * real, axis=1, keepdims=True) / n
@@ -49,16 +50,16 @@ def _labels(classes):
     return classes
 
 
-def export_saved_model(estimator, path) -> None:
-    """Write ``estimator`` to ``path`` as a SavedModel (see the module's docstring)."""
+def _serving(estimator):
+    """``(serve, input_signature, model, lookup table or None)``: the serving function
+    of ``estimator`` on the TensorFlow backend."""
     import keras
 
     if keras.backend.backend() != "tensorflow":
         raise ValueError(
-            "export(format='tf_saved_model') needs the TensorFlow backend of Keras (this "
-            f"process runs {keras.backend.backend()!r}): save the estimator with "
-            "est.save(path), load it with skrnn.load under KERAS_BACKEND=tensorflow, "
-            "and export there.")
+            "export needs the TensorFlow backend of Keras (this process runs "
+            f"{keras.backend.backend()!r}): save the estimator with est.save(path), load "
+            "it with skrnn.load under KERAS_BACKEND=tensorflow, and export there.")
     import tensorflow as tf
 
     model = estimator.model_
@@ -66,9 +67,8 @@ def export_saved_model(estimator, path) -> None:
         estimator._step.sync_to_model()
     classifier = hasattr(estimator, "classes_")
     tokens = estimator._input_kind == "tokens"
-    archive = keras.export.ExportArchive()
-    archive.track(model)
     lengths_spec = tf.TensorSpec((None,), tf.int32, name="lengths")
+    table = None
     if tokens:
         vocabulary = [str(t) for t in estimator.vocabulary_.tokens_]
         if len(set(vocabulary)) != len(vocabulary):
@@ -77,20 +77,19 @@ def export_saved_model(estimator, path) -> None:
             tf.lookup.KeyValueTensorInitializer(
                 tf.constant(vocabulary, tf.string),
                 tf.range(2, len(vocabulary) + 2, dtype=tf.int32)), default_value=1)
-        archive.track(table)
         signature = [tf.TensorSpec((None, None), tf.string, name="tokens"), lengths_spec]
     else:
         n_features = estimator._spec.n_features
         mode, stats = estimator._input_scaling()
-        if stats is not None:
-            stats = tuple(tf.constant(np.asarray(s, np.float64)) for s in stats)
+        if stats is not None:  # constants made inside serve: ONNX captures no inputs
+            stats = tuple(np.asarray(s, np.float64) for s in stats)
         signature = [tf.TensorSpec((None, None, n_features), tf.float32, name="values"),
                      lengths_spec]
     if classifier:
-        labels = tf.constant(_labels(estimator.classes_))
+        labels = _labels(estimator.classes_)
     else:
-        y_mean = tf.constant(np.asarray(estimator._y_mean, np.float64))
-        y_scale = tf.constant(np.asarray(estimator._y_scale, np.float64))
+        y_mean = np.asarray(estimator._y_mean, np.float64)
+        y_scale = np.asarray(estimator._y_scale, np.float64)
         squeeze = estimator._y_ndim == 1
 
     def serve(inputs, lengths):
@@ -101,14 +100,44 @@ def export_saved_model(estimator, path) -> None:
             x = _scale(tf, inputs, mask, mode, stats)
         out = tf.cast(model([x, mask], training=False), tf.float64)
         if classifier:
-            probabilities = tf.nn.softmax(out, axis=-1)
-            return {"probabilities": probabilities,
-                    "label": tf.gather(labels, tf.argmax(out, axis=-1))}
-        out = out * y_scale + y_mean
+            return {"probabilities": tf.nn.softmax(out, axis=-1),
+                    "label": tf.gather(tf.constant(labels), tf.argmax(out, axis=-1))}
+        out = out * tf.constant(y_scale) + tf.constant(y_mean)
         return {"prediction": out[..., 0] if squeeze else out}
 
+    return serve, signature, model, table
+
+
+def export_saved_model(estimator, path) -> None:
+    """Write ``estimator`` to ``path`` as a SavedModel (see the module's docstring)."""
+    import keras
+
+    serve, signature, model, table = _serving(estimator)
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    if table is not None:
+        archive.track(table)
     archive.add_endpoint("serve", serve, input_signature=signature)
     archive.write_out(str(path), verbose=False)
+
+
+def export_onnx(estimator, path) -> None:
+    """Write ``estimator`` to ``path`` as an ONNX model (numeric sequences): the same
+    inputs and outputs as the SavedModel, converted by tf2onnx (opset 17)."""
+    if estimator._input_kind == "tokens":
+        raise ValueError("format='onnx' exports models of numeric sequences; export a "
+                         "model of tokens with format='tf_saved_model' (its vocabulary "
+                         "lookup stays in the graph there).")
+    try:
+        import tf2onnx
+    except ImportError as exc:
+        raise ImportError("format='onnx' needs tf2onnx: pip install 'skrnn[export]'.") from exc
+    import tensorflow as tf
+
+    serve, signature, _, _ = _serving(estimator)
+    function = tf.function(serve, input_signature=signature)
+    tf2onnx.convert.from_function(function, input_signature=signature, opset=ONNX_OPSET,
+                                  output_path=str(path))
 
 
 class ExportMixin:
@@ -116,15 +145,19 @@ class ExportMixin:
 
     def export(self, path, format: str = "tf_saved_model") -> None:  # noqa: A002
         """Write the fitted estimator for serving, preprocessing and label decoding
-        inside: ``format="tf_saved_model"``, a TensorFlow SavedModel whose
-        ``serving_default`` signature takes a padded batch (``values`` float32
-        ``(batch, steps, n_features)``, or ``tokens`` strings ``(batch, steps)``) and
-        its ``lengths``, and returns ``label`` and ``probabilities`` (classifier) or
-        ``prediction`` in the target's units (regressor). It loads with TensorFlow
-        alone (``tf.saved_model.load``). Needs the TensorFlow backend."""
+        inside.
+
+        ``format="tf_saved_model"``: a TensorFlow SavedModel whose ``serving_default``
+        signature takes a padded batch (``values`` float32 ``(batch, steps,
+        n_features)``, or ``tokens`` strings ``(batch, steps)``) and its ``lengths``,
+        and returns ``label`` and ``probabilities`` (classifier) or ``prediction`` in
+        the target's units (regressor); it loads with TensorFlow alone
+        (``tf.saved_model.load``). ``format="onnx"`` (numeric sequences; needs
+        ``pip install 'skrnn[export]'``): one ``.onnx`` file with the same inputs and
+        outputs, for ``onnxruntime``. Both need the TensorFlow backend."""
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self)
         if format not in FORMATS:
             raise ValueError(f"format must be one of {FORMATS}, got {format!r}.")
-        export_saved_model(self, path)
+        (export_onnx if format == "onnx" else export_saved_model)(self, path)

@@ -1,5 +1,6 @@
 """est.export(path): a TensorFlow SavedModel serving raw inputs, checked in a fresh
-process that imports TensorFlow alone, against predict / predict_proba (1e-5)."""
+process that imports TensorFlow alone, and ONNX files checked in onnxruntime, against
+predict / predict_proba (1e-5)."""
 
 import os
 import pickle
@@ -108,6 +109,36 @@ def test_the_saved_model_serves_raw_inputs_like_predict(tmp_path):
                     np.testing.assert_array_equal(g.astype(w.dtype), w, err_msg=name)
 
 
+ONNX_CASES = [dict(cell="lstm"), dict(cell="gru", bidirectional=True, pooling="attention"),
+              dict(cell="rnn", layer_norm=True, scaling="sequence"), dict(pooling="mean")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", [RNNClassifier, RNNRegressor])
+def test_onnx_runs_in_onnxruntime_like_predict(kind, tmp_path):
+    """LSTM, GRU, bidirectional, attention pooling, layer-norm cells, the convolutional
+    front-end (the default, in the last case) and both scalings, on ragged batches."""
+    import onnxruntime
+
+    X, labels = ragged(24, hi=9)
+    y = labels if kind is RNNClassifier else np.array([x[:, 0].sum() for x in X])
+    inputs = padded(X)
+    for i, params in enumerate(ONNX_CASES):
+        est = kind(**{**TINY, "conv_filters": None if i < 3 else "auto", **params})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est.fit(X, y).export(tmp_path / f"{i}.onnx", format="onnx")
+        session = onnxruntime.InferenceSession(str(tmp_path / f"{i}.onnx"))
+        names = [o.name for o in session.get_outputs()]
+        got = dict(zip(names, session.run(None, inputs)))
+        for key, want in expected(est, X).items():
+            if want.dtype.kind in "fc":
+                np.testing.assert_allclose(got[key], want, rtol=1e-5, atol=1e-5,
+                                           err_msg=str(params))
+            else:
+                np.testing.assert_array_equal(got[key], want, err_msg=str(params))
+
+
 def test_refusals(tmp_path):
     X, y = ragged(12)
     with pytest.raises(NotFittedError):
@@ -116,7 +147,14 @@ def test_refusals(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(X, y)
-    with pytest.raises(ValueError, match=r"format must be one of \('tf_saved_model',\), "
-                                         "got 'onnx'"):
-        clf.export(tmp_path / "m", format="onnx")
+    with pytest.raises(ValueError, match=r"format must be one of \('tf_saved_model', "
+                                         r"'onnx'\), got 'keras'"):
+        clf.export(tmp_path / "m", format="keras")
     assert not os.path.exists(tmp_path / "m")
+    tokens = RNNClassifier(units=2, epochs=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        tokens.fit(TOKENS, [0, 1, 1, 0] * 5)
+    with pytest.raises(ValueError, match="format='onnx' exports models of numeric "
+                                         "sequences"):
+        tokens.export(tmp_path / "t.onnx", format="onnx")
