@@ -1,4 +1,4 @@
-"""Exporting a fitted RNNClassifier / RNNRegressor as a TensorFlow SavedModel that
+"""Exporting a fitted estimator as a TensorFlow SavedModel (or ONNX) that
 serves raw inputs: the preprocessing and the label decoding run inside the graph.
 
 The serving signature (``serving_default``) takes a padded batch and the lengths:
@@ -13,6 +13,12 @@ The serving signature (``serving_default``) takes a padded batch and the lengths
 It returns what ``predict`` / ``predict_proba`` return: a classifier's ``label`` and
 ``probabilities``, a regressor's ``prediction`` in the target's units; per step
 (``return_sequences=True``) with a steps axis, padded steps to be cut with ``lengths``.
+
+A ``Seq2SeqTransformer`` (source ``tokens`` / ``values`` and ``lengths``, or one vector
+per sample as ``values`` ``(batch, n_features)``) decodes greedily inside the graph (a
+``tf.while_loop`` over the one-step decoder, as ``decoding="greedy"`` does) and returns
+``prediction``: strings for string targets; ``tokens`` and ``lengths`` for token-list
+targets; values in the target's units and ``lengths`` for numeric targets.
 Loading needs TensorFlow alone (``tf.saved_model.load``), neither Keras nor skrnn.
 """
 
@@ -52,31 +58,15 @@ def _labels(classes):
 
 def _serving(estimator):
     """``(serve, input_signature, model, lookup table or None)``: the serving function
-    of ``estimator`` on the TensorFlow backend."""
-    import keras
-
-    if keras.backend.backend() != "tensorflow":
-        raise ValueError(
-            "export needs the TensorFlow backend of Keras (this process runs "
-            f"{keras.backend.backend()!r}): save the estimator with est.save(path), load "
-            "it with skrnn.load under KERAS_BACKEND=tensorflow, and export there.")
+    of an RNNClassifier / RNNRegressor."""
     import tensorflow as tf
 
     model = estimator.model_
-    if getattr(estimator, "_step", None) is not None:
-        estimator._step.sync_to_model()
     classifier = hasattr(estimator, "classes_")
     tokens = estimator._input_kind == "tokens"
     lengths_spec = tf.TensorSpec((None,), tf.int32, name="lengths")
-    table = None
+    table = _token_table(tf, estimator.vocabulary_) if tokens else None
     if tokens:
-        vocabulary = [str(t) for t in estimator.vocabulary_.tokens_]
-        if len(set(vocabulary)) != len(vocabulary):
-            raise ValueError("export needs tokens that stay distinct as strings.")
-        table = tf.lookup.StaticHashTable(
-            tf.lookup.KeyValueTensorInitializer(
-                tf.constant(vocabulary, tf.string),
-                tf.range(2, len(vocabulary) + 2, dtype=tf.int32)), default_value=1)
         signature = [tf.TensorSpec((None, None), tf.string, name="tokens"), lengths_spec]
     else:
         n_features = estimator._spec.n_features
@@ -108,11 +98,116 @@ def _serving(estimator):
     return serve, signature, model, table
 
 
+def _token_table(tf, vocabulary):
+    """Tokens (as strings) to ids 2, 3, ...; anything else to the out-of-vocabulary 1."""
+    tokens = [str(t) for t in vocabulary.tokens_]
+    if len(set(tokens)) != len(tokens):
+        raise ValueError("export needs tokens that stay distinct as strings.")
+    return tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(
+        tf.constant(tokens, tf.string), tf.range(2, len(tokens) + 2, dtype=tf.int32)),
+        default_value=1)
+
+
+def _seq2seq_serving(est):
+    """The serving function of a Seq2SeqTransformer: the source read as ``predict``
+    reads it, encoded, and decoded greedily in a ``tf.while_loop``."""
+    import tensorflow as tf
+
+    source, numeric = est._source_kind, est._target_kind != "tokens"
+    encoder, step_model = est._encoder, est._decoder_step
+    table = _token_table(tf, est.source_vocabulary_) if source == "tokens" else None
+    lengths_spec = tf.TensorSpec((None,), tf.int32, name="lengths")
+    signature = {"tokens": [tf.TensorSpec((None, None), tf.string, name="tokens"),
+                            lengths_spec],
+                 "numeric": [tf.TensorSpec((None, None, est._n_source_features),
+                                           tf.float32, name="values"), lengths_spec],
+                 "vector": [tf.TensorSpec((None, est._n_source_features), tf.float32,
+                                          name="values")]}[source]
+    horizon = est._numeric_horizon if numeric else None
+    max_length = int(est.max_output_length or horizon or est.max_output_length_)
+    if numeric:
+        n_features = len(est._y_mean)
+        y_mean, y_scale = (np.asarray(a, np.float64) for a in (est._y_mean, est._y_scale))
+    else:  # id -> token: the vocabulary's tokens from id 2, "" for the special ids
+        names = [""] * (max(est._start, est._end) + 1)
+        names[2:est._end] = [str(t) for t in est.target_vocabulary_.tokens_]
+
+    def decode(memory, mask, states, n):
+        extra = [memory, mask] if memory is not None else []
+        length0 = tf.fill([n], max_length)
+        if numeric:
+            previous = tf.zeros([n, 1, n_features], tf.float32)
+        else:
+            previous = tf.fill([n, 1], tf.constant(est._start, tf.int32))
+        outputs = tf.TensorArray(tf.float32 if numeric else tf.int32, size=max_length)
+
+        def body(t, previous, states, lengths, outputs):
+            out = step_model([previous, *extra, *states], training=False)
+            head, states = out[0], list(out[1:])
+            if numeric:
+                value, stop = head[:, :n_features], head[:, n_features]
+                if horizon is None:  # a row ends at the first step after the first
+                    lengths = tf.where((lengths == max_length) & (stop > 0.0) & (t > 0),
+                                       t, lengths)
+                return t + 1, value[:, None, :], states, lengths, outputs.write(t, value)
+            done = lengths < max_length
+            choice = tf.where(done, est._end, tf.cast(tf.argmax(head, -1), tf.int32))
+            lengths = tf.where(~done & (choice == est._end), t, lengths)
+            return t + 1, choice[:, None], states, lengths, outputs.write(t, choice)
+
+        _, _, _, lengths, outputs = tf.while_loop(
+            lambda t, *_: t < max_length, body,
+            (tf.constant(0), previous, list(states), length0, outputs))
+        stacked = outputs.stack()  # (steps, n, ...)
+        return tf.transpose(stacked, [1, 0, 2] if numeric else [1, 0]), lengths
+
+    def serve(inputs, lengths=None):
+        n = tf.shape(inputs)[0]
+        if source == "vector":
+            x, mask = inputs, tf.ones([n, 1], tf.bool)
+        else:
+            mask = tf.sequence_mask(lengths, maxlen=tf.shape(inputs)[1])
+            x = (tf.where(mask, table.lookup(inputs), tf.zeros_like(lengths[:, None]))
+                 if table is not None else inputs * tf.cast(mask, tf.float32)[..., None])
+        # tf.identity: new tensors without the Keras mask the encoder attached (the
+        # step model takes the mask explicitly)
+        encoded = [tf.identity(e) for e in
+                   tf.nest.flatten(encoder([x, mask], training=False))]
+        memory, states = (encoded[0], encoded[1:]) if source != "vector" else (None, encoded)
+        out, out_lengths = decode(memory, mask, states, n)
+        if numeric:
+            values = tf.cast(out, tf.float64) * tf.constant(y_scale) + tf.constant(y_mean)
+            return {"prediction": values, "lengths": out_lengths}
+        tokens = tf.gather(tf.constant(names), out)
+        valid = tf.sequence_mask(out_lengths, maxlen=max_length)
+        tokens = tf.where(valid, tokens, "")
+        if est._target_strings:
+            return {"prediction": tf.strings.reduce_join(tokens, axis=1)}
+        return {"tokens": tokens, "lengths": out_lengths}
+
+    return serve, signature, est.model_, table
+
+
+def _serving_of(estimator):
+    """The serving function of any estimator, on the TensorFlow backend."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError(
+            "export needs the TensorFlow backend of Keras (this process runs "
+            f"{keras.backend.backend()!r}): save the estimator with est.save(path), load "
+            "it with skrnn.load under KERAS_BACKEND=tensorflow, and export there.")
+    if getattr(estimator, "_step", None) is not None:
+        estimator._step.sync_to_model()
+    serving = _seq2seq_serving if hasattr(estimator, "_decoder_step") else _serving
+    return serving(estimator)
+
+
 def export_saved_model(estimator, path) -> None:
     """Write ``estimator`` to ``path`` as a SavedModel (see the module's docstring)."""
     import keras
 
-    serve, signature, model, table = _serving(estimator)
+    serve, signature, model, table = _serving_of(estimator)
     archive = keras.export.ExportArchive()
     archive.track(model)
     if table is not None:
@@ -124,6 +219,9 @@ def export_saved_model(estimator, path) -> None:
 def export_onnx(estimator, path) -> None:
     """Write ``estimator`` to ``path`` as an ONNX model (numeric sequences): the same
     inputs and outputs as the SavedModel, converted by tf2onnx (opset 17)."""
+    if hasattr(estimator, "_decoder_step"):
+        raise ValueError("format='onnx' exports RNNClassifier and RNNRegressor; export a "
+                         "Seq2SeqTransformer with format='tf_saved_model'.")
     if estimator._input_kind == "tokens":
         raise ValueError("format='onnx' exports models of numeric sequences; export a "
                          "model of tokens with format='tf_saved_model' (its vocabulary "
@@ -134,14 +232,14 @@ def export_onnx(estimator, path) -> None:
         raise ImportError("format='onnx' needs tf2onnx: pip install 'skrnn[export]'.") from exc
     import tensorflow as tf
 
-    serve, signature, _, _ = _serving(estimator)
+    serve, signature, _, _ = _serving_of(estimator)
     function = tf.function(serve, input_signature=signature)
     tf2onnx.convert.from_function(function, input_signature=signature, opset=ONNX_OPSET,
                                   output_path=str(path))
 
 
 class ExportMixin:
-    """``export(path, format=...)`` for RNNClassifier and RNNRegressor."""
+    """``export(path, format=...)`` for the three estimators."""
 
     def export(self, path, format: str = "tf_saved_model") -> None:  # noqa: A002
         """Write the fitted estimator for serving, preprocessing and label decoding
@@ -151,8 +249,11 @@ class ExportMixin:
         signature takes a padded batch (``values`` float32 ``(batch, steps,
         n_features)``, or ``tokens`` strings ``(batch, steps)``) and its ``lengths``,
         and returns ``label`` and ``probabilities`` (classifier) or ``prediction`` in
-        the target's units (regressor); it loads with TensorFlow alone
-        (``tf.saved_model.load``). ``format="onnx"`` (numeric sequences; needs
+        the target's units (regressor); a Seq2SeqTransformer decodes greedily in the
+        graph and returns ``prediction`` (strings, or values with ``lengths``) or
+        ``tokens`` and ``lengths``. It loads with TensorFlow alone
+        (``tf.saved_model.load``). ``format="onnx"`` (RNNClassifier and RNNRegressor
+        on numeric sequences; needs
         ``pip install 'skrnn[export]'``): one ``.onnx`` file with the same inputs and
         outputs, for ``onnxruntime``. Both need the TensorFlow backend."""
         from sklearn.utils.validation import check_is_fitted

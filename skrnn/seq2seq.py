@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import data as sd
 from ._constraints import SEQ2SEQ, check_callbacks, sizes, validate_params
+from ._export import ExportMixin
 from ._params import (
     check_same_spec,
     errors_named,
@@ -26,7 +27,7 @@ from ._saving import SaveMixin
 from ._transaction import check_finite_outputs, fit_transaction
 
 
-class Seq2SeqTransformer(SaveMixin, TransformerMixin, BaseEstimator):
+class Seq2SeqTransformer(SaveMixin, ExportMixin, TransformerMixin, BaseEstimator):
     """Encoder-decoder recurrent network: sequences in, sequences of other lengths out.
 
     Sources: strings (characters are tokens), token lists, numeric sequences (3-D

@@ -1,6 +1,6 @@
-"""est.export(path): a TensorFlow SavedModel serving raw inputs, checked in a fresh
-process that imports TensorFlow alone, and ONNX files checked in onnxruntime, against
-predict / predict_proba (1e-5)."""
+"""est.export(path): a TensorFlow SavedModel serving raw inputs (sequence-to-sequence
+decoding in the graph), checked in a fresh process that imports TensorFlow alone, and
+ONNX files checked in onnxruntime, against predict / predict_proba (1e-5)."""
 
 import os
 import pickle
@@ -13,7 +13,7 @@ import pytest
 from helpers import SUBPROCESS_ENV, ragged
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
-from skrnn import RNNClassifier, RNNRegressor
+from skrnn import RNNClassifier, RNNRegressor, Seq2SeqTransformer
 
 TINY = dict(units=3, epochs=2, batch_size=8, random_state=0)
 TOKENS = [["the", "cat"], ["a", "dog", "ran"], ["the", "dog", "sat", "down"], ["cat"]] * 5
@@ -37,14 +37,17 @@ with open(sys.argv[2], "wb") as f:
 
 
 def padded(X):
-    """The serving inputs of ``X``: a padded batch and its lengths."""
+    """The serving inputs of ``X``: a padded batch and its lengths (padded with values
+    the served graph must ignore)."""
+    if isinstance(X, np.ndarray) and X.ndim == 2:  # one vector per sample
+        return {"values": X.astype(np.float32)}
     lengths = np.array([len(x) for x in X], np.int32)
     if isinstance(X[0][0], str):
-        batch = np.full((len(X), lengths.max()), "", dtype=object)
+        batch = np.full((len(X), lengths.max()), "pad", dtype=object)
         for i, x in enumerate(X):
-            batch[i, :len(x)] = x
+            batch[i, :len(x)] = list(x)  # a string's characters, or a token list
         return {"tokens": batch.astype(str), "lengths": lengths}
-    batch = np.zeros((len(X), lengths.max(), np.shape(X[0])[1]), np.float32)
+    batch = np.full((len(X), lengths.max(), np.shape(X[0])[1]), 7.0, np.float32)
     for i, x in enumerate(X):
         batch[i, :len(x)] = x
     return {"values": batch, "lengths": lengths}
@@ -55,7 +58,20 @@ def cases():
     words = ["up" if x[:, 0].sum() > 0 else "down" for x in X]
     tags = [[t == "the" for t in s] for s in TOKENS]
     steps = [x[:, :1] * 3 + 1 for x in X]
+    words = ["abc", "ba", "cab", "bca", "ab", "cc"] * 4
+    vectors = np.stack([x[:2].ravel()[:3] for x in X])
+    s2s = dict(units=8, epochs=1, batch_size=8, random_state=0)
     return [
+        # sequence to sequence, with random weights (decoded outputs of every length;
+        # one epoch of training decodes the same string for every source)
+        ("seq2seq-strings-additive", Seq2SeqTransformer(attention="additive", **s2s),
+         words, [w[::-1] for w in words]),
+        ("seq2seq-token-lists", Seq2SeqTransformer(**s2s), TOKENS, TOKENS[::-1]),
+        ("seq2seq-numeric-horizon-dot", Seq2SeqTransformer(attention="dot", **s2s), X,
+         [x[:2] for x in X]),
+        ("seq2seq-numeric-stop-gru", Seq2SeqTransformer(cell="gru", **s2s), X,
+         [x[:i % 3 + 1, :1] for i, x in enumerate(X)]),
+        ("seq2seq-vector-source", Seq2SeqTransformer(**s2s), vectors, words),
         ("conv-feature-scaling-string-labels", RNNClassifier(**TINY), X, words),
         ("sequence-scaling-bidirectional-attention", RNNClassifier(
             scaling="sequence", bidirectional=True, pooling="attention",
@@ -69,7 +85,20 @@ def cases():
     ]
 
 
+def randomise(est):
+    rng = np.random.RandomState(5)
+    est.model_.set_weights([rng.normal(0, 2.0, w.shape) for w in est.model_.get_weights()])
+
+
 def expected(est, X):
+    if isinstance(est, Seq2SeqTransformer):
+        out = est.predict(X)
+        if est._target_kind != "tokens":
+            return {"prediction": out, "lengths": np.array([len(o) for o in out])}
+        if isinstance(out[0], str):
+            return {"prediction": np.array(out)}
+        return {"tokens": [np.array(o, dtype=str) for o in out],
+                "lengths": np.array([len(o) for o in out])}
     if isinstance(est, RNNClassifier):
         return {"probabilities": est.predict_proba(X), "label": est.predict(X)}
     return {"prediction": est.predict(X)}
@@ -81,7 +110,10 @@ def test_the_saved_model_serves_raw_inputs_like_predict(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for name, est, X, y in cases():
-            est.fit(X, y).export(tmp_path / name)
+            est.fit(X, y)
+            if isinstance(est, Seq2SeqTransformer):
+                randomise(est)
+            est.export(tmp_path / name)
             fitted[name] = (est, X)
             requests[name] = (str(tmp_path / name), padded(X))
     with open(tmp_path / "requests.pkl", "wb") as f:
@@ -95,8 +127,15 @@ def test_the_saved_model_serves_raw_inputs_like_predict(tmp_path):
         answers = pickle.load(f)
     assert answers.pop("imported skrnn") is False
     for name, (est, X) in fitted.items():
-        lengths = requests[name][1]["lengths"]
-        for key, want in expected(est, X).items():
+        want_all = expected(est, X)
+        lengths = want_all.get("lengths", requests[name][1].get("lengths"))
+        if "lengths" in want_all:  # decoded: as long as predict's
+            np.testing.assert_array_equal(answers[name]["lengths"], lengths, err_msg=name)
+            if "stop" in name:  # the stop logit ended rows at several steps
+                assert len(set(lengths.tolist())) > 1, name
+        if name == "seq2seq-strings-additive":
+            assert len(set(want_all["prediction"].tolist())) > 1
+        for key, want in want_all.items():
             got = answers[name][key]
             if isinstance(want, list):  # per step: cut the padded steps
                 got = [g[:n] for g, n in zip(got, lengths)]
@@ -151,6 +190,10 @@ def test_refusals(tmp_path):
                                          r"'onnx'\), got 'keras'"):
         clf.export(tmp_path / "m", format="keras")
     assert not os.path.exists(tmp_path / "m")
+    s2s = Seq2SeqTransformer(units=2, epochs=1).fit(["ab", "ba"] * 4, ["ba", "ab"] * 4)
+    with pytest.raises(ValueError, match="format='onnx' exports RNNClassifier and "
+                                         "RNNRegressor"):
+        s2s.export(tmp_path / "s.onnx", format="onnx")
     tokens = RNNClassifier(units=2, epochs=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
