@@ -187,9 +187,9 @@ def backup_estimator(strategy=None, **kw):
     stopping on a split and the plateau decay, over 6 epochs."""
     from skrnn import RNNClassifier
 
-    return RNNClassifier(units=6, epochs=6, dropout=0.2, early_stopping=True,
-                         n_iter_no_change=4, learning_rate=0.2, batch_size=8,
-                         conv_filters=None, random_state=0, strategy=strategy, **kw)
+    params = dict(units=6, epochs=6, dropout=0.2, early_stopping=True, n_iter_no_change=4,
+                  learning_rate=0.2, batch_size=8, conv_filters=None, random_state=0)
+    return RNNClassifier(**{**params, **kw}, strategy=strategy)
 
 
 def check_backup(strategy=None):
@@ -227,7 +227,8 @@ def strategy_estimator(strategy):
 
 
 def _worker(index, ports, out, backup_dir=None, kill=None):
-    """One worker; with ``backup_dir``, :func:`backup_estimator` backed up there, and
+    """One worker; with ``backup_dir``, :func:`backup_estimator` (without dropout) backed
+    up there, and
     with ``kill``, worker 1 kills itself (SIGKILL) at the start of epoch 4."""
     import json
     import os
@@ -248,7 +249,7 @@ def _worker(index, ports, out, backup_dir=None, kill=None):
                     os.kill(os.getpid(), signal.SIGKILL)
 
         warnings.simplefilter("ignore")
-        clf = backup_estimator("multi_worker", callbacks=[
+        clf = backup_estimator("multi_worker", dropout=0.0, callbacks=[
             keras.callbacks.BackupAndRestore(backup_dir), Kill()]).fit(*strategy_data())
         np.save(out + ".resumed.npy", [e["epoch"] for e in clf.history_["resumed"]])
     np.savez(out, *clf.model_.get_weights())

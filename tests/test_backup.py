@@ -218,15 +218,19 @@ def test_a_killed_process_resumes_when_started_again(tmp_path, whole):
 def test_a_lost_worker_and_the_restarted_cluster_resume(tmp_path):
     """Two-worker MultiWorkerMirroredStrategy: worker 1 is killed (SIGKILL) at the start
     of epoch 4, worker 0 then fails (its all-reduce loses its peer); both started again
-    resume from the chief's backup and end with the weights of a cluster never stopped
-    (bit for bit; with dropout, two workers draw other masks than one device does)."""
+    resume from the chief's backup and end with the weights of one-device training
+    (without dropout, whose masks two workers draw otherwise than one device: the
+    dropout seeds' backup under a strategy is checked under MirroredStrategy, in
+    backend_cases.check_backup)."""
+    from backend_cases import backup_estimator, strategy_data
+
     backup = str(tmp_path / "b")
 
-    def cluster(*mode, backup=backup, out="w"):
+    def cluster(*mode):
         ports = ",".join(str(p) for p in free_ports(2))
         workers = [subprocess.Popen(
             [sys.executable, os.path.join(HERE, "backend_cases.py"), "worker", str(i),
-             ports, str(tmp_path / f"{out}{i}"), backup, *mode], cwd=tmp_path,
+             ports, str(tmp_path / f"w{i}"), backup, *mode], cwd=tmp_path,
             env={**SUBPROCESS_ENV, "KERAS_BACKEND": "tensorflow"}, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True) for i in (0, 1)]
         ended = []
@@ -247,10 +251,10 @@ def test_a_lost_worker_and_the_restarted_cluster_resume(tmp_path):
         assert code == 0, err
     assert not os.path.exists(backup)
     assert [np.load(tmp_path / f"w{i}.resumed.npy").tolist() for i in (0, 1)] == [[3], [3]]
-    for code, err in cluster(backup=str(tmp_path / "never_used"), out="never_stopped"):
-        assert code == 0, err
-    expected = np.load(tmp_path / "never_stopped0.npz")
-    for i in (0, 1):
-        end = np.load(tmp_path / f"w{i}.npz")
-        for key in expected.files:
-            np.testing.assert_array_equal(end[key], expected[key], err_msg=key)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        one_device = backup_estimator(dropout=0.0).fit(*strategy_data()).model_.get_weights()
+    ends = [np.load(tmp_path / f"w{i}.npz") for i in (0, 1)]
+    for i, w in enumerate(one_device):
+        np.testing.assert_array_equal(ends[0][f"arr_{i}"], ends[1][f"arr_{i}"])
+        np.testing.assert_allclose(ends[0][f"arr_{i}"], w, rtol=1e-4, atol=1e-5)

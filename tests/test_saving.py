@@ -163,8 +163,14 @@ def _close(there, here, name):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5, err_msg=name)
 
 
+CROSS_BACKEND = ("gru-attention-bidirectional-conv-before", "tokens",
+                 "regressor-frame-2-outputs", "seq2seq-strings-additive")
+
+
 @pytest.mark.slow
 def test_a_file_saved_under_tensorflow_predicts_under_jax_and_torch(fitted, tmp_path):
+    """One variant of each kind (JAX compiles every model: all would take a minute)."""
+    fitted = [v for v in fitted if v[0] in CROSS_BACKEND]
     for name, est, _ in fitted:
         est.save(tmp_path / f"{name}.skrnn")
     with open(tmp_path / "inputs.pkl", "wb") as f:
