@@ -228,8 +228,7 @@ def strategy_estimator(strategy):
 
 def _worker(index, ports, out, backup_dir=None, kill=None):
     """One worker; with ``backup_dir``, :func:`backup_estimator` (without dropout) backed
-    up there, and
-    with ``kill``, worker 1 kills itself (SIGKILL) at the start of epoch 4."""
+    up there, and with ``kill``, worker 1 kills itself (SIGKILL) at the start of epoch 4."""
     import json
     import os
 

@@ -68,7 +68,9 @@ def check_backup(callback, index: int) -> None:
 
 
 def _digest(value, h) -> None:
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray) and value.dtype == object:  # by content, not address
+        _digest(value.tolist(), h)
+    elif isinstance(value, np.ndarray):
         h.update(f"{value.dtype}{value.shape}".encode())
         h.update(np.ascontiguousarray(value).tobytes())
     elif isinstance(value, (list, tuple)):
