@@ -195,10 +195,14 @@ class Decoder:
         fields = value.get("fields")
         if cls is None or not isinstance(fields, dict):
             raise SavingError(f"{where}: unknown specification {value['__spec__']!r}.")
-        expected = {f.name for f in dataclasses.fields(cls)}
-        if set(fields) != expected:
-            raise SavingError(f"{where}: the specification's fields differ: "
-                              f"{sorted(set(fields) ^ expected)}.")
+        known = {f.name for f in dataclasses.fields(cls)}
+        required = {f.name for f in dataclasses.fields(cls)
+                    if f.default is dataclasses.MISSING
+                    and f.default_factory is dataclasses.MISSING}
+        if not required <= set(fields) <= known:  # later fields have defaults
+            raise SavingError(f"{where}: the specification's fields differ: unknown "
+                              f"{sorted(set(fields) - known)}, missing "
+                              f"{sorted(required - set(fields))}.")
         decoded = {k: self(v, where) for k, v in fields.items()}
         for name, v in decoded.items():
             ok = (v is None or isinstance(v, (bool, int, float, str))

@@ -150,8 +150,11 @@ def load(path):
     decode = Decoder(arrays)
     estimator = classes[name]()
     params = document["params"]
-    if not isinstance(params, dict) or set(params) != set(estimator.get_params()):
-        raise SavingError(f"{path}: the parameters differ from {name}'s.")
+    # A parameter added after the file was written takes its default (which keeps the
+    # behaviour the file was written with); one this skrnn does not know is refused.
+    if not isinstance(params, dict) or not set(params) <= set(estimator.get_params()):
+        raise SavingError(f"{path}: parameters {name} does not have: "
+                          f"{sorted(set(params or ()) - set(estimator.get_params()))}.")
     estimator.set_params(**{k: decode(v, f"parameter {k}") for k, v in params.items()})
     try:
         estimator._check_params()

@@ -123,6 +123,19 @@ def test_a_loaded_estimator_warm_starts_like_the_original(tmp_path):
     assert loaded.history_["epoch"] == [1, 2, 3, 4]
 
 
+def test_a_file_from_before_a_parameter_or_spec_field_existed_loads(good_file, tmp_path):
+    """Parameters and specification fields added later take their defaults."""
+    def forget(document):
+        document["params"].pop("layer_norm")
+        document["state"]["_spec"]["fields"].pop("layer_norm")
+
+    old = skrnn.load(_edit_document(good_file, tmp_path, forget))
+    current = skrnn.load(good_file)
+    assert old.layer_norm is False and old._spec == current._spec
+    X, _, _ = _series()
+    np.testing.assert_array_equal(old.predict_proba(X), current.predict_proba(X))
+
+
 def test_what_is_not_saved(tmp_path):
     import keras
 
@@ -278,10 +291,14 @@ def test_wrong_shapes_are_refused(good_file, tmp_path):
     (lambda d: d["state"].update(n_iter_={"__pickle__": "Y29z"}),
      "unknown or malformed tag '__pickle__'"),
     (lambda d: d["params"].update(units=-1), "units"),
-    (lambda d: d["params"].pop("units"), "the parameters differ"),
+    (lambda d: d["params"].update(evil=1), r"parameters RNNClassifier does not have: "
+                                           r"\['evil'\]"),
     (lambda d: d["state"]["_spec"]["fields"].update(units={"__tuple__": ["3"]}),
      "specification field units"),
-    (lambda d: d["state"]["_spec"]["fields"].pop("cell"), "specification's fields differ"),
+    (lambda d: d["state"]["_spec"]["fields"].pop("cell"), r"specification's fields "
+                                                          r"differ: unknown \[\], missing "
+                                                          r"\['cell'\]"),
+    (lambda d: d["state"]["_spec"]["fields"].update(head=1), r"unknown \['head'\]"),
     (lambda d: d["params"].update(learning_rate={"__keras__": {
         "module": "keras.layers", "class_name": "Lambda", "config": {
             "function": {"class_name": "__lambda__", "config": {
