@@ -362,8 +362,13 @@ class BaseRNN(SaveMixin, ExportMixin, BaseEstimator):
             conv_mode=self.conv_mode,
         )
 
+    def _loss_task(self):
+        """The task a training step computes the loss of (see ``training.Step``)."""
+        return self._task
+
     def _make_step(self):
-        return fitted_step(self, self._training_params(), self._task, self.return_sequences)
+        return fitted_step(self, self._training_params(), self._loss_task(),
+                           self.return_sequences)
 
     # ------------------------------------------------------------------- pickling
     def __getstate__(self):

@@ -96,6 +96,10 @@ RECURRENT = {
 }
 
 CLASSIFIER = {**RECURRENT, "class_weight": [dict, StrOptions({"balanced"}), None]}
+#: (the loss names are the training step's; checked here without importing Keras)
+REGRESSOR = {**RECURRENT, "loss": [StrOptions({"squared_error", "absolute_error", "huber",
+                                                "quantile", "gaussian"})],
+             "quantiles": [tuple, list]}
 
 SEQ2SEQ = {
     **TRAINING,

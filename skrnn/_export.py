@@ -81,6 +81,7 @@ def _serving(estimator):
         y_mean = np.asarray(estimator._y_mean, np.float64)
         y_scale = np.asarray(estimator._y_scale, np.float64)
         squeeze = estimator._y_ndim == 1
+        task = estimator._loss_task()
 
     def serve(inputs, lengths):
         mask = tf.sequence_mask(lengths, maxlen=tf.shape(inputs)[1])
@@ -88,14 +89,35 @@ def _serving(estimator):
             x = tf.where(mask, table.lookup(inputs), tf.zeros_like(lengths[:, None]))
         else:
             x = _scale(tf, inputs, mask, mode, stats)
-        out = tf.cast(model([x, mask], training=False), tf.float64)
-        if classifier:
-            return {"probabilities": tf.nn.softmax(out, axis=-1),
-                    "label": tf.gather(tf.constant(labels), tf.argmax(out, axis=-1))}
-        out = out * tf.constant(y_scale) + tf.constant(y_mean)
-        return {"prediction": out[..., 0] if squeeze else out}
+        out = model([x, mask], training=False)
+        if not classifier:  # (the loss's transforms in float32, as predict's)
+            return _regression_outputs(tf, task, out, y_mean, y_scale, squeeze)
+        out = tf.cast(out, tf.float64)
+        return {"probabilities": tf.nn.softmax(out, axis=-1),
+                "label": tf.gather(tf.constant(labels), tf.argmax(out, axis=-1))}
 
     return serve, signature, model, table
+
+
+def _regression_outputs(tf, task, out, y_mean, y_scale, squeeze):
+    """A regressor's ``prediction`` in the target's units, with its ``quantiles``
+    (``loss="quantile"``) or ``std`` (``loss="gaussian"``), as ``predict`` gives them."""
+    from .training._step import gaussian_outputs, quantile_outputs
+
+    mean, scale = tf.constant(y_mean), tf.constant(y_scale)
+    name = getattr(task, "name", "squared_error")
+    result = {}
+    if name == "quantile":
+        q = tf.cast(quantile_outputs(out, len(task.quantiles)), tf.float64)
+        out = q[..., task.quantiles.index(0.5)]
+        q = q * scale[:, None] + mean[:, None]
+        result["quantiles"] = q[..., 0, :] if squeeze else q
+    elif name == "gaussian":
+        out, std = (tf.cast(a, tf.float64) for a in gaussian_outputs(out))
+        result["std"] = std[..., 0] * scale[0] if squeeze else std * scale
+    out = tf.cast(out, tf.float64) * scale + mean
+    result["prediction"] = out[..., 0] if squeeze else out
+    return result
 
 
 def _token_table(tf, vocabulary):

@@ -86,7 +86,7 @@ def gradient_flow(estimator, X, y, layer: int = 0) -> np.ndarray:
     with tf.GradientTape() as tape:
         # The whole network (a convolutional front-end included), this layer unrolled.
         out, _ = _apply(layers, tf.constant(x), mask_t, replace=(rnn, unrolled))
-        loss = weighted_loss(estimator._task, estimator.return_sequences,
+        loss = weighted_loss(estimator._loss_task(), estimator.return_sequences,
                              tf.constant(y_b), out, tf.constant(w), mask_t)
     grads = tape.gradient(loss, watched)
     return np.array([0.0 if g is None else float(tf.norm(g)) for g in grads])

@@ -7,11 +7,68 @@ clipping are written with ``keras.ops`` so every backend shares them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import keras
 import numpy as np
 from keras import ops
 
 TASKS = ("classification", "regression", "regression_with_stop")
+#: Regression losses (``RNNRegressor(loss=...)``); "squared_error" is the task "regression".
+REGRESSION_LOSSES = ("squared_error", "absolute_error", "huber", "quantile", "gaussian")
+
+
+@dataclass(frozen=True)
+class RegressionLoss:
+    """A regression task whose loss is not the squared error (a :class:`Step`'s task).
+
+    ``"huber"``: quadratic within 1 (in standardised target units), linear beyond.
+    ``"quantile"``: the pinball loss of every level in ``quantiles``; the network gives
+    ``len(quantiles)`` columns per target, made non-decreasing by
+    :func:`quantile_outputs`. ``"gaussian"``: the negative log-likelihood of a normal
+    distribution whose mean and standard deviation the network gives
+    (:func:`gaussian_outputs`).
+    """
+
+    name: str
+    quantiles: tuple = ()
+
+    @property
+    def columns(self) -> int:
+        """Network outputs per target."""
+        return {"quantile": len(self.quantiles), "gaussian": 2}.get(self.name, 1)
+
+
+def quantile_outputs(out, n_quantiles: int):
+    """``(..., k * Q)`` network outputs as ``(..., k, Q)`` quantiles that never cross:
+    the first level, then positive (softplus) increments."""
+    out = ops.reshape(out, tuple(ops.shape(out)[:-1]) + (-1, n_quantiles))
+    base = out[..., :1]
+    return ops.concatenate([base, base + ops.cumsum(ops.softplus(out[..., 1:]), axis=-1)],
+                           axis=-1)
+
+
+def gaussian_outputs(out):
+    """``(..., 2k)`` network outputs as ``(mean, std)``, each ``(..., k)``."""
+    k = ops.shape(out)[-1] // 2
+    return out[..., :k], ops.softplus(out[..., k:]) + 1e-3
+
+
+def _regression_loss(task: RegressionLoss, y, out):
+    """Per-target-row loss of ``task`` (averaged over the target's columns)."""
+    if task.name == "absolute_error":
+        return ops.mean(ops.abs(out - y), axis=-1)
+    if task.name == "huber":
+        e = ops.abs(out - y)
+        return ops.mean(ops.where(e <= 1.0, 0.5 * ops.square(e), e - 0.5), axis=-1)
+    if task.name == "quantile":
+        levels = ops.convert_to_tensor(np.asarray(task.quantiles, np.float32))
+        e = ops.expand_dims(y, -1) - quantile_outputs(out, len(task.quantiles))
+        return ops.mean(ops.maximum(levels * e, (levels - 1.0) * e), axis=(-2, -1))
+    if task.name == "gaussian":
+        mean, std = gaussian_outputs(out)
+        return ops.mean(ops.log(std) + 0.5 * ops.square((y - mean) / std), axis=-1)
+    raise ValueError(f"loss must be one of {REGRESSION_LOSSES}, got {task.name!r}.")
 
 
 def weighted_loss(task: str, per_step: bool, y, out, w, mask, count=None):
@@ -31,7 +88,9 @@ def weighted_loss(task: str, per_step: bool, y, out, w, mask, count=None):
     shard of a global batch divides by the global count, so that the gradients summed
     across replicas are those of the global batch.
     """
-    if task == "classification":
+    if isinstance(task, RegressionLoss):
+        per = _regression_loss(task, y, out)
+    elif task == "classification":
         per = keras.losses.sparse_categorical_crossentropy(y, out, from_logits=True)
     elif task == "regression_with_stop":
         stop = y[..., -1]
@@ -129,7 +188,7 @@ class Step:
     """
 
     def __init__(self, model, optimizer, task, per_step, clipping=None):
-        if task not in TASKS:
+        if task not in TASKS and not isinstance(task, RegressionLoss):
             raise ValueError(f"task must be one of {TASKS}, got {task!r}.")
         self.model = model
         self.optimizer = optimizer

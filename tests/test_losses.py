@@ -1,0 +1,127 @@
+"""RNNRegressor's losses: absolute error, Huber, quantiles (intervals that never cross)
+and a Gaussian mean and standard deviation, calibrated on heteroscedastic data."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from helpers import ragged
+from sklearn.exceptions import ConvergenceWarning
+
+import skrnn
+from skrnn import RNNRegressor
+
+TINY = dict(units=4, epochs=2, batch_size=8, conv_filters=None, random_state=0)
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def heteroscedastic(n, rng):
+    """The next value is the sum of the last three plus noise whose scale grows with
+    the last value's magnitude: an interval must widen and narrow with it."""
+    X = rng.randn(n, 12, 1)
+    scale = 0.2 + np.abs(X[:, -1, 0])
+    return X, X[:, -3:, 0].sum(axis=1) + scale * rng.randn(n), scale
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("loss", ["quantile", "gaussian"])
+def test_the_80_percent_interval_covers_80_percent_of_new_points(loss):
+    rng = np.random.RandomState(0)
+    X, y, _ = heteroscedastic(1200, rng)
+    X_new, y_new, scale = heteroscedastic(600, rng)
+    reg = RNNRegressor(units=16, epochs=60, loss=loss, conv_filters=None,
+                       random_state=0).fit(X, y)
+    if loss == "quantile":
+        q = reg.predict_quantiles(X_new)
+        assert q.shape == (600, 3) and (np.diff(q, axis=1) >= 0).all()
+        low, high = q[:, 0], q[:, 2]
+        width = high - low
+        np.testing.assert_array_equal(reg.predict(X_new), q[:, 1])  # the median
+    else:
+        mean, std = reg.predict(X_new, return_std=True)
+        low, high = mean - 1.2816 * std, mean + 1.2816 * std
+        width = high - low
+        np.testing.assert_array_equal(reg.predict(X_new), mean)
+    covered = np.mean((y_new >= low) & (y_new <= high))
+    assert 0.75 <= covered <= 0.85, covered
+    # wide where the noise is (measured: 0.71 for the quantiles, 0.95 for the Gaussian)
+    assert np.corrcoef(width, scale)[0, 1] > 0.6
+    assert reg.score(X_new, y_new) > 0.5
+
+
+@pytest.mark.parametrize("loss", ["absolute_error", "huber", "quantile", "gaussian"])
+def test_shapes_multi_output_and_per_step(loss):
+    X, _ = ragged(24)
+    y = np.array([[x[:, 0].sum(), x[:, 1].max()] for x in X])
+    reg = RNNRegressor(loss=loss, **TINY).fit(X, y)
+    assert reg.predict(X).shape == (24, 2)
+    steps = [x[:, 0] * 2 for x in X]
+    per_step = RNNRegressor(loss=loss, return_sequences=True, **TINY).fit(X, steps)
+    out = per_step.predict(X)
+    assert [o.shape for o in out] == [(len(x),) for x in X]
+    if loss == "quantile":
+        assert reg.predict_quantiles(X).shape == (24, 2, 3)
+        q = per_step.predict_quantiles(X)
+        assert [a.shape for a in q] == [(len(x), 3) for x in X]
+        assert all((np.diff(a, axis=-1) >= 0).all() for a in q)
+    if loss == "gaussian":
+        mean, std = reg.predict(X, return_std=True)
+        assert mean.shape == std.shape == (24, 2) and (std > 0).all()
+
+
+def test_levels_errors_and_a_changed_parameter_after_fit(tmp_path):
+    X, _ = ragged(24)
+    y = np.array([x[:, 0].sum() for x in X])
+    reg = RNNRegressor(loss="quantile", quantiles=[0.05, 0.95], **TINY).fit(X, y)
+    np.testing.assert_array_equal(reg.quantiles_, [0.05, 0.5, 0.95])  # the median added
+    before = reg.predict_quantiles(X)
+    reg.set_params(loss="gaussian", quantiles=(0.3,))  # the fitted loss still reads
+    np.testing.assert_array_equal(reg.set_params(loss="quantile").predict_quantiles(X),
+                                  before)
+    reg.save(tmp_path / "q.skrnn")
+    np.testing.assert_array_equal(skrnn.load(tmp_path / "q.skrnn").predict_quantiles(X),
+                                  before)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(reg)).predict_quantiles(X),
+                                  before)
+    with pytest.raises(ValueError, match="return_std=True needs loss='gaussian'"):
+        reg.predict(X, return_std=True)
+    with pytest.raises(ValueError, match="predict_quantiles needs loss='quantile'"):
+        RNNRegressor(**TINY).fit(X, y).predict_quantiles(X)
+    for bad in ([0.5, 0.1], [0.0, 0.5], [1.2], []):
+        with pytest.raises(ValueError, match="quantiles must be increasing levels"):
+            RNNRegressor(loss="quantile", quantiles=bad, **TINY).fit(X, y)
+    with pytest.raises(ValueError, match="loss"):
+        RNNRegressor(loss="poisson", **TINY).fit(X, y)
+
+
+def test_exported_quantiles_and_std(tmp_path):
+    """In the SavedModel and in the ONNX file (whose runtime has float32 Softplus only:
+    the transforms run in float32, as predict's do)."""
+    import onnxruntime
+    import tensorflow as tf
+
+    X = np.random.RandomState(0).randn(30, 8, 2).astype(np.float32)
+    y = X[:, -1, 0] * 3
+    for loss, key in (("quantile", "quantiles"), ("gaussian", "std")):
+        reg = RNNRegressor(loss=loss, **TINY).fit(X, y)
+        reg.export(tmp_path / loss)
+        serve = tf.saved_model.load(str(tmp_path / loss)).signatures["serving_default"]
+        out = serve(values=tf.constant(X), lengths=tf.constant(np.full(30, 8, np.int32)))
+        want = (reg.predict_quantiles(X) if loss == "quantile"
+                else reg.predict(X, return_std=True)[1])
+        np.testing.assert_allclose(out[key].numpy(), want, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(out["prediction"].numpy(), reg.predict(X), rtol=1e-5,
+                                   atol=1e-5)
+        reg.export(tmp_path / f"{loss}.onnx", format="onnx")
+        session = onnxruntime.InferenceSession(str(tmp_path / f"{loss}.onnx"))
+        names = [o.name for o in session.get_outputs()]
+        got = dict(zip(names, session.run(None, {"values": X, "lengths": np.full(
+            30, 8, np.int32)})))
+        np.testing.assert_allclose(got[key], want, rtol=1e-5, atol=1e-5)
