@@ -54,7 +54,8 @@ INPUT_FORMAT_CHECKS = {
     "check_estimator_sparse_tag", "check_estimator_sparse_array",
     "check_estimator_sparse_matrix", "check_array_api_input", "check_readonly_memmap_input",
     "check_f_contiguous_array_estimator", "check_estimators_pickle",
-    "check_pipeline_consistency", *EXPECTED_FAILED,
+    "check_pipeline_consistency", "check_supervised_y_2d", "check_fit_idempotent",
+    *EXPECTED_FAILED,
 }
 
 
