@@ -29,11 +29,7 @@ CLASSIFIER = dict(units=6, epochs=7, dropout=0.2, early_stopping=True, n_iter_no
                   learning_rate=0.2, batch_size=8, conv_filters=None, random_state=0)
 
 
-@pytest.fixture(autouse=True)
-def _quiet():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
+pytestmark = pytest.mark.usefixtures("quiet_convergence")
 
 
 @pytest.fixture(scope="module")

@@ -1,13 +1,11 @@
 """Keras callbacks in skrnn's own training loop."""
 
 import pickle
-import warnings
 
 import keras
 import numpy as np
 import pytest
 from helpers import ragged
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 
 from skrnn import RNNClassifier, RNNRegressor, Seq2SeqTransformer
@@ -18,11 +16,7 @@ FAST = dict(units=4, epochs=3, batch_size=10, conv_filters=None, lr_schedule="co
             random_state=0)
 
 
-@pytest.fixture(autouse=True)
-def _quiet():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
+pytestmark = pytest.mark.usefixtures("quiet_convergence")
 
 
 class Recorder(keras.callbacks.Callback):

@@ -2,12 +2,10 @@
 and a Gaussian mean and standard deviation, calibrated on heteroscedastic data."""
 
 import pickle
-import warnings
 
 import numpy as np
 import pytest
 from helpers import ragged
-from sklearn.exceptions import ConvergenceWarning
 
 import skrnn
 from skrnn import RNNRegressor
@@ -15,11 +13,7 @@ from skrnn import RNNRegressor
 TINY = dict(units=4, epochs=2, batch_size=8, conv_filters=None, random_state=0)
 
 
-@pytest.fixture(autouse=True)
-def _quiet():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
+pytestmark = pytest.mark.usefixtures("quiet_convergence")
 
 
 def heteroscedastic(n, rng):

@@ -1,12 +1,10 @@
 """Resuming training after pickling: the optimizer's state travels with the estimator."""
 
 import pickle
-import warnings
 
 import numpy as np
 import pytest
 from helpers import ragged
-from sklearn.exceptions import ConvergenceWarning
 
 from skrnn import RNNClassifier, RNNRegressor, Seq2SeqTransformer
 
@@ -15,11 +13,7 @@ PARAMS = dict(units=4, batch_size=8, conv_filters=None, lr_schedule="constant",
               n_iter_no_change=100, random_state=0)
 
 
-@pytest.fixture(autouse=True)
-def _quiet():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
+pytestmark = pytest.mark.usefixtures("quiet_convergence")
 
 
 def weights(est):

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers import SUBPROCESS_ENV, ragged
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import NotFittedError
 
 import skrnn
 from skrnn import RNNClassifier, RNNRegressor, Seq2SeqTransformer
@@ -28,11 +28,7 @@ WORDS = ["abc", "ba", "cab", "bca", "ab", "cc"] * 3
 TOKENS = [["the", "cat"], ["a", "dog", "ran"], ["the", "dog"], ["cat"]] * 5
 
 
-@pytest.fixture(autouse=True)
-def _quiet():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
+pytestmark = pytest.mark.usefixtures("quiet_convergence")
 
 
 def _series():

@@ -1,12 +1,10 @@
 """Fixed validation data (``fit(X, y, X_val=..., y_val=...)``) and its metadata routing."""
 
-import warnings
 
 import numpy as np
 import pytest
 import sklearn
 from helpers import ragged
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss, r2_score
 from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.pipeline import Pipeline
@@ -17,11 +15,7 @@ from skrnn.preprocessing import SequenceScaler
 FAST = dict(units=4, epochs=3, batch_size=8, conv_filters=None, random_state=0)
 
 
-@pytest.fixture(autouse=True)
-def _quiet():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
+pytestmark = pytest.mark.usefixtures("quiet_convergence")
 
 
 def split():
