@@ -97,12 +97,14 @@ RECURRENT = {
 
 CLASSIFIER = {**RECURRENT, "class_weight": [dict, StrOptions({"balanced"}), None]}
 #: (the loss names are the training step's; checked here without importing Keras)
-REGRESSOR = {**RECURRENT, "loss": [StrOptions({"squared_error", "absolute_error", "huber",
-                                                "quantile", "gaussian"})],
-             "quantiles": [tuple, list]}
+LOSSES = {"loss": [StrOptions({"squared_error", "absolute_error", "huber", "quantile",
+                               "gaussian"})],
+          "quantiles": [tuple, list]}
+REGRESSOR = {**RECURRENT, **LOSSES}
 
 SEQ2SEQ = {
     **TRAINING,
+    **LOSSES,
     "attention": _options(built.ATTENTIONS),
     "decoding": _options(built.DECODINGS),
     "beam_width": [POSITIVE_INT],

@@ -18,7 +18,8 @@ A ``Seq2SeqTransformer`` (source ``tokens`` / ``values`` and ``lengths``, or one
 per sample as ``values`` ``(batch, n_features)``) decodes greedily inside the graph (a
 ``tf.while_loop`` over the one-step decoder, as ``decoding="greedy"`` does) and returns
 ``prediction``: strings for string targets; ``tokens`` and ``lengths`` for token-list
-targets; values in the target's units and ``lengths`` for numeric targets.
+targets; values in the target's units and ``lengths`` for numeric targets (with
+``quantiles`` or ``std`` as ``predict_quantiles`` / ``return_std`` give them).
 Loading needs TensorFlow alone (``tf.saved_model.load``), neither Keras nor skrnn.
 """
 
@@ -150,6 +151,12 @@ def _seq2seq_serving(est):
     if numeric:
         n_features = len(est._y_mean)
         y_mean, y_scale = (np.asarray(a, np.float64) for a in (est._y_mean, est._y_scale))
+        task = est._loss_task()
+
+        def point(value):  # what the decoder is fed back: the median or the mean
+            fed = _regression_outputs(tf, task, value, np.zeros_like(y_mean),
+                                      np.ones_like(y_scale), False)["prediction"]
+            return tf.ensure_shape(tf.cast(fed, tf.float32), [None, n_features])
     else:  # id -> token: the vocabulary's tokens from id 2, "" for the special ids
         names = [""] * (max(est._start, est._end) + 1)
         names[2:est._end] = [str(t) for t in est.target_vocabulary_.tokens_]
@@ -167,11 +174,12 @@ def _seq2seq_serving(est):
             out = step_model([previous, *extra, *states], training=False)
             head, states = out[0], list(out[1:])
             if numeric:
-                value, stop = head[:, :n_features], head[:, n_features]
+                value, stop = head[:, :-1], head[:, -1]
                 if horizon is None:  # a row ends at the first step after the first
                     lengths = tf.where((lengths == max_length) & (stop > 0.0) & (t > 0),
                                        t, lengths)
-                return t + 1, value[:, None, :], states, lengths, outputs.write(t, value)
+                return (t + 1, point(value)[:, None, :], states, lengths,
+                        outputs.write(t, value))
             done = lengths < max_length
             choice = tf.where(done, est._end, tf.cast(tf.argmax(head, -1), tf.int32))
             lengths = tf.where(~done & (choice == est._end), t, lengths)
@@ -197,9 +205,9 @@ def _seq2seq_serving(est):
                    tf.nest.flatten(encoder([x, mask], training=False))]
         memory, states = (encoded[0], encoded[1:]) if source != "vector" else (None, encoded)
         out, out_lengths = decode(memory, mask, states, n)
-        if numeric:
-            values = tf.cast(out, tf.float64) * tf.constant(y_scale) + tf.constant(y_mean)
-            return {"prediction": values, "lengths": out_lengths}
+        if numeric:  # the point, and the quantiles or the std, in the target's units
+            return {**_regression_outputs(tf, task, out, y_mean, y_scale, False),
+                    "lengths": out_lengths}
         tokens = tf.gather(tf.constant(names), out)
         valid = tf.sequence_mask(out_lengths, maxlen=max_length)
         tokens = tf.where(valid, tokens, "")

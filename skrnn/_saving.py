@@ -42,7 +42,8 @@ _FITTED = {  # what a fitted estimator may hold besides its parameters
     "Seq2SeqTransformer": {"_source_kind", "_target_kind", "_target_strings",
                            "source_vocabulary_", "target_vocabulary_",
                            "_n_source_features", "_numeric_horizon", "max_output_length_",
-                           "_end", "_start", "_y_mean", "_y_scale"},
+                           "_end", "_start", "_y_mean", "_y_scale", "_fitted_loss",
+                           "quantiles_"},
 }
 
 

@@ -11,10 +11,11 @@ from sklearn.utils.validation import check_is_fitted
 from . import data as sd
 from ._base import BaseRNN
 from ._constraints import REGRESSOR
+from ._losses import LOSS_DOC, LossMixin
 from ._params import _FITTED_ATTRS, _SHARED_PARAMS
 
 
-class RNNRegressor(RegressorMixin, BaseRNN):
+class RNNRegressor(RegressorMixin, LossMixin, BaseRNN):
     __doc__ = f"""Recurrent-network regressor for sequences.
 
     Many-to-one (the next value of a series, a property of a whole sequence) with
@@ -25,16 +26,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
     Parameters
     ----------
     {_SHARED_PARAMS}
-    loss : {{"squared_error", "absolute_error", "huber", "quantile", "gaussian"}}, \
-default="squared_error"
-        What training minimises, on the standardised targets. ``"huber"`` is quadratic
-        within one standard deviation of the target and linear beyond. ``"quantile"``
-        fits every level of ``quantiles`` (and 0.5) with the pinball loss: ``predict``
-        returns the median, :meth:`predict_quantiles` every level, and the levels never
-        cross. ``"gaussian"`` fits a mean and a standard deviation by the normal
-        likelihood: ``predict(X, return_std=True)`` returns both.
-    quantiles : sequence of float in (0, 1), default=(0.1, 0.5, 0.9)
-        The levels of ``loss="quantile"`` (the 80 % interval and the median by default).
+    {LOSS_DOC.format(extra="")}
 
     Attributes
     ----------
@@ -140,10 +132,8 @@ default="squared_error"
             y_arr = check_array(y_arr, ensure_2d=False, dtype=np.float64)
             ndim = y_arr.ndim
             flat = y_arr.reshape(n, -1)
-        if training:  # this fit's loss (a warm one may change it)
-            self._fitted_loss = self._loss_setting()
-            if self.loss == "quantile":
-                self.quantiles_ = np.array(self._fitted_loss[1])
+        if training:
+            self._record_loss()
         if reset:
             self.n_outputs_ = flat.shape[1]
             self._y_ndim = ndim
@@ -158,71 +148,15 @@ default="squared_error"
 
     def _check_params(self):
         units = super()._check_params()
-        levels = np.asarray(self.quantiles, dtype=float) if len(self.quantiles) else None
-        if self.loss == "quantile" and (
-                levels is None or levels.ndim != 1 or not np.all((levels > 0) & (levels < 1))
-                or np.any(np.diff(levels) <= 0)):
-            raise ValueError(f"quantiles must be increasing levels in (0, 1), got "
-                             f"{self.quantiles!r}.")
+        self._check_quantiles()
         return units
-
-    def _loss_task(self):
-        """The loss the network was (or, during a fit, is being) trained with: recorded
-        by every fit, so a later ``set_params(loss=...)`` cannot misread the outputs."""
-        name, levels = getattr(self, "_fitted_loss", None) or self._loss_setting()
-        if name == "squared_error":
-            return self._task
-        from .training._step import RegressionLoss
-
-        return RegressionLoss(name, tuple(levels))
-
-    def _loss_setting(self) -> tuple:
-        """``(loss, levels)`` from the parameters; the levels include 0.5."""
-        if self.loss != "quantile":
-            return self.loss, ()
-        return self.loss, tuple(sorted({float(q) for q in self.quantiles} | {0.5}))
 
     def _training_params(self) -> tuple:
         return super()._training_params() + (
             getattr(self, "_fitted_loss", None) or self._loss_setting(),)
 
     def _n_outputs(self):
-        task = self._loss_task()
-        return self.n_outputs_ * getattr(task, "columns", 1)
-
-    def _split(self, out):
-        """Raw (standardised) outputs as ``(point, extra)``: the median and the
-        ``(..., k, Q)`` quantiles, the mean and the standard deviation, or the values."""
-        task = self._loss_task()
-        if self.loss == "quantile":
-            from keras import ops
-
-            from .training._step import quantile_outputs
-
-            q = ops.convert_to_numpy(quantile_outputs(out, len(task.quantiles)))
-            return q[..., task.quantiles.index(0.5)], q
-        if self.loss == "gaussian":
-            from keras import ops
-
-            from .training._step import gaussian_outputs
-
-            mean, std = (ops.convert_to_numpy(a) for a in gaussian_outputs(out))
-            return mean, std
-        return out, None
-
-    def _unscale(self, out, what="value"):
-        """Standardised ``(..., k)`` values (or ``(..., k, Q)`` quantiles, or standard
-        deviations: ``what``) in the target's units, ``(..., )`` for a 1-D ``y``."""
-        out = np.asarray(out, np.float64)
-        if what == "quantiles":
-            out = out * self._y_scale[:, None] + self._y_mean[:, None]
-        elif what == "std":
-            out = out * self._y_scale
-        else:
-            out = out * self._y_scale + self._y_mean
-        if self._y_ndim == 2:
-            return out
-        return out[..., 0, :] if what == "quantiles" else out[..., 0]
+        return self.n_outputs_ * self._output_columns
 
     def _val_score(self, y_true):
         def r2(outputs):
@@ -249,13 +183,13 @@ default="squared_error"
         The median with ``loss="quantile"``, the mean with ``loss="gaussian"``, where
         ``return_std=True`` returns ``(mean, std)`` (scikit-learn's convention, as in
         ``GaussianProcessRegressor``)."""
-        if return_std and self.loss != "gaussian":
-            raise ValueError("return_std=True needs loss='gaussian' (the network then "
-                             f"predicts a standard deviation); loss={self.loss!r}.")
+        self._check_return_std(return_std)
         out = self._outputs(X)
         rows = out if self.return_sequences else [out]
-        point = [self._unscale(self._split(o)[0]) for o in rows]
-        std = [self._unscale(self._split(o)[1], "std") for o in rows] if return_std else None
+        squeeze = self._y_ndim == 1
+        point = [self._unscale(self._split(o)[0], squeeze=squeeze) for o in rows]
+        std = ([self._unscale(self._split(o)[1], "std", squeeze) for o in rows]
+               if return_std else None)
         if not self.return_sequences:
             point, std = point[0], (std[0] if return_std else None)
         return (point, std) if return_std else point
@@ -264,11 +198,10 @@ default="squared_error"
         """With ``loss="quantile"``: every level of ``quantiles_``, ``(n, Q)`` (or
         ``(n, k, Q)``); per step a list of ``(T_i, Q)`` / ``(T_i, k, Q)``. The columns
         never decrease."""
-        if self.loss != "quantile":
-            raise ValueError(f"predict_quantiles needs loss='quantile'; loss={self.loss!r}.")
+        self._check_quantile_loss()
         out = self._outputs(X)
         rows = out if self.return_sequences else [out]
-        q = [self._unscale(self._split(o)[1], "quantiles") for o in rows]
+        q = [self._unscale(self._split(o)[1], "quantiles", self._y_ndim == 1) for o in rows]
         return q if self.return_sequences else q[0]
 
     def score(self, X, y, sample_weight=None):

@@ -11,9 +11,9 @@ from sklearn.utils.validation import check_is_fitted
 from . import data as sd
 from ._constraints import SEQ2SEQ, check_callbacks, sizes, validate_params
 from ._export import ExportMixin
+from ._losses import LOSS_DOC, LossMixin
 from ._params import (
     check_same_spec,
-    errors_named,
     fit_settings,
     fitted_step,
     forget_step,
@@ -24,11 +24,13 @@ from ._params import (
     unpickled_state,
 )
 from ._saving import SaveMixin
+from ._seq2seq_data import Seq2SeqData
 from ._transaction import check_finite_outputs, fit_transaction
 
 
-class Seq2SeqTransformer(SaveMixin, ExportMixin, TransformerMixin, BaseEstimator):
-    """Encoder-decoder recurrent network: sequences in, sequences of other lengths out.
+class Seq2SeqTransformer(LossMixin, Seq2SeqData, SaveMixin, ExportMixin, TransformerMixin,
+                         BaseEstimator):
+    __doc__ = f"""Encoder-decoder recurrent network: sequences in, sequences of other lengths out.
 
     Sources: strings (characters are tokens), token lists, numeric sequences (3-D
     arrays or lists of ``(T_i, F)`` arrays), or 2-D ``(n, F)`` vectors (one-to-many).
@@ -39,16 +41,16 @@ class Seq2SeqTransformer(SaveMixin, ExportMixin, TransformerMixin, BaseEstimator
 
     Parameters
     ----------
-    cell : {"lstm", "gru", "rnn"}, default="lstm"
+    cell : {{"lstm", "gru", "rnn"}}, default="lstm"
     units : int or tuple of int, default=64
         Encoder layers; the decoder mirrors them.
     bidirectional : bool, default=False
         Bidirectional encoder (the decoder is then twice as wide).
     dropout : float in [0, 1), default=0.0
-    attention : {"additive", "dot", None}, default="additive"
+    attention : {{"additive", "dot", None}}, default="additive"
         Bahdanau (additive) or Luong (dot) attention over the encoder outputs.
     embedding_dim : int, default=32
-    decoding : {"greedy", "beam"}, default="greedy"
+    decoding : {{"greedy", "beam"}}, default="greedy"
     beam_width : int, default=4
     length_penalty : float, default=1.0
         Beam search ranks finished hypotheses by ``log_prob / length ** length_penalty``.
@@ -71,6 +73,9 @@ class Seq2SeqTransformer(SaveMixin, ExportMixin, TransformerMixin, BaseEstimator
         As for :class:`~skrnn.RNNClassifier`: ``fit`` trains for at most ``epochs``
         (default 200) and stops when the monitored loss has not improved by ``tol`` for
         ``n_iter_no_change`` epochs, halving the learning rate on plateaus.
+    {LOSS_DOC.format(extra='''
+        Numeric targets only (tokens are fitted by cross-entropy); per step of every
+        output sequence, the point (median or mean) fed back to the decoder.''')}
 
     Attributes
     ----------
@@ -84,6 +89,8 @@ class Seq2SeqTransformer(SaveMixin, ExportMixin, TransformerMixin, BaseEstimator
         Epochs run in total.
     best_epoch_ : int or None
         The epoch whose weights were restored by early stopping.
+    quantiles_ : ndarray
+        With ``loss="quantile"``: the levels fitted, increasing (``quantiles`` and 0.5).
 
     Notes
     -----
@@ -99,6 +106,7 @@ class Seq2SeqTransformer(SaveMixin, ExportMixin, TransformerMixin, BaseEstimator
     """
 
     _parameter_constraints = SEQ2SEQ
+    _base_task = "regression_with_stop"  # values and where each target ends
 
     def __init__(self, cell="lstm", units=64, bidirectional=False, dropout=0.0,
                  attention="additive", embedding_dim=32, decoding="greedy", beam_width=4,
@@ -106,7 +114,10 @@ class Seq2SeqTransformer(SaveMixin, ExportMixin, TransformerMixin, BaseEstimator
                  learning_rate=0.003, lr_schedule="plateau", epochs=200, batch_size=64,
                  clipnorm=None, clipvalue=None, global_clipnorm=1.0, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change="auto", tol=1e-4, warm_start=False,
-                 random_state=None, verbose=0, strategy=None, callbacks=None):
+                 random_state=None, verbose=0, strategy=None, callbacks=None,
+                 loss="squared_error", quantiles=(0.1, 0.5, 0.9)):
+        self.loss = loss
+        self.quantiles = quantiles
         self.cell = cell
         self.units = units
         self.bidirectional = bidirectional
@@ -139,6 +150,7 @@ class Seq2SeqTransformer(SaveMixin, ExportMixin, TransformerMixin, BaseEstimator
     def _check_params(self):
         validate_params(self)
         check_callbacks(self.callbacks, type(self).__name__)
+        self._check_quantiles()
         return sizes(self, "units")
 
     # ---------------------------------------------------------------------- fitting
@@ -158,6 +170,11 @@ class Seq2SeqTransformer(SaveMixin, ExportMixin, TransformerMixin, BaseEstimator
         with fit_transaction(self, warm=warm):
             units = self._check_params()
             s_kind, s_data, t_kind, t_data, t_strings, n = sd.read_pairs(X, Y)
+            if t_kind == "tokens" and self.loss != "squared_error":
+                raise ValueError(f"loss={self.loss!r} is for numeric targets; token "
+                                 "targets are fitted by cross-entropy (leave "
+                                 "loss='squared_error').")
+            self._record_loss()
             reset = not warm
             if reset:
                 self._source_kind, self._target_kind = s_kind, t_kind
@@ -196,9 +213,10 @@ class Seq2SeqTransformer(SaveMixin, ExportMixin, TransformerMixin, BaseEstimator
                 validation = self._validation_pairs(X_val, Y_val)
             elif self.early_stopping:
                 train, validation = sd.split_validation(full, self.validation_fraction, rng)
-            settings = step_settings(self)  # changed: a new step, the optimizer afresh
+            # changed: a new step, the optimizer afresh
+            settings = step_settings(self) + (self._fitted_loss,)
             if getattr(self, "_step", None) is None or self._step_params != settings:
-                task = "classification" if t_kind == "tokens" else "regression_with_stop"
+                task = "classification" if t_kind == "tokens" else self._loss_task()
                 self._step = fitted_step(self, settings, task, True, seq2seq=True)
             summary = training.run_epochs(
                 self._step, train, epochs=int(self.epochs), batch_size=int(self.batch_size),
@@ -211,19 +229,6 @@ class Seq2SeqTransformer(SaveMixin, ExportMixin, TransformerMixin, BaseEstimator
             self.n_iter_ += summary["epochs_run"]
             self.best_epoch_ = summary["best_epoch"]
             return self
-
-    def _validation_pairs(self, X_val, Y_val):
-        """``fit``'s fixed validation pairs, read with what it learned from X and Y."""
-        if X_val is None:
-            raise ValueError("X_val and Y_val go together: pass both, or neither to "
-                             "validate on a validation_fraction of the training pairs.")
-        s_kind, s_data, t_kind, t_data, _, n = sd.read_pairs(X_val, Y_val, "X_val", "Y_val")
-        if t_kind != self._target_kind:
-            raise ValueError(f"Y_val holds {t_kind} targets but Y held {self._target_kind}.")
-        with errors_named("X_val / Y_val"):
-            source, target = self._encode_source(s_kind, s_data), self._encode_target(t_data)
-        return sd.Seq2SeqSet(source, self._source_lengths(s_kind, s_data, n), target, t_kind,
-                             self._start, self._end, s_kind)
 
     def _rng(self, reset):
         if reset or getattr(self, "_random", None) is None:
@@ -246,7 +251,8 @@ class Seq2SeqTransformer(SaveMixin, ExportMixin, TransformerMixin, BaseEstimator
                                else len(self._y_mean)),
             embedding_dim=int(self.embedding_dim), cell=self.cell, units=units,
             bidirectional=bool(self.bidirectional), dropout=float(self.dropout),
-            attention=self.attention, seed=seed)
+            attention=self.attention, seed=seed,
+            output_columns=1 if self._target_kind == "tokens" else self._output_columns)
 
     def _build(self, units, rng):
         from .models import draw_model_seed
@@ -270,43 +276,33 @@ class Seq2SeqTransformer(SaveMixin, ExportMixin, TransformerMixin, BaseEstimator
         self.best_epoch_ = None
         forget_step(self)
 
-    def _encode_source(self, kind, data):
-        if kind == "vector":
-            if self._source_kind != "vector":
-                raise ValueError(f"X holds one vector per sample but the model was fitted "
-                                 f"on {self._source_kind} sequences.")
-            if len(data[0]) != self._n_source_features:
-                raise ValueError(f"X has {len(data[0])} features, but Seq2SeqTransformer "
-                                 f"is expecting {self._n_source_features} features.")
-            return data
-        if kind != self._source_kind:
-            raise ValueError(f"X holds {kind} sequences but the model was fitted on "
-                             f"{self._source_kind}.")
-        if kind == "tokens":
-            return [self.source_vocabulary_.encode(s) for s in data.values]
-        if data.n_features != self._n_source_features:
-            raise ValueError(f"X has {data.n_features} features per step, but "
-                             f"Seq2SeqTransformer is expecting {self._n_source_features}.")
-        return data.values
-
-    @staticmethod
-    def _source_lengths(kind, data, n):
-        return np.ones(n, dtype=np.int64) if kind == "vector" else data.lengths
-
-    def _encode_target(self, data):
-        if self._target_kind == "tokens":
-            return [self.target_vocabulary_.encode(t) for t in data.values]
-        if data.values[0].shape[1] != len(self._y_mean):
-            raise ValueError("Y has a different number of features than in the first fit.")
-        return [((t - self._y_mean) / self._y_scale).astype(np.float32) for t in data.values]
-
     # -------------------------------------------------------------------- predicting
-    def predict(self, X):
+    def predict(self, X, return_std=False):
         """Decode an output sequence for every source in ``X``.
 
         Returns a list of strings (string targets), of token lists, or of ``(T, F)``
-        arrays (numeric targets).
+        arrays (numeric targets: the median with ``loss="quantile"``, the mean with
+        ``loss="gaussian"``, where ``return_std=True`` returns ``(means, stds)``, two
+        lists of ``(T, F)`` arrays).
         """
+        self._check_return_std(return_std)
+        outputs = self._decoded(X)
+        if self._target_kind == "tokens":
+            return outputs
+        point = [self._unscale(self._split(o)[0]) for o in outputs]
+        if not return_std:
+            return point
+        return point, [self._unscale(self._split(o)[1], "std") for o in outputs]
+
+    def predict_quantiles(self, X):
+        """With ``loss="quantile"``: every level of ``quantiles_`` at every output step,
+        a list of ``(T, F, Q)`` arrays whose last axis never decreases."""
+        self._check_quantile_loss()
+        return [self._unscale(self._split(o)[1], "quantiles") for o in self._decoded(X)]
+
+    def _decoded(self, X):
+        """Every source of ``X`` decoded: outputs in the targets' type (tokens), or the
+        network's standardised value columns, ``(T, F * C)`` per sequence."""
         check_is_fitted(self)
         kind, data, _ = sd.read_pairs_side(X, "X")
         source = self._encode_source(kind, data)
@@ -348,9 +344,10 @@ class Seq2SeqTransformer(SaveMixin, ExportMixin, TransformerMixin, BaseEstimator
             stop_early=horizon is None, start_id=self._start, end_id=self._end,
             beam_width=int(self.beam_width) if self.decoding == "beam" else 1,
             length_penalty=self.length_penalty,
-            check=lambda rows: check_finite_outputs(self, rows, idx))
+            check=lambda rows: check_finite_outputs(self, rows, idx),
+            point=lambda raw: self._split(raw)[0])
         if numeric:
-            values = [row[:n] * self._y_scale + self._y_mean for row, n in zip(out, lens)]
+            values = [row[:n] for row, n in zip(out, lens)]
             check_finite_outputs(self, values, idx)
             return values
         vocab = self.target_vocabulary_.tokens_

@@ -1,5 +1,6 @@
-"""RNNRegressor's losses: absolute error, Huber, quantiles (intervals that never cross)
-and a Gaussian mean and standard deviation, calibrated on heteroscedastic data."""
+"""RNNRegressor's and Seq2SeqTransformer's losses: absolute error, Huber, quantiles
+(intervals that never cross) and a Gaussian mean and standard deviation, calibrated on
+heteroscedastic data."""
 
 import pickle
 
@@ -119,3 +120,73 @@ def test_exported_quantiles_and_std(tmp_path):
         got = dict(zip(names, session.run(None, {"values": X, "lengths": np.full(
             30, 8, np.int32)})))
         np.testing.assert_allclose(got[key], want, rtol=1e-5, atol=1e-5)
+
+
+# ------------------------------------------------------------ Seq2SeqTransformer
+
+def horizon_pairs(n, rng, horizon=4):
+    """Four steps ahead of a level set by the last value, with noise five times larger
+    when the one before is positive."""
+    X = rng.randn(n, 8, 1)
+    sd = 0.2 + 0.8 * (X[:, -2, 0] > 0)
+    Y = X[:, -1:, 0] + 0.1 * np.arange(horizon) + sd[:, None] * rng.randn(n, horizon)
+    return X, Y[..., None]
+
+
+@pytest.mark.slow
+def test_seq2seq_quantile_interval_is_calibrated_and_exported(tmp_path):
+    import tensorflow as tf
+
+    X, Y = horizon_pairs(400, np.random.RandomState(0))
+    est = skrnn.Seq2SeqTransformer(units=16, epochs=30, attention=None, loss="quantile",
+                                   random_state=0).fit(X[:200], Y[:200])
+    q = np.array(est.predict_quantiles(X[200:]))
+    assert q.shape == (200, 4, 1, 3) and (np.diff(q, axis=-1) >= 0).all()
+    covered = ((Y[200:] >= q[..., 0]) & (Y[200:] <= q[..., 2])).mean()
+    assert 0.75 <= covered <= 0.85  # measured 0.778
+    np.testing.assert_array_equal(np.array(est.predict(X[200:])), q[..., 1])
+    est.export(tmp_path / "s2s")
+    serve = tf.saved_model.load(str(tmp_path / "s2s")).signatures["serving_default"]
+    out = serve(values=tf.constant(X[200:210].astype(np.float32)),
+                lengths=tf.constant(np.full(10, 8, np.int32)))
+    np.testing.assert_allclose(out["quantiles"].numpy(), q[:10], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("loss", ["absolute_error", "huber", "quantile", "gaussian"])
+def test_seq2seq_losses_on_ragged_targets_round_trip(loss, tmp_path):
+    """Targets of their own lengths (the stop flag learned beside the loss's columns),
+    read back the same after save / load and pickling."""
+    rng = np.random.RandomState(1)
+    X, _ = ragged(n=16, f=2, lo=3, hi=6)
+    Y = [rng.randn(rng.randint(1, 4), 2) for _ in range(16)]
+    est = skrnn.Seq2SeqTransformer(units=4, epochs=2, batch_size=8, embedding_dim=4,
+                                   loss=loss, random_state=0).fit(X, Y)
+    point = est.predict(X)
+    assert all(p.ndim == 2 and p.shape[1] == 2 for p in point)
+    est.save(tmp_path / "e.skrnn")
+    for other in (skrnn.load(tmp_path / "e.skrnn"), pickle.loads(pickle.dumps(est))):
+        for a, b in zip(other.predict(X), point):
+            np.testing.assert_array_equal(a, b)
+    if loss == "quantile":
+        q = est.predict_quantiles(X)
+        assert [a.shape for a in q] == [p.shape + (3,) for p in point]
+        for a, p in zip(q, point):
+            np.testing.assert_array_equal(a[..., 1], p)
+    elif loss == "gaussian":
+        mean, std = est.predict(X, return_std=True)
+        assert all((s > 0).all() and s.shape == m.shape for m, s in zip(mean, std))
+    est.set_params(warm_start=True, loss="squared_error")
+    if loss in ("quantile", "gaussian"):  # other outputs: another network
+        with pytest.raises(ValueError, match="warm_start / partial_fit continue"):
+            est.fit(X, Y)
+        np.testing.assert_array_equal(est.predict(X)[0], point[0])  # failed fit: untouched
+    else:  # the same network, trained on by the new loss
+        assert est.fit(X, Y)._loss_task() == "regression_with_stop"
+
+
+def test_seq2seq_token_targets_refuse_a_regression_loss():
+    with pytest.raises(ValueError, match="loss='huber' is for numeric targets"):
+        skrnn.Seq2SeqTransformer(loss="huber", epochs=1).fit(["ab", "cd"], ["x", "y"])
+    est = skrnn.Seq2SeqTransformer(units=4, epochs=1, embedding_dim=4)
+    with pytest.raises(ValueError, match="return_std=True needs loss='gaussian'"):
+        est.fit(["ab", "cd"], ["x", "y"]).predict(["ab"], return_std=True)

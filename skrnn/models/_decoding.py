@@ -129,14 +129,16 @@ def beam_search(step, states, batch_size, start_id, end_id, max_length, beam_wid
 
 
 def decode_numeric(step_model, memory, memory_mask, states, batch_size, n_features,
-                   max_length, stop_early=True):
+                   max_length, stop_early=True, point=None):
     """Autoregressive decoding of numeric sequences: each predicted step is fed back as
     the next input.
 
-    The one-step decoder outputs ``n_features`` values and a stop logit per row; with
-    ``stop_early`` a row ends at the first step (after the first) whose stop probability
-    exceeds 0.5, otherwise every row runs ``max_length`` steps (a fixed horizon).
-    Returns ``(values, lengths)``: ``(batch, steps, n_features)`` standardised values and
+    The one-step decoder outputs value columns and a stop logit (the last column) per
+    row; ``point`` (optional) turns the value columns into the ``n_features`` values fed
+    back (the median of quantiles, the mean of a Gaussian). With ``stop_early`` a row
+    ends at the first step (after the first) whose stop probability exceeds 0.5,
+    otherwise every row runs ``max_length`` steps (a fixed horizon). Returns
+    ``(values, lengths)``: ``(batch, steps, value columns)`` standardised outputs and
     each row's length.
     """
     previous = np.zeros((batch_size, 1, n_features), np.float32)
@@ -146,14 +148,15 @@ def decode_numeric(step_model, memory, memory_mask, states, batch_size, n_featur
         inputs = [previous] + ([memory, memory_mask] if memory is not None else [])
         out = step_model(inputs + list(states), training=False)
         out0 = keras.ops.convert_to_numpy(out[0])
-        value, stop = out0[:, :n_features], out0[:, n_features]
+        value, stop = out0[:, :-1], out0[:, -1]
         states = [keras.ops.convert_to_numpy(s) for s in out[1:]]
         if stop_early and t > 0:  # targets are never empty: no stop at step 0
             lengths = np.where((lengths == max_length) & (stop > 0.0), t, lengths)
             if (lengths < max_length).all():
                 break
         outputs.append(value)
-        previous = value[:, None, :].astype(np.float32)
+        fed = value if point is None else point(value)
+        previous = np.asarray(fed, np.float32)[:, None, :]
     return np.stack(outputs, axis=1), lengths
 
 
@@ -175,13 +178,14 @@ def compiled(model):
 
 def decode_batch(encoder, step_model, src, mask, *, has_memory, max_length,
                  n_features=None, stop_early=True, start_id=None, end_id=None,
-                 beam_width=1, length_penalty=1.0, check=None):
+                 beam_width=1, length_penalty=1.0, check=None, point=None):
     """Encode one padded batch of sources and decode its outputs.
 
-    Numeric targets (``n_features`` given): :func:`decode_numeric`, returning
-    ``(standardised values, lengths)``. Tokens: greedy (``beam_width=1``) or beam search,
-    returning ``(token ids, lengths)``. ``check(rows)``, if given, sees the encoder's
-    outputs (one row per source) before decoding: it refuses non-finite encodings.
+    Numeric targets (``n_features`` given): :func:`decode_numeric` (``point`` as there),
+    returning ``(standardised value columns, lengths)``. Tokens: greedy
+    (``beam_width=1``) or beam search, returning ``(token ids, lengths)``.
+    ``check(rows)``, if given, sees the encoder's outputs (one row per source) before
+    decoding: it refuses non-finite encodings.
     """
     # flatten: an encoder with one output (a GRU's state from a vector) returns a tensor
     encoded = [ops.convert_to_numpy(t) for t in keras.tree.flatten(encoder([src, mask]))]
@@ -191,7 +195,7 @@ def decode_batch(encoder, step_model, src, mask, *, has_memory, max_length,
     memory, states = (encoded[0], encoded[1:]) if has_memory else (None, encoded)
     if n_features is not None:
         return decode_numeric(step_model, memory, mask, states, n, n_features, max_length,
-                              stop_early=stop_early)
+                              stop_early=stop_early, point=point)
     k = beam_width
     rep = (lambda a: np.repeat(a, k, axis=0)) if k > 1 else (lambda a: a)
     step = step_from_model(step_model, rep(memory) if has_memory else None,

@@ -39,8 +39,8 @@ class Seq2SeqSpec:
     target_vocabulary_size : int or None
         Target ids, padding / OOV / start / end included.
     n_target_features : int or None
-        Numeric targets: the head has one more output, the stop logit (the decoder
-        learns where each target ends).
+        Numeric targets: the head has ``output_columns`` outputs per feature and one
+        more, the stop logit (the decoder learns where each target ends).
     embedding_dim : int
     cell : {"rnn", "lstm", "gru"}
     units : tuple of int
@@ -50,6 +50,9 @@ class Seq2SeqSpec:
     dropout : float
     attention : {None, "additive", "dot"}
     seed : int
+    output_columns : int
+        Outputs per numeric target feature: 1, the quantiles of ``loss="quantile"``, or
+        2 (mean and scale) for ``loss="gaussian"``; one value per feature is fed back.
     """
 
     source_kind: str
@@ -65,12 +68,13 @@ class Seq2SeqSpec:
     dropout: float
     attention: str | None
     seed: int
+    output_columns: int = 1
 
     @property
     def n_outputs(self) -> int:
         if self.target_kind == "tokens":
             return self.target_vocabulary_size
-        return self.n_target_features + 1  # the values and the stop logit
+        return self.n_target_features * self.output_columns + 1  # and the stop logit
 
     @property
     def decoder_units(self) -> tuple:

@@ -27,11 +27,13 @@ class RegressionLoss:
     ``len(quantiles)`` columns per target, made non-decreasing by
     :func:`quantile_outputs`. ``"gaussian"``: the negative log-likelihood of a normal
     distribution whose mean and standard deviation the network gives
-    (:func:`gaussian_outputs`).
+    (:func:`gaussian_outputs`). ``with_stop``: numeric sequences of their own lengths,
+    as ``"regression_with_stop"`` (the last column is the stop flag and its logit).
     """
 
     name: str
     quantiles: tuple = ()
+    with_stop: bool = False
 
     @property
     def columns(self) -> int:
@@ -81,22 +83,24 @@ def weighted_loss(task: str, per_step: bool, y, out, w, mask, count=None):
 
     ``"regression_with_stop"`` (numeric sequences of their own lengths): the last
     column of ``y`` and ``out`` is a stop flag (1 at the end step) and its logit; the
-    squared error counts on the value steps, the binary cross-entropy of the stop
-    logit on every step.
+    squared error (or a :class:`RegressionLoss` ``with_stop``) counts on the value
+    steps, the binary cross-entropy of the stop logit on every step.
 
     ``count`` (optional) replaces the number of real targets: a replica holding one
     shard of a global batch divides by the global count, so that the gradients summed
     across replicas are those of the global batch.
     """
-    if isinstance(task, RegressionLoss):
+    with_stop = task == "regression_with_stop" or getattr(task, "with_stop", False)
+    if with_stop:
+        values = (_regression_loss(task, y[..., :-1], out[..., :-1])
+                  if isinstance(task, RegressionLoss)
+                  else ops.mean(ops.square(out[..., :-1] - y[..., :-1]), axis=-1))
+        per = values * (1.0 - y[..., -1]) + keras.losses.binary_crossentropy(
+            y[..., -1:], out[..., -1:], from_logits=True)
+    elif isinstance(task, RegressionLoss):
         per = _regression_loss(task, y, out)
     elif task == "classification":
         per = keras.losses.sparse_categorical_crossentropy(y, out, from_logits=True)
-    elif task == "regression_with_stop":
-        stop = y[..., -1]
-        per = (ops.mean(ops.square(out[..., :-1] - y[..., :-1]), axis=-1) * (1.0 - stop)
-               + keras.losses.binary_crossentropy(y[..., -1:], out[..., -1:],
-                                                  from_logits=True))
     elif task == "regression":
         per = ops.mean(ops.square(out - y), axis=-1)
     else:
