@@ -11,15 +11,15 @@ import pickle
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from . import data as sd
 from ._constraints import check_callbacks, conv_blocks, sizes, validate_params
 from ._export import ExportMixin
+from ._inputs import InputMixin
 from ._params import (
     _check_sample_weight,
     check_same_spec,
-    errors_named,
     fit_settings,
     fitted_step,
     forget_step,
@@ -34,7 +34,7 @@ from ._saving import SaveMixin
 from ._transaction import check_finite_outputs, fit_transaction, warn_if_outputs_diverged
 
 
-class BaseRNN(SaveMixin, ExportMixin, BaseEstimator):
+class BaseRNN(InputMixin, SaveMixin, ExportMixin, BaseEstimator):
     """Shared machinery of :class:`RNNClassifier` and :class:`RNNRegressor`."""
 
     _task = None  # "classification" or "regression"
@@ -69,104 +69,6 @@ class BaseRNN(SaveMixin, ExportMixin, BaseEstimator):
         auto = (self._task == "classification" and input_kind == "numeric"
                 and not self.return_sequences and self.truncate_steps is None)
         return conv_blocks(self, auto=auto)
-
-    def _check_X(self, X, *, reset: bool) -> sd.Sequences:
-        """Validate and convert X; on ``reset`` record what fit saw."""
-        if X is None:
-            raise ValueError(f"{type(self).__name__} requires X, got None.")
-        if sd.is_tabular(X, self.input_type):
-            fitted_tabular = not reset and getattr(self, "_layout", None) == "tabular"
-            if not reset and not fitted_tabular:
-                seq = self._tabular_without_reset(X)
-            else:
-                if not hasattr(X, "columns") and not hasattr(X, "tocsr"):
-                    sd.check_finite_rows(np.asarray(X))
-                arr = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
-                                    ensure_min_samples=1)
-                seq = sd.from_tabular(arr, getattr(self, "feature_names_in_", None))
-        else:
-            seq = sd.to_sequences(X, input_type=self.input_type)
-            if reset:
-                self.n_features_in_ = (seq.n_features if seq.kind == "numeric"
-                                       else 1)
-                if seq.feature_names is not None:
-                    self.feature_names_in_ = seq.feature_names
-                elif hasattr(self, "feature_names_in_"):
-                    del self.feature_names_in_
-        if (not reset and seq.feature_names is not None
-                and getattr(self, "feature_names_in_", None) is not None
-                and list(seq.feature_names) != list(self.feature_names_in_)):
-            raise ValueError(
-                f"X has feature names {list(seq.feature_names)}, but "
-                f"{type(self).__name__} was fitted with {list(self.feature_names_in_)}.")
-        if reset:
-            self._layout = seq.layout
-            self._input_kind = seq.kind
-            self._n_step_features = seq.n_features
-        else:
-            self._check_compatible(seq)
-        return seq
-
-    def _tabular_without_reset(self, X) -> sd.Sequences:
-        """2-D input at predict time for a model fitted on sequences (univariate)."""
-        from sklearn.utils import check_array
-
-        if hasattr(X, "tocsr"):
-            raise TypeError("Sparse input is not supported; pass a dense array.")
-        arr = np.asarray(X) if not hasattr(X, "columns") else X.to_numpy()
-        if arr.dtype.kind in "fc":
-            sd.check_finite_rows(arr)
-        arr = check_array(arr, dtype=[np.float64, np.float32])
-        return sd.from_tabular(arr)
-
-    def _check_compatible(self, seq: sd.Sequences):
-        if seq.kind != self._input_kind:
-            raise ValueError(
-                f"X holds {seq.kind} sequences but {type(self).__name__} was fitted on "
-                f"{self._input_kind} sequences."
-            )
-        if seq.kind == "numeric" and seq.n_features != self._n_step_features:
-            raise ValueError(
-                f"X has {seq.n_features} features per step, but {type(self).__name__} "
-                f"is expecting {self._n_step_features} features per step as input."
-            )
-
-    def _encode_X(self, seq: sd.Sequences, scaling=None) -> list:
-        """Token ids, or scaled values (``scaling``: ``(mode, stats)``, by default the
-        fitted one)."""
-        if seq.kind == "tokens":
-            return [self.vocabulary_.encode(s) for s in seq.values]
-        return sd.apply_scaling(seq.values, *(scaling or self._input_scaling()))
-
-    def _input_scaling(self) -> tuple:
-        """``(mode, stats)`` of the fitted input scaling (mode None for models fitted
-        before scaling existed)."""
-        mode = getattr(self, "_scaling", None)
-        stats = (self.scaling_mean_, self.scaling_scale_) if mode == "feature" else None
-        return mode, stats
-
-    def _commit_scaling(self, mode, stats):
-        """Record the input scaling with the model it trains (the same fit step)."""
-        self._scaling = mode
-        if stats is not None:
-            self.scaling_mean_, self.scaling_scale_ = stats
-        else:
-            for name in ("scaling_mean_", "scaling_scale_"):
-                self.__dict__.pop(name, None)
-
-    def _validation_set(self, X_val, y_val, sample_weight_val, scaling):
-        """``fit``'s fixed validation data, read with what it learned from X and y."""
-        if X_val is None or y_val is None:
-            raise ValueError("X_val and y_val go together: pass both, or neither to "
-                             "validate on a validation_fraction of the training data.")
-        with errors_named("X_val"):
-            seq = self._check_X(X_val, reset=False)
-        with errors_named("y_val"):
-            y_enc = self._prepare_targets(y_val, seq, reset=False, training=False)
-        with errors_named("sample_weight_val"):
-            sw = _check_sample_weight(sample_weight_val, len(seq))
-        return sd.SupervisedSet(self._encode_X(seq, scaling), seq.lengths, y_enc,
-                                self._target_weights(y_enc, sw), self.return_sequences)
 
     # -------------------------------------------------------------- targets (hooks)
     def _prepare_targets(self, y, seq, reset: bool, training: bool = True):
@@ -341,7 +243,7 @@ class BaseRNN(SaveMixin, ExportMixin, BaseEstimator):
 
         return ModelSpec(
             input_kind=seq.kind,
-            n_features=seq.n_features,
+            n_features=seq.n_features + sd.fitted_covariates(self).n_static,
             vocabulary_size=len(self.vocabulary_) if self.vocabulary_ else None,
             embedding_dim=int(self.embedding_dim),
             cell=self.cell,

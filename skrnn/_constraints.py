@@ -120,6 +120,7 @@ TIME_SERIES_WINDOWS = {
     "horizon": [POSITIVE_INT],
     "stride": [POSITIVE_INT],
     "target": [Interval(Integral, 0, None, closed="left"), tuple, list, None],
+    "future": [Interval(Integral, 0, None, closed="left"), tuple, list, None],
 }
 
 

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .data import fitted_covariates
+
 FORMATS = ("tf_saved_model", "onnx")
 ONNX_OPSET = 17
 
@@ -70,12 +72,14 @@ def _serving(estimator):
     if tokens:
         signature = [tf.TensorSpec((None, None), tf.string, name="tokens"), lengths_spec]
     else:
-        n_features = estimator._spec.n_features
+        n_features = estimator._n_step_features
         mode, stats = estimator._input_scaling()
         if stats is not None:  # constants made inside serve: ONNX captures no inputs
             stats = tuple(np.asarray(s, np.float64) for s in stats)
         signature = [tf.TensorSpec((None, None, n_features), tf.float32, name="values"),
                      lengths_spec]
+    static_spec, static_stats = _static_input(tf, estimator)
+    signature += static_spec
     if classifier:
         labels = _labels(estimator.classes_)
     else:
@@ -84,12 +88,13 @@ def _serving(estimator):
         squeeze = estimator._y_ndim == 1
         task = estimator._loss_task()
 
-    def serve(inputs, lengths):
+    def serve(inputs, lengths, static=None):
         mask = tf.sequence_mask(lengths, maxlen=tf.shape(inputs)[1])
         if tokens:
             x = tf.where(mask, table.lookup(inputs), tf.zeros_like(lengths[:, None]))
         else:
-            x = _scale(tf, inputs, mask, mode, stats)
+            x = _with_static(tf, _scale(tf, inputs, mask, mode, stats), mask, static,
+                             static_stats)
         out = model([x, mask], training=False)
         if not classifier:  # (the loss's transforms in float32, as predict's)
             return _regression_outputs(tf, task, out, y_mean, y_scale, squeeze)
@@ -98,6 +103,30 @@ def _serving(estimator):
                 "label": tf.gather(tf.constant(labels), tf.argmax(out, axis=-1))}
 
     return serve, signature, model, table
+
+
+def _static_input(tf, estimator):
+    """``([static TensorSpec], (mean, scale))`` for an estimator fitted with static
+    covariates, else ``([], None)``."""
+    stats = fitted_covariates(estimator).static
+    if stats is None:
+        return [], None
+    return ([tf.TensorSpec((None, len(stats[0])), tf.float32, name="static")],
+            tuple(np.asarray(a, np.float64) for a in stats))
+
+
+def _standardised(tf, values, stats):
+    return tf.cast((tf.cast(values, tf.float64) - tf.constant(stats[0]))
+                   / tf.constant(stats[1]), tf.float32)
+
+
+def _with_static(tf, x, mask, static, stats):
+    """Standardised static covariates appended to every real step (as ``predict``)."""
+    if static is None:
+        return x
+    rows = _standardised(tf, static, stats)[:, None, :]
+    steps = tf.cast(mask, tf.float32)[..., None] * rows
+    return tf.concat([x, steps], axis=-1)
 
 
 def _regression_outputs(tf, task, out, y_mean, y_scale, squeeze):
@@ -147,7 +176,13 @@ def _seq2seq_serving(est):
                  "vector": [tf.TensorSpec((None, est._n_source_features), tf.float32,
                                           name="values")]}[source]
     horizon = est._numeric_horizon if numeric else None
-    max_length = int(est.max_output_length or horizon or est.max_output_length_)
+    max_length = int(est._decode_length())
+    static_spec, static_stats = _static_input(tf, est)
+    future_stats = fitted_covariates(est).future
+    signature = signature + static_spec + (
+        [] if future_stats is None else
+        [tf.TensorSpec((None, None, len(future_stats[0])), tf.float32, name="future")])
+    names_in = [spec.name for spec in signature]
     if numeric:
         n_features = len(est._y_mean)
         y_mean, y_scale = (np.asarray(a, np.float64) for a in (est._y_mean, est._y_scale))
@@ -161,11 +196,15 @@ def _seq2seq_serving(est):
         names = [""] * (max(est._start, est._end) + 1)
         names[2:est._end] = [str(t) for t in est.target_vocabulary_.tokens_]
 
-    def decode(memory, mask, states, n):
+    def decode(memory, mask, states, n, future):
         extra = [memory, mask] if memory is not None else []
         length0 = tf.fill([n], max_length)
+
+        def with_future(values, t):  # step t's covariates beside the value fed back
+            return values if future is None else tf.concat([values, future[:, t:t + 1]], -1)
+
         if numeric:
-            previous = tf.zeros([n, 1, n_features], tf.float32)
+            previous = with_future(tf.zeros([n, 1, n_features], tf.float32), 0)
         else:
             previous = tf.fill([n, 1], tf.constant(est._start, tf.int32))
         outputs = tf.TensorArray(tf.float32 if numeric else tf.int32, size=max_length)
@@ -178,8 +217,8 @@ def _seq2seq_serving(est):
                 if horizon is None:  # a row ends at the first step after the first
                     lengths = tf.where((lengths == max_length) & (stop > 0.0) & (t > 0),
                                        t, lengths)
-                return (t + 1, point(value)[:, None, :], states, lengths,
-                        outputs.write(t, value))
+                return (t + 1, with_future(point(value)[:, None, :], t + 1), states,
+                        lengths, outputs.write(t, value))
             done = lengths < max_length
             choice = tf.where(done, est._end, tf.cast(tf.argmax(head, -1), tf.int32))
             lengths = tf.where(~done & (choice == est._end), t, lengths)
@@ -191,20 +230,31 @@ def _seq2seq_serving(est):
         stacked = outputs.stack()  # (steps, n, ...)
         return tf.transpose(stacked, [1, 0, 2] if numeric else [1, 0]), lengths
 
-    def serve(inputs, lengths=None):
+    def serve(*args):
+        named = dict(zip(names_in, args))
+        inputs, lengths = args[0], named.get("lengths")
+        static, future = named.get("static"), named.get("future")
         n = tf.shape(inputs)[0]
         if source == "vector":
             x, mask = inputs, tf.ones([n, 1], tf.bool)
+            if static is not None:
+                x = tf.concat([x, _standardised(tf, static, static_stats)], axis=-1)
         else:
             mask = tf.sequence_mask(lengths, maxlen=tf.shape(inputs)[1])
             x = (tf.where(mask, table.lookup(inputs), tf.zeros_like(lengths[:, None]))
-                 if table is not None else inputs * tf.cast(mask, tf.float32)[..., None])
+                 if table is not None else _with_static(
+                     tf, inputs * tf.cast(mask, tf.float32)[..., None], mask, static,
+                     static_stats))
+        if future is not None:  # standardised, zeros past the steps given (as predict)
+            future = _standardised(tf, future, future_stats)[:, :max_length + 1]
+            future = tf.pad(future, [[0, 0], [0, max_length + 1 - tf.shape(future)[1]],
+                                     [0, 0]])
         # tf.identity: new tensors without the Keras mask the encoder attached (the
         # step model takes the mask explicitly)
         encoded = [tf.identity(e) for e in
                    tf.nest.flatten(encoder([x, mask], training=False))]
         memory, states = (encoded[0], encoded[1:]) if source != "vector" else (None, encoded)
-        out, out_lengths = decode(memory, mask, states, n)
+        out, out_lengths = decode(memory, mask, states, n, future)
         if numeric:  # the point, and the quantiles or the std, in the target's units
             return {**_regression_outputs(tf, task, out, y_mean, y_scale, False),
                     "lengths": out_lengths}

@@ -34,16 +34,17 @@ _FITTED = {  # what a fitted estimator may hold besides its parameters
                "_optimizer_state"},
     "RNNClassifier": {"n_features_in_", "feature_names_in_", "_layout", "_input_kind",
                       "_n_step_features", "vocabulary_", "_scaling", "scaling_mean_",
-                      "scaling_scale_", "classes_", "_label_encoder", "_class_weights"},
+                      "scaling_scale_", "classes_", "_label_encoder", "_class_weights",
+                      "_covariates"},
     "RNNRegressor": {"n_features_in_", "feature_names_in_", "_layout", "_input_kind",
                      "_n_step_features", "vocabulary_", "_scaling", "scaling_mean_",
                      "scaling_scale_", "n_outputs_", "_y_ndim", "_y_mean", "_y_scale",
-                     "_fitted_loss", "quantiles_"},
+                     "_fitted_loss", "quantiles_", "_covariates"},
     "Seq2SeqTransformer": {"_source_kind", "_target_kind", "_target_strings",
                            "source_vocabulary_", "target_vocabulary_",
                            "_n_source_features", "_numeric_horizon", "max_output_length_",
                            "_end", "_start", "_y_mean", "_y_scale", "_fitted_loss",
-                           "quantiles_"},
+                           "quantiles_", "_covariates"},
 }
 
 

@@ -1,5 +1,6 @@
-"""What a Seq2SeqTransformer reads: its sources and targets encoded as the network
-takes them (the vocabularies, the target scaling), and its fixed validation pairs."""
+"""What a Seq2SeqTransformer reads and writes: its sources, targets and covariates
+encoded as the network takes them (the vocabularies, the scalings), its fixed validation
+pairs, and a batch of sources decoded back into outputs."""
 
 from __future__ import annotations
 
@@ -7,25 +8,56 @@ import numpy as np
 
 from . import data as sd
 from ._params import errors_named
+from ._transaction import check_finite_outputs
 
 
 class Seq2SeqData:
-    """The encoding half of :class:`~skrnn.Seq2SeqTransformer`."""
+    """The reading and decoding half of :class:`~skrnn.Seq2SeqTransformer`."""
 
     def _validation_pairs(self, X_val, Y_val):
         """``fit``'s fixed validation pairs, read with what it learned from X and Y."""
         if X_val is None:
             raise ValueError("X_val and Y_val go together: pass both, or neither to "
                              "validate on a validation_fraction of the training pairs.")
+        X_val, static, future = sd.split_covariates(X_val)
         s_kind, s_data, t_kind, t_data, _, n = sd.read_pairs(X_val, Y_val, "X_val", "Y_val")
         if t_kind != self._target_kind:
             raise ValueError(f"Y_val holds {t_kind} targets but Y held {self._target_kind}.")
         with errors_named("X_val / Y_val"):
-            source, target = self._encode_source(s_kind, s_data), self._encode_target(t_data)
-        return sd.Seq2SeqSet(source, self._source_lengths(s_kind, s_data, n), target, t_kind,
-                             self._start, self._end, s_kind)
+            self._check_covariates(static, future, s_kind, False, t_data)
+            return self._pair_set(s_kind, s_data, t_data, n, static, future)
 
-    def _encode_source(self, kind, data):
+    def _check_covariates(self, static, future, s_kind, reset, targets=None):
+        """Covariates as the network takes them (learning their scaling on ``reset``):
+        static ones beside numeric sources, future ones over every target step."""
+        if reset:
+            if static is not None and s_kind == "tokens":
+                raise ValueError("static covariates go with numeric sources (appended to "
+                                 "every step) or vectors, not with tokens.")
+            if future is not None and self._target_kind == "tokens":
+                raise ValueError("future covariates feed the decoder of numeric targets "
+                                 "(forecasting), not of tokens.")
+            self._covariates = sd.CovariateScaling.learn(static, future).stats
+        else:
+            sd.fitted_covariates(self).check(static, future, "Seq2SeqTransformer")
+        for i, (f, t) in enumerate(zip(future or (), targets.values if targets else ())):
+            if len(f) < len(t):
+                raise ValueError(f"future[{i}] covers {len(f)} steps but Y[{i}] has "
+                                 f"{len(t)}: the decoder reads the future covariates of "
+                                 "every step it predicts.")
+
+    def _pair_set(self, s_kind, s_data, t_data, n, static, future):
+        """Encoded pairs cut into teacher-forcing batches."""
+        source = self._encode_source(s_kind, s_data, static)
+        if future is not None:
+            future = sd.fitted_covariates(self).future_steps(future)
+        return sd.Seq2SeqSet(source, self._source_lengths(s_kind, s_data, n),
+                             self._encode_target(t_data), self._target_kind, self._start,
+                             self._end, s_kind, future=future)
+
+    def _encode_source(self, kind, data, static=None):
+        """Token ids or values (static covariates appended, standardised)."""
+        rows = None if static is None else sd.fitted_covariates(self).static_rows(static)
         if kind == "vector":
             if self._source_kind != "vector":
                 raise ValueError(f"X holds one vector per sample but the model was fitted "
@@ -33,7 +65,7 @@ class Seq2SeqData:
             if len(data[0]) != self._n_source_features:
                 raise ValueError(f"X has {len(data[0])} features, but Seq2SeqTransformer "
                                  f"is expecting {self._n_source_features} features.")
-            return data
+            return data if rows is None else list(np.concatenate([data, rows], axis=1))
         if kind != self._source_kind:
             raise ValueError(f"X holds {kind} sequences but the model was fitted on "
                              f"{self._source_kind}.")
@@ -42,7 +74,7 @@ class Seq2SeqData:
         if data.n_features != self._n_source_features:
             raise ValueError(f"X has {data.n_features} features per step, but "
                              f"Seq2SeqTransformer is expecting {self._n_source_features}.")
-        return data.values
+        return data.values if rows is None else sd.append_static(data.values, rows)
 
     @staticmethod
     def _source_lengths(kind, data, n):
@@ -54,3 +86,42 @@ class Seq2SeqData:
         if data.values[0].shape[1] != len(self._y_mean):
             raise ValueError("Y has a different number of features than in the first fit.")
         return [((t - self._y_mean) / self._y_scale).astype(np.float32) for t in data.values]
+
+    def _decode_length(self) -> int:
+        """Steps decoded at most: the fitted horizon, or the longest output allowed."""
+        if self._target_kind == "tokens":
+            return self.max_output_length_
+        return self.max_output_length or self._numeric_horizon or self.max_output_length_
+
+    def _decode_batch(self, source, lengths, idx, future=None):
+        from .models._decoding import compiled, decode_batch
+
+        if self._source_kind == "vector":
+            src = np.stack([source[i] for i in idx]).astype(np.float32)
+            mask = np.ones((len(idx), 1), bool)
+        else:
+            src, mask = sd.pad_batch(source, idx, lengths, dtype=source[idx[0]].dtype)
+        if getattr(self, "_inference", None) is None:  # compiled once per model
+            self._inference = (compiled(self._encoder), compiled(self._decoder_step))
+        numeric = self._target_kind != "tokens"
+        horizon = self._numeric_horizon
+        out, lens = decode_batch(
+            *self._inference, src, mask, has_memory=self._source_kind != "vector",
+            max_length=self._decode_length(),
+            future=None if future is None else future[idx],
+            n_features=len(self._y_mean) if numeric else None,
+            stop_early=horizon is None, start_id=self._start, end_id=self._end,
+            beam_width=int(self.beam_width) if self.decoding == "beam" else 1,
+            length_penalty=self.length_penalty,
+            check=lambda rows: check_finite_outputs(self, rows, idx),
+            point=lambda raw: self._split(raw)[0])
+        if numeric:
+            values = [row[:n] for row, n in zip(out, lens)]
+            check_finite_outputs(self, values, idx)
+            return values
+        vocab = self.target_vocabulary_.tokens_
+        outs = []
+        for row, length in zip(out, lens):
+            toks = [vocab[t - 2] if 2 <= t < self._end else "" for t in row[:length]]
+            outs.append("".join(toks) if self._target_strings else toks)
+        return outs

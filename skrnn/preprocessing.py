@@ -138,6 +138,13 @@ class TimeSeriesWindows(TransformerMixin, BaseEstimator):
         Steps between the ends of consecutive windows.
     target : int, list of int or None, default=None
         Columns to forecast (all when None).
+    future : int, list of int or None, default=None
+        Columns known in advance (a calendar, planned prices): :meth:`split` returns
+        ``X`` as :class:`~skrnn.data.WithCovariates` whose ``future`` holds these
+        columns over each window's horizon, for a
+        :class:`~skrnn.Seq2SeqTransformer`'s decoder; :meth:`last` gives the latest
+        window with the horizon's values you pass. The columns stay in the windows
+        too (their past is known as well).
 
     Attributes
     ----------
@@ -158,16 +165,18 @@ class TimeSeriesWindows(TransformerMixin, BaseEstimator):
 
     _parameter_constraints = TIME_SERIES_WINDOWS
 
-    def __init__(self, lookback, horizon=1, stride=1, target=None):
+    def __init__(self, lookback, horizon=1, stride=1, target=None, future=None):
         self.lookback = lookback
         self.horizon = horizon
         self.stride = stride
         self.target = target
+        self.future = future
 
     def _series(self, series, reset):
         validate_params(self)
-        if self.target is not None:
-            sizes(self, "target", allow_zero=True)
+        for name in ("target", "future"):
+            if getattr(self, name) is not None:
+                sizes(self, name, allow_zero=True)
         single = (isinstance(series, np.ndarray) and series.dtype != object) or \
             hasattr(series, "iloc")
         items = [series] if single else list(series)
@@ -228,10 +237,52 @@ class TimeSeriesWindows(TransformerMixin, BaseEstimator):
         Y : ndarray of shape (n_windows, horizon, n_targets)
             For ``RNNRegressor`` use ``Y.reshape(len(Y), -1)`` (one output per future
             value); ``Seq2SeqTransformer`` takes ``Y`` as it is.
+
+        With ``future`` columns, ``X`` is ``WithCovariates(windows, future=those
+        columns over each window's horizon)``.
         """
         data = self._series(series, reset=not hasattr(self, "n_features_in_"))
         both = self._windows(data, int(self.horizon))
-        columns = (slice(None) if self.target is None
-                   else np.atleast_1d(np.asarray(self.target, dtype=int)))
         lookback = int(self.lookback)
-        return both[:, :lookback], both[:, lookback:][:, :, columns]
+        X, ahead = both[:, :lookback], both[:, lookback:]
+        Y = ahead[:, :, self._columns("target")]
+        if self.future is None:
+            return X, Y
+        from .data import WithCovariates
+
+        return WithCovariates(X, future=ahead[:, :, self._columns("future")]), Y
+
+    def _columns(self, name):
+        value = getattr(self, name)
+        if value is None:
+            return slice(None)
+        columns = np.atleast_1d(np.asarray(value, dtype=int))
+        if columns.max() >= self.n_features_in_:
+            raise ValueError(f"{name}={value!r} names a column past the series' "
+                             f"{self.n_features_in_} features.")
+        return columns
+
+    def last(self, series, future=None):
+        """The latest window of each series: what to forecast the next ``horizon``
+        steps from, ``(n_series, lookback, F)``.
+
+        ``future`` (with ``future`` columns set): those columns' values over the
+        horizon after each series' end, ``(horizon, C)`` (one series) or one such
+        array per series; the windows then come as
+        :class:`~skrnn.data.WithCovariates`.
+        """
+        check_is_fitted(self)
+        data = self._series(series, reset=False)
+        windows = np.stack([self._windows([a], 0)[-1] for a in data])
+        if self.future is None:
+            if future is not None:
+                raise ValueError("future values are read for the future columns; "
+                                 "set TimeSeriesWindows(future=...).")
+            return windows
+        if future is None:
+            raise ValueError(f"future={self.future!r} columns are known in advance: pass "
+                             "their values over the horizon, last(series, future=...).")
+        from .data import WithCovariates
+
+        future = [future] if len(data) == 1 and np.ndim(future) <= 2 else list(future)
+        return WithCovariates(windows, future=future)

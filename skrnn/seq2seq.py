@@ -25,7 +25,7 @@ from ._params import (
 )
 from ._saving import SaveMixin
 from ._seq2seq_data import Seq2SeqData
-from ._transaction import check_finite_outputs, fit_transaction
+from ._transaction import fit_transaction
 
 
 class Seq2SeqTransformer(LossMixin, Seq2SeqData, SaveMixin, ExportMixin, TransformerMixin,
@@ -169,6 +169,7 @@ class Seq2SeqTransformer(LossMixin, Seq2SeqData, SaveMixin, ExportMixin, Transfo
         warm = bool(self.warm_start) and hasattr(self, "model_")
         with fit_transaction(self, warm=warm):
             units = self._check_params()
+            X, static, future = sd.split_covariates(X)
             s_kind, s_data, t_kind, t_data, t_strings, n = sd.read_pairs(X, Y)
             if t_kind == "tokens" and self.loss != "squared_error":
                 raise ValueError(f"loss={self.loss!r} is for numeric targets; token "
@@ -196,8 +197,7 @@ class Seq2SeqTransformer(LossMixin, Seq2SeqData, SaveMixin, ExportMixin, Transfo
                                            or longest + max(2, longest // 2))
             elif (s_kind, t_kind) != (self._source_kind, self._target_kind):
                 raise ValueError("warm_start: the kinds of X and Y differ from the first fit.")
-            source = self._encode_source(s_kind, s_data)
-            target = self._encode_target(t_data)
+            self._check_covariates(static, future, s_kind, reset, t_data)
             rng = self._rng(reset)
             from . import training
 
@@ -206,8 +206,7 @@ class Seq2SeqTransformer(LossMixin, Seq2SeqData, SaveMixin, ExportMixin, Transfo
                 self._build(units, rng)
             else:  # every model-defining parameter must be as the network was built
                 check_same_spec(self._spec, self._seq2seq_spec(units, self._spec.seed))
-            full = sd.Seq2SeqSet(source, self._source_lengths(s_kind, s_data, n), target,
-                               t_kind, self._start, self._end, s_kind)
+            full = self._pair_set(s_kind, s_data, t_data, n, static, future)
             train, validation = full, None
             if X_val is not None or Y_val is not None:
                 validation = self._validation_pairs(X_val, Y_val)
@@ -241,7 +240,7 @@ class Seq2SeqTransformer(LossMixin, Seq2SeqData, SaveMixin, ExportMixin, Transfo
 
         return Seq2SeqSpec(
             source_kind=self._source_kind,
-            n_source_features=self._n_source_features,
+            n_source_features=self._n_source_features + sd.fitted_covariates(self).n_static,
             source_vocabulary_size=(len(self.source_vocabulary_)
                                     if self.source_vocabulary_ else None),
             target_kind=self._target_kind,
@@ -252,7 +251,8 @@ class Seq2SeqTransformer(LossMixin, Seq2SeqData, SaveMixin, ExportMixin, Transfo
             embedding_dim=int(self.embedding_dim), cell=self.cell, units=units,
             bidirectional=bool(self.bidirectional), dropout=float(self.dropout),
             attention=self.attention, seed=seed,
-            output_columns=1 if self._target_kind == "tokens" else self._output_columns)
+            output_columns=1 if self._target_kind == "tokens" else self._output_columns,
+            n_future_features=sd.fitted_covariates(self).n_future)
 
     def _build(self, units, rng):
         from .models import draw_model_seed
@@ -304,9 +304,19 @@ class Seq2SeqTransformer(LossMixin, Seq2SeqData, SaveMixin, ExportMixin, Transfo
         """Every source of ``X`` decoded: outputs in the targets' type (tokens), or the
         network's standardised value columns, ``(T, F * C)`` per sequence."""
         check_is_fitted(self)
+        X, static, future = sd.split_covariates(X)
         kind, data, _ = sd.read_pairs_side(X, "X")
-        source = self._encode_source(kind, data)
+        self._check_covariates(static, future, kind, False)
+        source = self._encode_source(kind, data, static)
         n = len(source)
+        steps = self._decode_length()
+        if future is not None:  # a fixed horizon reads its covariates at every step
+            short = [i for i, f in enumerate(future) if len(f) < steps]
+            if short and self._numeric_horizon is not None:
+                raise ValueError(f"future[{short[0]}] covers {len(future[short[0]])} steps "
+                                 f"but the model forecasts {steps}.")
+            future = np.stack([sd.future_rows(f, steps) for f in
+                               sd.fitted_covariates(self).future_steps(future)])
         lengths = self._source_lengths(kind, data, n)
         results = [None] * n
         from .training._outputs import progress_bar
@@ -314,7 +324,7 @@ class Seq2SeqTransformer(LossMixin, Seq2SeqData, SaveMixin, ExportMixin, Transfo
         batches = sd.bucket_batches(lengths, int(self.batch_size))
         bar = progress_bar(len(batches), int(self.verbose))
         for b, idx in enumerate(batches):
-            for i, out in zip(idx, self._decode_batch(source, lengths, idx)):
+            for i, out in zip(idx, self._decode_batch(source, lengths, idx, future)):
                 results[i] = out
             if bar is not None:
                 bar.update(b + 1)
@@ -323,39 +333,6 @@ class Seq2SeqTransformer(LossMixin, Seq2SeqData, SaveMixin, ExportMixin, Transfo
     def transform(self, X):
         """Same as :meth:`predict`, so the estimator can be a pipeline step."""
         return self.predict(X)
-
-    def _decode_batch(self, source, lengths, idx):
-        from .models._decoding import compiled, decode_batch
-
-        if self._source_kind == "vector":
-            src = np.stack([source[i] for i in idx]).astype(np.float32)
-            mask = np.ones((len(idx), 1), bool)
-        else:
-            src, mask = sd.pad_batch(source, idx, lengths, dtype=source[idx[0]].dtype)
-        if getattr(self, "_inference", None) is None:  # compiled once per model
-            self._inference = (compiled(self._encoder), compiled(self._decoder_step))
-        numeric = self._target_kind != "tokens"
-        horizon = self._numeric_horizon
-        out, lens = decode_batch(
-            *self._inference, src, mask, has_memory=self._source_kind != "vector",
-            max_length=(self.max_output_length or horizon or self.max_output_length_
-                        if numeric else self.max_output_length_),
-            n_features=len(self._y_mean) if numeric else None,
-            stop_early=horizon is None, start_id=self._start, end_id=self._end,
-            beam_width=int(self.beam_width) if self.decoding == "beam" else 1,
-            length_penalty=self.length_penalty,
-            check=lambda rows: check_finite_outputs(self, rows, idx),
-            point=lambda raw: self._split(raw)[0])
-        if numeric:
-            values = [row[:n] for row, n in zip(out, lens)]
-            check_finite_outputs(self, values, idx)
-            return values
-        vocab = self.target_vocabulary_.tokens_
-        outs = []
-        for row, length in zip(out, lens):
-            toks = [vocab[t - 2] if 2 <= t < self._end else "" for t in row[:length]]
-            outs.append("".join(toks) if self._target_strings else toks)
-        return outs
 
     def score(self, X, Y):
         """Exact-match rate (tokens) or negative mean squared error (numeric)."""

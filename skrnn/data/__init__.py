@@ -4,9 +4,16 @@ Nothing in this package imports Keras.
 """
 
 from ._batching import SupervisedSet, bucket_batches, pad_batch, split_validation
+from ._covariates import (
+    CovariateScaling,
+    WithCovariates,
+    append_static,
+    fitted_covariates,
+    split_covariates,
+)
 from ._long import from_long_format
 from ._scaling import SCALINGS, apply_scaling, fit_scaling, standardisation
-from ._seq2seq import Seq2SeqSet, read_pairs, read_pairs_side
+from ._seq2seq import Seq2SeqSet, future_rows, read_pairs, read_pairs_side
 from ._sequences import (
     INPUT_TYPES,
     SequenceList,
@@ -23,6 +30,11 @@ __all__ = [
     "INPUT_TYPES",
     "SCALINGS",
     "OOV_ID",
+    "CovariateScaling",
+    "WithCovariates",
+    "append_static",
+    "fitted_covariates",
+    "split_covariates",
     "PAD_ID",
     "Seq2SeqSet",
     "SequenceList",
@@ -37,6 +49,7 @@ __all__ = [
     "fit_scaling",
     "from_long_format",
     "from_tabular",
+    "future_rows",
     "is_tabular",
     "pad_batch",
     "read_pairs",

@@ -7,8 +7,10 @@ import numpy as np
 from ._sequences import SequenceList
 
 
-def from_long_format(frame, id_column, time_column, feature_columns=None) -> SequenceList:
-    """Turn a long-format DataFrame into a list of ``(T_i, F)`` sequences.
+def from_long_format(frame, id_column, time_column, feature_columns=None, *,
+                     static_columns=None, future_frame=None, future_columns=None):
+    """Turn a long-format DataFrame into a list of ``(T_i, F)`` sequences (and their
+    covariates).
 
     Each row of ``frame`` is one time step of one sequence: ``id_column`` says which
     sequence, ``time_column`` orders the steps. Sequences come back in order of first
@@ -22,11 +24,21 @@ def from_long_format(frame, id_column, time_column, feature_columns=None) -> Seq
     id_column, time_column : str
         Column names.
     feature_columns : list of str, optional
-        Defaults to every other column.
+        Defaults to every other column (but the static ones).
+    static_columns : list of str, optional
+        Columns constant within each sequence (a store's size): its static covariates.
+    future_frame : pandas.DataFrame, optional
+        The forecast horizon's rows, in the same long format (``id_column``,
+        ``time_column``): values known in advance, as neuralforecast's ``futr_df``.
+        Every sequence needs its rows.
+    future_columns : list of str, optional
+        The columns of ``future_frame`` to read (default: all but the id and time).
 
     Returns
     -------
-    SequenceList
+    SequenceList, or :class:`~skrnn.data.WithCovariates` with ``static`` (``(n, S)``, in
+    the sequences' order) and ``future`` (per sequence ``(H_i, C)``) when covariates
+    are asked for
 
     Examples
     --------
@@ -42,8 +54,10 @@ def from_long_format(frame, id_column, time_column, feature_columns=None) -> Seq
         if col not in frame.columns:
             raise ValueError(f"{role}={col!r} is not a column of the frame; columns are "
                              f"{list(frame.columns)}.")
+    static_columns = _columns(frame, static_columns, "static_columns")
     if feature_columns is None:
-        feature_columns = [c for c in frame.columns if c not in (id_column, time_column)]
+        feature_columns = [c for c in frame.columns
+                           if c not in (id_column, time_column, *static_columns)]
     else:
         feature_columns = list(feature_columns)
         missing = [c for c in feature_columns if c not in frame.columns]
@@ -67,5 +81,76 @@ def from_long_format(frame, id_column, time_column, feature_columns=None) -> Seq
         except (TypeError, ValueError) as exc:
             raise TypeError(f"Sequence id={key!r} has non-numeric feature values: "
                             f"{exc}") from None
-    return SequenceList(sequences, ids=np.asarray(ids, dtype=object),
-                        feature_names=np.asarray(feature_columns, dtype=object))
+    result = SequenceList(sequences, ids=np.asarray(ids, dtype=object),
+                          feature_names=np.asarray(feature_columns, dtype=object))
+    if not static_columns and future_frame is None:
+        if future_columns is not None:
+            raise ValueError("future_columns are read from future_frame (the horizon's "
+                             "rows); pass it too.")
+        return result
+    static = None
+    if static_columns:
+        rows = []
+        for key in ids:
+            g = groups.get_group(key)[static_columns]
+            varying = [c for c in static_columns if g[c].nunique(dropna=False) > 1]
+            if varying:
+                raise ValueError(f"static_columns {varying} vary within sequence "
+                                 f"id={key!r}; a static covariate has one value per "
+                                 "sequence.")
+            rows.append(g.iloc[0])
+        static = _static_frame(rows, static_columns)
+    future = None
+    if future_frame is not None:
+        future = _future(future_frame, id_column, time_column, future_columns, ids)
+    from ._covariates import WithCovariates
+
+    return WithCovariates(result, static=static, future=future)
+
+
+def _columns(frame, columns, what: str) -> list:
+    columns = [] if columns is None else list(columns)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{what} {missing} are not columns of the frame.")
+    return columns
+
+
+def _static_frame(rows, columns):
+    """The static rows as a DataFrame (its column names travel with the covariates)."""
+    import pandas as pd
+
+    return pd.DataFrame([list(r) for r in rows], columns=columns)
+
+
+def _future(frame, id_column, time_column, columns, ids) -> list:
+    """Per sequence id, its horizon's rows of ``columns`` in time order."""
+    if not (hasattr(frame, "columns") and hasattr(frame, "groupby")):
+        raise TypeError(f"future_frame must be a pandas DataFrame, got "
+                        f"{type(frame).__name__}.")
+    for col in (id_column, time_column):
+        if col not in frame.columns:
+            raise ValueError(f"future_frame has no column {col!r}; columns are "
+                             f"{list(frame.columns)}.")
+    if columns is None:
+        columns = [c for c in frame.columns if c not in (id_column, time_column)]
+    columns = _columns(frame, columns, "future_columns")
+    if not columns:
+        raise ValueError("future_frame has no columns besides the id and time.")
+    groups = frame.sort_values([time_column], kind="stable").groupby(id_column, sort=False)
+    have = set(groups.groups)
+    out = []
+    for key in ids:
+        if key not in have:
+            raise ValueError(f"future_frame has no rows for sequence id={key!r}; every "
+                             "sequence needs the covariates of its horizon.")
+        g = groups.get_group(key)
+        if g[time_column].duplicated().any():
+            raise ValueError(f"future_frame has repeated {time_column!r} values for "
+                             f"id={key!r}.")
+        try:
+            out.append(g[columns].to_numpy(dtype=np.float64))
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"future_frame id={key!r} has non-numeric values: "
+                            f"{exc}") from None
+    return out

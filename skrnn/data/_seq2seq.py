@@ -14,13 +14,14 @@ class Seq2SeqSet:
     per_step = True
 
     def __init__(self, source, source_lengths, target, target_kind, start, end,
-                 source_kind):
+                 source_kind, future=None):
         self.x = source
         self.source_lengths = np.asarray(source_lengths)
         self.target = target
         self.target_kind = target_kind
         self.start, self.end = start, end
         self.source_kind = source_kind
+        self.future = future  # per pair (H_i, C) standardised covariates, or None
         self.lengths = np.array([len(t) + 1 for t in target])  # + the end token
 
     def __len__(self):
@@ -30,7 +31,8 @@ class Seq2SeqSet:
         idx = np.asarray(idx, dtype=np.intp)
         return Seq2SeqSet([self.x[i] for i in idx], self.source_lengths[idx],
                            [self.target[i] for i in idx], self.target_kind, self.start,
-                           self.end, self.source_kind)
+                           self.end, self.source_kind,
+                           None if self.future is None else [self.future[i] for i in idx])
 
     def batch(self, idx):
         if self.source_kind == "vector":
@@ -51,12 +53,23 @@ class Seq2SeqSet:
                    for i in idx]
             inp = [np.vstack([np.zeros_like(self.target[i][:1]), self.target[i]])
                    for i in idx]
+            if self.future is not None:  # step t reads the future covariates of step t
+                inp = [np.c_[v, future_rows(self.future[i], len(v))]
+                       for v, i in zip(inp, idx)]
             dtype = np.float32
         lengths = np.array([len(o) for o in out])
         pos = np.arange(len(idx))
         y, mask = pad_batch(out, pos, lengths, dtype=dtype)
         target_in, _ = pad_batch(inp, pos, lengths, dtype=dtype)
         return (source, source_mask, target_in), mask, y, mask.astype(np.float32)
+
+
+def future_rows(future, steps: int):
+    """The first ``steps`` rows of ``(H, C)`` covariates, zeros (their mean, once
+    standardised) past the horizon they cover."""
+    out = np.zeros((steps, future.shape[1]), np.float32)
+    out[:min(steps, len(future))] = future[:steps]
+    return out
 
 
 def read_pairs_side(Z, what: str):

@@ -39,6 +39,8 @@ class Sequences:
         Features per step (numeric input only).
     feature_names : ndarray of str or None
         Column names when the input carried them.
+    static : ndarray of shape (n_sequences, S) or None
+        Static covariates given with the sequences (:class:`~skrnn.data.WithCovariates`).
     """
 
     values: list
@@ -47,6 +49,7 @@ class Sequences:
     layout: str
     n_features: int | None = None
     feature_names: np.ndarray | None = field(default=None)
+    static: np.ndarray | None = field(default=None)
 
     def __len__(self) -> int:
         return len(self.values)

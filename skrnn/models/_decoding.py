@@ -129,19 +129,25 @@ def beam_search(step, states, batch_size, start_id, end_id, max_length, beam_wid
 
 
 def decode_numeric(step_model, memory, memory_mask, states, batch_size, n_features,
-                   max_length, stop_early=True, point=None):
+                   max_length, stop_early=True, point=None, future=None):
     """Autoregressive decoding of numeric sequences: each predicted step is fed back as
     the next input.
 
     The one-step decoder outputs value columns and a stop logit (the last column) per
     row; ``point`` (optional) turns the value columns into the ``n_features`` values fed
-    back (the median of quantiles, the mean of a Gaussian). With ``stop_early`` a row
+    back (the median of quantiles, the mean of a Gaussian), beside step ``t`` of
+    ``future`` (``(batch, max_length, C)`` covariates known in advance). With ``stop_early`` a row
     ends at the first step (after the first) whose stop probability exceeds 0.5,
     otherwise every row runs ``max_length`` steps (a fixed horizon). Returns
     ``(values, lengths)``: ``(batch, steps, value columns)`` standardised outputs and
     each row's length.
     """
-    previous = np.zeros((batch_size, 1, n_features), np.float32)
+    def with_future(values, t):
+        if future is None:
+            return values
+        return np.concatenate([values, future[:, t:t + 1].astype(np.float32)], axis=-1)
+
+    previous = with_future(np.zeros((batch_size, 1, n_features), np.float32), 0)
     lengths = np.full(batch_size, max_length)
     outputs = []
     for t in range(max_length):
@@ -156,7 +162,8 @@ def decode_numeric(step_model, memory, memory_mask, states, batch_size, n_featur
                 break
         outputs.append(value)
         fed = value if point is None else point(value)
-        previous = np.asarray(fed, np.float32)[:, None, :]
+        if t + 1 < max_length:
+            previous = with_future(np.asarray(fed, np.float32)[:, None, :], t + 1)
     return np.stack(outputs, axis=1), lengths
 
 
@@ -178,10 +185,11 @@ def compiled(model):
 
 def decode_batch(encoder, step_model, src, mask, *, has_memory, max_length,
                  n_features=None, stop_early=True, start_id=None, end_id=None,
-                 beam_width=1, length_penalty=1.0, check=None, point=None):
+                 beam_width=1, length_penalty=1.0, check=None, point=None, future=None):
     """Encode one padded batch of sources and decode its outputs.
 
-    Numeric targets (``n_features`` given): :func:`decode_numeric` (``point`` as there),
+    Numeric targets (``n_features`` given): :func:`decode_numeric` (``point``,
+    ``future`` as there),
     returning ``(standardised value columns, lengths)``. Tokens: greedy
     (``beam_width=1``) or beam search, returning ``(token ids, lengths)``.
     ``check(rows)``, if given, sees the encoder's outputs (one row per source) before
@@ -195,7 +203,7 @@ def decode_batch(encoder, step_model, src, mask, *, has_memory, max_length,
     memory, states = (encoded[0], encoded[1:]) if has_memory else (None, encoded)
     if n_features is not None:
         return decode_numeric(step_model, memory, mask, states, n, n_features, max_length,
-                              stop_early=stop_early, point=point)
+                              stop_early=stop_early, point=point, future=future)
     k = beam_width
     rep = (lambda a: np.repeat(a, k, axis=0)) if k > 1 else (lambda a: a)
     step = step_from_model(step_model, rep(memory) if has_memory else None,

@@ -53,6 +53,9 @@ class Seq2SeqSpec:
     output_columns : int
         Outputs per numeric target feature: 1, the quantiles of ``loss="quantile"``, or
         2 (mean and scale) for ``loss="gaussian"``; one value per feature is fed back.
+    n_future_features : int
+        Covariates known over the horizon, read by the decoder beside its previous
+        output at every step (numeric targets).
     """
 
     source_kind: str
@@ -69,6 +72,7 @@ class Seq2SeqSpec:
     attention: str | None
     seed: int
     output_columns: int = 1
+    n_future_features: int = 0
 
     @property
     def n_outputs(self) -> int:
@@ -175,7 +179,8 @@ def build_seq2seq(spec: Seq2SeqSpec) -> dict:
     if spec.target_kind == "tokens":
         target_in = keras.Input((None,), dtype="int32", name="target_in")
     else:
-        target_in = keras.Input((None, spec.n_target_features), name="target_in")
+        target_in = keras.Input((None, spec.n_target_features + spec.n_future_features),
+                                name="target_in")
     target_mask = keras.Input((None,), dtype="bool", name="target_mask")
 
     encoder_outputs, states = encode(source, source_mask)
@@ -190,7 +195,8 @@ def build_seq2seq(spec: Seq2SeqSpec) -> dict:
     if spec.target_kind == "tokens":
         previous = keras.Input((1,), dtype="int32", name="previous")
     else:
-        previous = keras.Input((1, spec.n_target_features), name="previous")
+        previous = keras.Input((1, spec.n_target_features + spec.n_future_features),
+                               name="previous")
     state_inputs = [[keras.Input((units,), name=f"state_{i}_{j}") for j in range(n_states)]
                     for i, units in enumerate(spec.decoder_units)]
     step_inputs = [previous]

@@ -1,0 +1,127 @@
+"""What RNNClassifier and RNNRegressor read: ``X`` validated and converted (tables,
+arrays, lists, tokens, static covariates), its scaling, and fit's validation set."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.utils.validation import validate_data
+
+from . import data as sd
+from ._params import _check_sample_weight, errors_named
+
+
+class InputMixin:
+    """The input half of :class:`~skrnn._base.BaseRNN`."""
+
+    def _check_X(self, X, *, reset: bool) -> sd.Sequences:
+        """Validate and convert X; on ``reset`` record what fit saw (the covariates'
+        scaling too: a fit that fails is undone by its transaction)."""
+        if X is None:
+            raise ValueError(f"{type(self).__name__} requires X, got None.")
+        X, static, future = sd.split_covariates(X)
+        if future is not None:
+            raise ValueError(
+                f"{type(self).__name__} takes static covariates only: future ones feed "
+                "the decoder of a Seq2SeqTransformer, which forecasts a horizon.")
+        if sd.is_tabular(X, self.input_type):
+            fitted_tabular = not reset and getattr(self, "_layout", None) == "tabular"
+            if not reset and not fitted_tabular:
+                seq = self._tabular_without_reset(X)
+            else:
+                if not hasattr(X, "columns") and not hasattr(X, "tocsr"):
+                    sd.check_finite_rows(np.asarray(X))
+                arr = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
+                                    ensure_min_samples=1)
+                seq = sd.from_tabular(arr, getattr(self, "feature_names_in_", None))
+        else:
+            seq = sd.to_sequences(X, input_type=self.input_type)
+            if reset:
+                self.n_features_in_ = (seq.n_features if seq.kind == "numeric"
+                                       else 1)
+                if seq.feature_names is not None:
+                    self.feature_names_in_ = seq.feature_names
+                elif hasattr(self, "feature_names_in_"):
+                    del self.feature_names_in_
+        if (not reset and seq.feature_names is not None
+                and getattr(self, "feature_names_in_", None) is not None
+                and list(seq.feature_names) != list(self.feature_names_in_)):
+            raise ValueError(
+                f"X has feature names {list(seq.feature_names)}, but "
+                f"{type(self).__name__} was fitted with {list(self.feature_names_in_)}.")
+        if static is not None and seq.kind != "numeric":
+            raise ValueError("static covariates go with numeric sequences (they are "
+                             "appended to every step's features).")
+        if reset:
+            self._layout = seq.layout
+            self._input_kind = seq.kind
+            self._n_step_features = seq.n_features
+            self._covariates = sd.CovariateScaling.learn(static, None).stats
+        else:
+            self._check_compatible(seq)
+            sd.fitted_covariates(self).check(static, None, type(self).__name__)
+        seq.static = static
+        return seq
+
+    def _tabular_without_reset(self, X) -> sd.Sequences:
+        """2-D input at predict time for a model fitted on sequences (univariate)."""
+        from sklearn.utils import check_array
+
+        if hasattr(X, "tocsr"):
+            raise TypeError("Sparse input is not supported; pass a dense array.")
+        arr = np.asarray(X) if not hasattr(X, "columns") else X.to_numpy()
+        if arr.dtype.kind in "fc":
+            sd.check_finite_rows(arr)
+        arr = check_array(arr, dtype=[np.float64, np.float32])
+        return sd.from_tabular(arr)
+
+    def _check_compatible(self, seq: sd.Sequences):
+        if seq.kind != self._input_kind:
+            raise ValueError(
+                f"X holds {seq.kind} sequences but {type(self).__name__} was fitted on "
+                f"{self._input_kind} sequences."
+            )
+        if seq.kind == "numeric" and seq.n_features != self._n_step_features:
+            raise ValueError(
+                f"X has {seq.n_features} features per step, but {type(self).__name__} "
+                f"is expecting {self._n_step_features} features per step as input."
+            )
+
+    def _encode_X(self, seq: sd.Sequences, scaling=None) -> list:
+        """Token ids, or scaled values (``scaling``: ``(mode, stats)``, by default the
+        fitted one)."""
+        if seq.kind == "tokens":
+            return [self.vocabulary_.encode(s) for s in seq.values]
+        values = sd.apply_scaling(seq.values, *(scaling or self._input_scaling()))
+        if getattr(seq, "static", None) is None:
+            return values
+        return sd.append_static(values, sd.fitted_covariates(self).static_rows(seq.static))
+
+    def _input_scaling(self) -> tuple:
+        """``(mode, stats)`` of the fitted input scaling (mode None for models fitted
+        before scaling existed)."""
+        mode = getattr(self, "_scaling", None)
+        stats = (self.scaling_mean_, self.scaling_scale_) if mode == "feature" else None
+        return mode, stats
+
+    def _commit_scaling(self, mode, stats):
+        """Record the input scaling with the model it trains (the same fit step)."""
+        self._scaling = mode
+        if stats is not None:
+            self.scaling_mean_, self.scaling_scale_ = stats
+        else:
+            for name in ("scaling_mean_", "scaling_scale_"):
+                self.__dict__.pop(name, None)
+
+    def _validation_set(self, X_val, y_val, sample_weight_val, scaling):
+        """``fit``'s fixed validation data, read with what it learned from X and y."""
+        if X_val is None or y_val is None:
+            raise ValueError("X_val and y_val go together: pass both, or neither to "
+                             "validate on a validation_fraction of the training data.")
+        with errors_named("X_val"):
+            seq = self._check_X(X_val, reset=False)
+        with errors_named("y_val"):
+            y_enc = self._prepare_targets(y_val, seq, reset=False, training=False)
+        with errors_named("sample_weight_val"):
+            sw = _check_sample_weight(sample_weight_val, len(seq))
+        return sd.SupervisedSet(self._encode_X(seq, scaling), seq.lengths, y_enc,
+                                self._target_weights(y_enc, sw), self.return_sequences)
