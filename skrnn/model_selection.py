@@ -1,0 +1,193 @@
+"""Backtesting forecasters on a rolling origin, never letting a window see the future.
+
+:func:`backtest` refits a forecaster at a series of forecast origins: at the origin
+``t`` it sees ``series[:t]`` only (every training window and every target lies before
+``t``), forecasts ``series[t:t + horizon]`` from the last ``lookback`` steps (and the
+horizon's known ``future`` columns, when given), and records the forecast, its interval
+and the time taken. :func:`backtest_summary` scores the result.
+
+The same protocol on scikit-learn's own splitter, for windows cut once: with windows of
+stride 1 from one series, ``TimeSeriesSplit(gap=horizon - 1)`` keeps every training
+window's targets at or before the test windows' first origin (``docs/examples.md``).
+"""
+
+from __future__ import annotations
+
+import time
+from statistics import NormalDist
+
+import numpy as np
+from sklearn.base import clone
+
+__all__ = ["backtest", "backtest_summary"]
+
+
+def _origins(n_steps, lookback, horizon, origins, step):
+    """The forecast origins (steps observed), increasing, each with room before it."""
+    if isinstance(origins, (int, np.integer)):
+        if origins < 1:
+            raise ValueError(f"origins must be a positive count or a list of origins, got "
+                             f"{origins}.")
+        step = horizon if step is None else int(step)
+        last = n_steps - horizon
+        origins = [last - step * k for k in range(int(origins))][::-1]
+    origins = [int(t) for t in origins]
+    if sorted(set(origins)) != origins:
+        raise ValueError("origins must be increasing and distinct.")
+    too_early = [t for t in origins if t < lookback + horizon]
+    if too_early:
+        raise ValueError(f"origin {too_early[0]} leaves no training window: an origin "
+                         f"needs lookback + horizon = {lookback + horizon} steps before it.")
+    too_late = [t for t in origins if t + horizon > n_steps]
+    if too_late:
+        raise ValueError(f"origin {too_late[0]} has no {horizon} steps after it in a "
+                         f"series of {n_steps}.")
+    return origins
+
+
+def _interval(estimator, X, level, n, horizon):
+    """``(point, lower, upper)`` forecasts ``(n, horizon)``: the median and outer
+    quantiles of ``loss="quantile"``, the mean and a normal interval of
+    ``loss="gaussian"``, else the point with no interval (NaN)."""
+    seq2seq = hasattr(estimator, "_decoder_step")
+    loss = estimator._fitted_loss_name() if hasattr(estimator, "_fitted_loss_name") else None
+    shape = lambda a: np.reshape(np.asarray(a, np.float64), (n, horizon))  # noqa: E731
+    if loss == "quantile":
+        levels = list(np.round(estimator.quantiles_, 10))
+        lo, hi = round((1 - level) / 2, 10), round((1 + level) / 2, 10)
+        if lo not in levels or hi not in levels:
+            raise ValueError(f"a {level:.0%} interval needs the quantiles {lo} and {hi}; "
+                             f"the estimator was fitted with {estimator.quantiles_}.")
+        q = np.asarray(estimator.predict_quantiles(X), np.float64)
+        q = q.reshape(n, horizon, -1)
+        return (q[..., levels.index(0.5)], q[..., levels.index(lo)],
+                q[..., levels.index(hi)])
+    if loss == "gaussian":
+        mean, std = (shape(a) for a in estimator.predict(X, return_std=True))
+        z = NormalDist().inv_cdf((1 + level) / 2)
+        return mean, mean - z * std, mean + z * std
+    point = shape(estimator.predict(X) if not seq2seq else np.stack(estimator.predict(X)))
+    nan = np.full_like(point, np.nan)
+    return point, nan, nan
+
+
+def backtest(estimator, series, *, lookback, horizon, origins=5, step=None, target=0,
+             future=None, stride=1, relative=False, level=0.8, refit=True):
+    """Rolling-origin evaluation of a forecaster on one series.
+
+    Parameters
+    ----------
+    estimator : RNNRegressor or Seq2SeqTransformer
+        Cloned, then fitted on the windows before each origin: a regressor on
+        ``Y.reshape(n, horizon)`` (one output per future step), a
+        ``Seq2SeqTransformer`` on ``(n, horizon, 1)`` targets. Fitted with
+        ``loss="quantile"`` (levels ``(1 ± level) / 2`` among its quantiles) or
+        ``loss="gaussian"``, its ``level`` interval is recorded too.
+    series : array of shape (T,) or (T, F), or a pandas Series / DataFrame
+        One series, rows being time steps (a pandas index labels the forecasts).
+    lookback, horizon : int
+        Steps each forecast is made from, and forecast.
+    origins : int or list of int, default=5
+        The forecast origins (the number of steps observed at each); an int counts
+        origins back from the last one possible, ``step`` apart.
+    step : int, default=None
+        Steps between origins (default: ``horizon``: the forecasts tile the end).
+    target : int, default=0
+        The column forecast.
+    future : int or list of int, optional
+        Columns known in advance (calendar): a ``Seq2SeqTransformer``'s decoder reads
+        their values over each horizon.
+    stride : int, default=1
+        Steps between the training windows.
+    relative : bool, default=False
+        Take each window and its targets relative to the window's last value of the
+        target (networks then learn changes, not levels; the level is added back).
+    level : float, default=0.8
+        Coverage of the recorded interval.
+    refit : bool, default=True
+        Fit again at every origin on everything before it; False fits at the first
+        origin only (later origins still see nothing of their future).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per origin and step ahead: ``origin`` (steps observed), ``step`` (1 to
+        ``horizon``), ``time`` (the forecast step's index label), ``actual``,
+        ``forecast``, ``lower``, ``upper`` (NaN without an interval) and ``fit_seconds``
+        (the fit at that origin, 0 when none).
+    """
+    import pandas as pd
+
+    from .preprocessing import TimeSeriesWindows
+
+    labels = np.asarray(series.index) if hasattr(series, "index") else None
+    values = np.asarray(series.to_numpy() if hasattr(series, "to_numpy") else series,
+                        dtype=np.float64)
+    values = values[:, None] if values.ndim == 1 else values
+    if values.ndim != 2:
+        raise ValueError(f"series must be (T,) or (T, F), got shape {values.shape}.")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}.")
+    lookback, horizon = int(lookback), int(horizon)
+    windows = TimeSeriesWindows(lookback, horizon, stride=stride, target=target,
+                                future=future)
+    windows.fit(values)
+    points = _origins(len(values), lookback, horizon, origins, step)
+    seq2seq = hasattr(estimator, "_decoder_step") or type(estimator).__name__ == \
+        "Seq2SeqTransformer"
+    rows, fitted = [], None
+    for t in points:
+        past = values[:t]  # everything the forecaster may see at this origin
+        seconds = 0.0
+        if refit or fitted is None:
+            X, Y = windows.split(past)
+            X, Y = _relative(X, Y, target, relative)
+            fitted = clone(estimator)
+            start = time.perf_counter()
+            fitted.fit(X, Y if seq2seq else Y.reshape(len(Y), -1))
+            seconds = time.perf_counter() - start
+        known = None if future is None else values[t:t + horizon][:, windows._columns("future")]
+        X_new = windows.last(past, future=known)
+        X_new, _ = _relative(X_new, None, target, relative)
+        point, lower, upper = _interval(fitted, X_new, level, 1, horizon)
+        base = past[-1, target] if relative else 0.0
+        for h in range(horizon):
+            rows.append({"origin": t, "step": h + 1,
+                         "time": labels[t + h] if labels is not None else t + h,
+                         "actual": values[t + h, target], "forecast": point[0, h] + base,
+                         "lower": lower[0, h] + base, "upper": upper[0, h] + base,
+                         "fit_seconds": seconds})
+    return pd.DataFrame(rows)
+
+
+def _relative(X, Y, target, relative):
+    """Windows (and targets) minus each window's last value of the target column."""
+    if not relative:
+        return X, Y
+    from .data import WithCovariates
+
+    windows = X.sequences if isinstance(X, WithCovariates) else X
+    base = windows[:, -1:, target:target + 1]
+    shifted = windows.copy()
+    shifted[:, :, target:target + 1] -= base
+    if isinstance(X, WithCovariates):
+        shifted = WithCovariates(shifted, future=X.future)
+    return shifted, None if Y is None else Y - base
+
+
+def backtest_summary(results, level=0.8) -> dict:
+    """Mean absolute error, interval coverage and mean width, fit time in total.
+
+    ``results``: what :func:`backtest` returned (or any frame with its columns, e.g. a
+    statistical model's forecasts), as a dict of floats (coverage and width NaN
+    without intervals).
+    """
+    err = (results["actual"] - results["forecast"]).abs()
+    inside = (results["actual"] >= results["lower"]) & (results["actual"] <= results["upper"])
+    has = results["lower"].notna().all()
+    per_origin = results.groupby("origin")["fit_seconds"].first()
+    return {"mae": float(err.mean()),
+            "coverage": float(inside.mean()) if has else float("nan"),
+            "width": float((results["upper"] - results["lower"]).mean()) if has else
+            float("nan"),
+            "fit_seconds": float(per_origin.sum()), "level": level}
