@@ -17,7 +17,8 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     sequence input the skrnn estimators do and returns the same structure: a 3-D array
     for a 3-D array, a list of arrays for a list, a 2-D array for a 2-D array (read, like
     the estimators do, as one univariate series per row, so a single mean and scale are
-    used for all its columns). Statistics weigh every real step equally, so long
+    used for all its columns); the sequences of a :class:`~skrnn.data.WithCovariates`,
+    whose covariates pass through. Statistics weigh every real step equally, so long
     sequences count more than short ones, as they do in the loss.
 
     Parameters
@@ -86,7 +87,7 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def fit(self, X, y=None):
         """Compute the per-feature mean and scale over every step of every sequence."""
         validate_params(self)
-        values, layout = self._read(X, reset=True)
+        values, layout = self._read(sd.split_covariates(X)[0], reset=True)
         steps = (values.reshape(-1, values.shape[-1]) if layout != "list"
                  else np.concatenate(values).astype(np.float64))
         mean, scale = sd.standardisation(steps)
@@ -96,6 +97,8 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def _apply(self, X, fn):
         check_is_fitted(self)
+        if isinstance(X, sd.WithCovariates):  # the sequences scaled, covariates kept
+            return X.with_sequences(self._apply(X.sequences, fn))
         values, layout = self._read(X, reset=False)
         if layout == "list":
             out = [fn(np.asarray(v, dtype=np.float64)) for v in values]

@@ -19,7 +19,7 @@ from sklearn.utils import _safe_indexing
 import skrnn
 from skrnn import RNNClassifier, RNNRegressor, Seq2SeqTransformer
 from skrnn.data import WithCovariates, from_long_format
-from skrnn.preprocessing import TimeSeriesWindows
+from skrnn.preprocessing import SequenceScaler, TimeSeriesWindows
 
 pytestmark = pytest.mark.usefixtures("quiet_convergence")
 
@@ -93,8 +93,8 @@ def test_static_features_in_model_selection_and_checked_at_predict():
     X, size, _, _ = store_data(60)
     y = X[:, -1, 0] + size[:, 0]
     Xc = WithCovariates(X, static=size)
-    scores = cross_val_score(make_pipeline(RNNRegressor(**TINY)), Xc, y,
-                             cv=TimeSeriesSplit(3))
+    scores = cross_val_score(make_pipeline(SequenceScaler(), RNNRegressor(**TINY)), Xc, y,
+                             cv=TimeSeriesSplit(3))  # the scaler passes covariates on
     assert np.isfinite(scores).all()
     GridSearchCV(RNNRegressor(**TINY), {"units": [2, 4]}, cv=2).fit(Xc, y)
     reg = RNNRegressor(**TINY).fit(Xc, y)

@@ -62,6 +62,19 @@ def test_forecasting_smoke(capsys):
     assert "seasonal naive" in capsys.readouterr().out
 
 
+def test_co2_backtest_smoke(capsys):
+    ex = load("co2_backtest")
+    series = ex.load_co2()
+    assert len(series) == 526 and series.notna().all()
+    assert ex.origins_of(series, 3) == [490, 502, 514]
+    scores = ex.main(["--origins", "1", "--epochs", "2"])
+    assert set(scores) == {"seasonal naive", "ETS", "ARIMA (1,1,1)(0,1,1)12",
+                           "Seq2SeqTransformer, calendar", "RNNRegressor"}
+    assert all(0 <= s["coverage"] <= 1 and s["width"] > 0 for s in scores.values())
+    assert scores["ETS"]["mae"] < scores["seasonal naive"]["mae"]
+    assert "Seq2SeqTransformer, calendar" in capsys.readouterr().out
+
+
 def test_timeseries_classification_smoke(capsys):
     ex = load("timeseries_classification")
     X, y = ex.load("japanese_vowels", "train")

@@ -149,6 +149,14 @@ class WithCovariates:
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
+    def with_sequences(self, sequences) -> WithCovariates:
+        """The same covariates beside other sequences (transformed ones, say)."""
+        if len(sequences) != len(self):
+            raise ValueError(f"{len(sequences)} sequences for {len(self)} covariate rows.")
+        out = self[:]
+        out.sequences = sequences
+        return out
+
 
 def split_covariates(X):
     """``(sequences, static or None, future or None)`` of any ``X``."""
