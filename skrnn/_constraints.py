@@ -111,6 +111,7 @@ SEQ2SEQ = {
     "length_penalty": [Interval(Real, -np.inf, np.inf, closed="neither")],
     "max_output_length": [POSITIVE_INT, None],
     "batch_size": [POSITIVE_INT],
+    "n_paths": [Interval(Integral, 0, None, closed="left")],
 }
 
 SEQUENCE_SCALER = {"with_mean": ["boolean"], "with_std": ["boolean"]}

@@ -82,6 +82,22 @@ class LossMixin:
             return q[..., task.quantiles.index(0.5)], q
         return tuple(ops.convert_to_numpy(a) for a in gaussian_outputs(out))
 
+    def _sample(self, raw, rng):
+        """One draw per row from the predicted distribution, ``(..., k)`` standardised:
+        the normal of ``"gaussian"``; for ``"quantile"`` the quantile function at a
+        uniform level, linear between the fitted levels and extended linearly beyond."""
+        task = self._loss_task()
+        point, extra = self._split(raw)
+        if task.name == "gaussian":
+            return point + extra * rng.standard_normal(point.shape)
+        levels = np.asarray(task.quantiles)
+        u = rng.uniform(size=point.shape)
+        i = np.clip(np.searchsorted(levels, u), 1, len(levels) - 1)
+        lo, hi = levels[i - 1], levels[i]
+        q_lo = np.take_along_axis(extra, (i - 1)[..., None], -1)[..., 0]
+        q_hi = np.take_along_axis(extra, i[..., None], -1)[..., 0]
+        return q_lo + (u - lo) / (hi - lo) * (q_hi - q_lo)
+
     def _unscale(self, out, what="value", squeeze=False):
         """Standardised ``(..., k)`` values (or ``(..., k, Q)`` quantiles, or standard
         deviations: ``what``) in the target's units; ``squeeze`` drops the ``k`` axis

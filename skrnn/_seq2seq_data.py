@@ -4,6 +4,8 @@ pairs, and a batch of sources decoded back into outputs."""
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 
 from . import data as sd
@@ -93,7 +95,19 @@ class Seq2SeqData:
             return self.max_output_length_
         return self.max_output_length or self._numeric_horizon or self.max_output_length_
 
-    def _decode_batch(self, source, lengths, idx, future=None):
+    def _paths(self, X):
+        """Standardised sample paths per source, ``(n_paths, T, F)``, or None (no
+        paths: ``n_paths=0`` or targets of their own lengths)."""
+        if not self.n_paths or self._numeric_horizon is None:
+            return None
+        seed = self.random_state if isinstance(self.random_state, Integral) else 0
+        return self._decoded(X, paths=(int(self.n_paths), self._sample,
+                                       np.random.RandomState(seed)))
+
+    def _decode_batch(self, source, lengths, idx, future=None, paths=None):
+        """Decoded outputs of the sources ``idx``; ``paths=(n, sample, rng)``: ``n``
+        sample paths per source instead, each step drawn by ``sample(raw, rng)`` and fed
+        back, returned as ``(len(idx), n, steps, F)`` standardised values."""
         from .models._decoding import compiled, decode_batch
 
         if self._source_kind == "vector":
@@ -101,20 +115,32 @@ class Seq2SeqData:
             mask = np.ones((len(idx), 1), bool)
         else:
             src, mask = sd.pad_batch(source, idx, lengths, dtype=source[idx[0]].dtype)
+        future = None if future is None else future[idx]
+        point, drawn = (lambda raw: self._split(raw)[0]), []
+        if paths is not None:  # every source repeated n times, sampled step by step
+            n_paths, sample, rng = paths
+            src, mask = np.repeat(src, n_paths, axis=0), np.repeat(mask, n_paths, axis=0)
+            future = None if future is None else np.repeat(future, n_paths, axis=0)
+
+            def point(raw):
+                drawn.append(sample(raw, rng))
+                return drawn[-1]
         if getattr(self, "_inference", None) is None:  # compiled once per model
             self._inference = (compiled(self._encoder), compiled(self._decoder_step))
         numeric = self._target_kind != "tokens"
         horizon = self._numeric_horizon
         out, lens = decode_batch(
             *self._inference, src, mask, has_memory=self._source_kind != "vector",
-            max_length=self._decode_length(),
-            future=None if future is None else future[idx],
+            max_length=self._decode_length(), future=future,
             n_features=len(self._y_mean) if numeric else None,
             stop_early=horizon is None, start_id=self._start, end_id=self._end,
             beam_width=int(self.beam_width) if self.decoding == "beam" else 1,
             length_penalty=self.length_penalty,
-            check=lambda rows: check_finite_outputs(self, rows, idx),
-            point=lambda raw: self._split(raw)[0])
+            check=lambda rows: check_finite_outputs(
+                self, rows, idx if paths is None else np.repeat(idx, paths[0])),
+            point=point)
+        if paths is not None:
+            return np.stack(drawn, axis=1).reshape(len(idx), paths[0], len(drawn), -1)
         if numeric:
             values = [row[:n] for row, n in zip(out, lens)]
             check_finite_outputs(self, values, idx)

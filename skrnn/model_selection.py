@@ -46,10 +46,9 @@ def _origins(n_steps, lookback, horizon, origins, step):
 
 
 def _interval(estimator, X, level, n, horizon):
-    """``(point, lower, upper)`` forecasts ``(n, horizon)``: the median and outer
-    quantiles of ``loss="quantile"``, the mean and a normal interval of
-    ``loss="gaussian"``, else the point with no interval (NaN)."""
-    seq2seq = hasattr(estimator, "_decoder_step")
+    """``(point, lower, upper)`` forecasts ``(n, horizon)``: ``predict``'s point, and
+    the outer quantiles of ``loss="quantile"`` or a normal interval of
+    ``loss="gaussian"`` (its mean and standard deviation), else no interval (NaN)."""
     loss = estimator._fitted_loss_name() if hasattr(estimator, "_fitted_loss_name") else None
     shape = lambda a: np.reshape(np.asarray(a, np.float64), (n, horizon))  # noqa: E731
     if loss == "quantile":
@@ -58,17 +57,23 @@ def _interval(estimator, X, level, n, horizon):
         if lo not in levels or hi not in levels:
             raise ValueError(f"a {level:.0%} interval needs the quantiles {lo} and {hi}; "
                              f"the estimator was fitted with {estimator.quantiles_}.")
-        q = np.asarray(estimator.predict_quantiles(X), np.float64)
-        q = q.reshape(n, horizon, -1)
-        return (q[..., levels.index(0.5)], q[..., levels.index(lo)],
-                q[..., levels.index(hi)])
+        q = np.asarray(estimator.predict_quantiles(X), np.float64).reshape(n, horizon, -1)
+        return _point(estimator, X, n, horizon), q[..., levels.index(lo)], q[
+            ..., levels.index(hi)]
     if loss == "gaussian":
         mean, std = (shape(a) for a in estimator.predict(X, return_std=True))
         z = NormalDist().inv_cdf((1 + level) / 2)
         return mean, mean - z * std, mean + z * std
-    point = shape(estimator.predict(X) if not seq2seq else np.stack(estimator.predict(X)))
+    point = _point(estimator, X, n, horizon)
     nan = np.full_like(point, np.nan)
     return point, nan, nan
+
+
+def _point(estimator, X, n, horizon):
+    """``predict``'s forecasts as ``(n, horizon)`` (a list of arrays stacked)."""
+    out = estimator.predict(X)
+    return np.reshape(np.asarray(np.stack(out) if isinstance(out, list) else out,
+                                 np.float64), (n, horizon))
 
 
 def backtest(estimator, series, *, lookback, horizon, origins=5, step=None, target=0,

@@ -76,6 +76,10 @@ class Seq2SeqTransformer(LossMixin, Seq2SeqData, SaveMixin, ExportMixin, Transfo
     {LOSS_DOC.format(extra='''
         Numeric targets only (tokens are fitted by cross-entropy); per step of every
         output sequence, the point (median or mean) fed back to the decoder.''')}
+    n_paths : int, default=200
+        Sample paths whose spread gives the quantiles and standard deviations over a
+        fixed horizon (:meth:`predict_quantiles`); 0 gives the network's one-step
+        ones along the decoded path, which do not widen with the horizon.
 
     Attributes
     ----------
@@ -115,9 +119,10 @@ class Seq2SeqTransformer(LossMixin, Seq2SeqData, SaveMixin, ExportMixin, Transfo
                  clipnorm=None, clipvalue=None, global_clipnorm=1.0, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change="auto", tol=1e-4, warm_start=False,
                  random_state=None, verbose=0, strategy=None, callbacks=None,
-                 loss="squared_error", quantiles=(0.1, 0.5, 0.9)):
+                 loss="squared_error", quantiles=(0.1, 0.5, 0.9), n_paths=200):
         self.loss = loss
         self.quantiles = quantiles
+        self.n_paths = n_paths
         self.cell = cell
         self.units = units
         self.bidirectional = bidirectional
@@ -240,7 +245,8 @@ class Seq2SeqTransformer(LossMixin, Seq2SeqData, SaveMixin, ExportMixin, Transfo
 
         return Seq2SeqSpec(
             source_kind=self._source_kind,
-            n_source_features=self._n_source_features + sd.fitted_covariates(self).n_static,
+            n_source_features=(None if self._n_source_features is None else
+                               self._n_source_features + sd.fitted_covariates(self).n_static),
             source_vocabulary_size=(len(self.source_vocabulary_)
                                     if self.source_vocabulary_ else None),
             target_kind=self._target_kind,
@@ -282,8 +288,9 @@ class Seq2SeqTransformer(LossMixin, Seq2SeqData, SaveMixin, ExportMixin, Transfo
 
         Returns a list of strings (string targets), of token lists, or of ``(T, F)``
         arrays (numeric targets: the median with ``loss="quantile"``, the mean with
-        ``loss="gaussian"``, where ``return_std=True`` returns ``(means, stds)``, two
-        lists of ``(T, F)`` arrays).
+        ``loss="gaussian"``, decoded by feeding it back). With ``loss="gaussian"``,
+        ``return_std=True`` returns ``(means, stds)``, two lists of ``(T, F)`` arrays:
+        the spread of ``n_paths`` sampled paths (see :meth:`predict_quantiles`).
         """
         self._check_return_std(return_std)
         outputs = self._decoded(X)
@@ -292,17 +299,32 @@ class Seq2SeqTransformer(LossMixin, Seq2SeqData, SaveMixin, ExportMixin, Transfo
         point = [self._unscale(self._split(o)[0]) for o in outputs]
         if not return_std:
             return point
-        return point, [self._unscale(self._split(o)[1], "std") for o in outputs]
+        paths = self._paths(X)
+        std = ([p.std(axis=0) for p in paths] if paths is not None
+               else [self._split(o)[1] for o in outputs])
+        return point, [self._unscale(s, "std") for s in std]
 
     def predict_quantiles(self, X):
         """With ``loss="quantile"``: every level of ``quantiles_`` at every output step,
-        a list of ``(T, F, Q)`` arrays whose last axis never decreases."""
-        self._check_quantile_loss()
-        return [self._unscale(self._split(o)[1], "quantiles") for o in self._decoded(X)]
+        a list of ``(T, F, Q)`` arrays whose last axis never decreases.
 
-    def _decoded(self, X):
+        Over a fixed horizon they are the quantiles of ``n_paths`` sample paths: each
+        step drawn from its predicted quantiles and fed back, so the uncertainty of the
+        early steps carries into the later ones (the network's own quantiles are
+        one-step-ahead, given the path before; ``n_paths=0`` returns those, along the
+        median path). Targets of their own lengths get the one-step quantiles."""
+        self._check_quantile_loss()
+        paths = self._paths(X)
+        if paths is None:
+            return [self._unscale(self._split(o)[1], "quantiles") for o in self._decoded(X)]
+        levels = self._loss_task().quantiles
+        return [self._unscale(np.moveaxis(np.quantile(p, levels, axis=0), 0, -1),
+                              "quantiles") for p in paths]
+
+    def _decoded(self, X, paths=None):
         """Every source of ``X`` decoded: outputs in the targets' type (tokens), or the
-        network's standardised value columns, ``(T, F * C)`` per sequence."""
+        network's standardised value columns, ``(T, F * C)`` per sequence (or its
+        sample paths, ``paths`` as for ``_decode_batch``)."""
         check_is_fitted(self)
         X, static, future = sd.split_covariates(X)
         kind, data, _ = sd.read_pairs_side(X, "X")
@@ -324,7 +346,7 @@ class Seq2SeqTransformer(LossMixin, Seq2SeqData, SaveMixin, ExportMixin, Transfo
         batches = sd.bucket_batches(lengths, int(self.batch_size))
         bar = progress_bar(len(batches), int(self.verbose))
         for b, idx in enumerate(batches):
-            for i, out in zip(idx, self._decode_batch(source, lengths, idx, future)):
+            for i, out in zip(idx, self._decode_batch(source, lengths, idx, future, paths)):
                 results[i] = out
             if bar is not None:
                 bar.update(b + 1)
