@@ -188,15 +188,21 @@ def _seq2seq_serving(est):
         y_mean, y_scale = (np.asarray(a, np.float64) for a in (est._y_mean, est._y_scale))
         task = est._loss_task()
 
-        def point(value):  # what the decoder is fed back: the median or the mean
+        def point(value, t=None):  # what the decoder is fed back: the median or the mean
             fed = _regression_outputs(tf, task, value, np.zeros_like(y_mean),
                                       np.ones_like(y_scale), False)["prediction"]
             return tf.ensure_shape(tf.cast(fed, tf.float32), [None, n_features])
+
+        n_paths = int(est.n_paths) if horizon is not None and getattr(
+            task, "name", None) in ("quantile", "gaussian") else 0
+        seed = est.random_state if isinstance(est.random_state, (int, np.integer)) else 0
     else:  # id -> token: the vocabulary's tokens from id 2, "" for the special ids
         names = [""] * (max(est._start, est._end) + 1)
         names[2:est._end] = [str(t) for t in est.target_vocabulary_.tokens_]
 
-    def decode(memory, mask, states, n, future):
+    def decode(memory, mask, states, n, future, feed=None):
+        """Greedy decoding; ``feed(value, t)`` (sample paths) replaces the point fed
+        back, and what it fed is returned instead of the raw outputs."""
         extra = [memory, mask] if memory is not None else []
         length0 = tf.fill([n], max_length)
 
@@ -217,8 +223,9 @@ def _seq2seq_serving(est):
                 if horizon is None:  # a row ends at the first step after the first
                     lengths = tf.where((lengths == max_length) & (stop > 0.0) & (t > 0),
                                        t, lengths)
-                return (t + 1, with_future(point(value)[:, None, :], t + 1), states,
-                        lengths, outputs.write(t, value))
+                fed = (feed or point)(value, t)
+                return (t + 1, with_future(fed[:, None, :], t + 1), states, lengths,
+                        outputs.write(t, value if feed is None else fed))
             done = lengths < max_length
             choice = tf.where(done, est._end, tf.cast(tf.argmax(head, -1), tf.int32))
             lengths = tf.where(~done & (choice == est._end), t, lengths)
@@ -256,8 +263,16 @@ def _seq2seq_serving(est):
         memory, states = (encoded[0], encoded[1:]) if source != "vector" else (None, encoded)
         out, out_lengths = decode(memory, mask, states, n, future)
         if numeric:  # the point, and the quantiles or the std, in the target's units
-            return {**_regression_outputs(tf, task, out, y_mean, y_scale, False),
-                    "lengths": out_lengths}
+            result = _regression_outputs(tf, task, out, y_mean, y_scale, False)
+            if n_paths:  # as predict_quantiles / return_std: the spread of sample paths
+                rep = lambda a: None if a is None else tf.repeat(a, n_paths, 0)  # noqa: E731
+                sampled, _ = decode(rep(memory), rep(mask), [rep(s) for s in states],
+                                    n * n_paths, rep(future),
+                                    lambda v, t: tf.ensure_shape(_draw(
+                                        tf, task, v, tf.stack([seed, t])), [None, n_features]))
+                result.update(_path_spread(tf, task, tf.reshape(sampled, [
+                    n, n_paths, max_length, n_features]), y_mean, y_scale))
+            return {**result, "lengths": out_lengths}
         tokens = tf.gather(tf.constant(names), out)
         valid = tf.sequence_mask(out_lengths, maxlen=max_length)
         tokens = tf.where(valid, tokens, "")
@@ -266,6 +281,41 @@ def _seq2seq_serving(est):
         return {"tokens": tokens, "lengths": out_lengths}
 
     return serve, signature, est.model_, table
+
+
+def _draw(tf, task, value, seed):
+    """One draw per row from the predicted distribution (standardised), as
+    ``LossMixin._sample`` draws it, from a stateless generator."""
+    from .training._step import gaussian_outputs, quantile_outputs
+
+    if task.name == "gaussian":
+        mean, std = gaussian_outputs(value)
+        return mean + std * tf.random.stateless_normal(tf.shape(mean), seed)
+    q = quantile_outputs(value, len(task.quantiles))
+    u = tf.random.stateless_uniform(tf.shape(q)[:-1], seed)
+    levels = tf.constant(task.quantiles, tf.float32)
+    i = tf.clip_by_value(tf.reduce_sum(tf.cast(levels < u[..., None], tf.int32), -1), 1,
+                         len(task.quantiles) - 1)
+    lo, hi = tf.gather(levels, i - 1), tf.gather(levels, i)
+    q_lo, q_hi = tf.gather(q, i - 1, batch_dims=2), tf.gather(q, i, batch_dims=2)
+    return q_lo + (u - lo) / (hi - lo) * (q_hi - q_lo)
+
+
+def _path_spread(tf, task, paths, y_mean, y_scale):
+    """``quantiles`` (linear between order statistics, as ``np.quantile``) or ``std``
+    over the paths axis of ``(n, paths, steps, k)``, in the target's units."""
+    paths = tf.cast(paths, tf.float64)
+    if task.name == "gaussian":
+        return {"std": tf.math.reduce_std(paths, axis=1) * tf.constant(y_scale)}
+    ordered, last = tf.sort(paths, axis=1), int(paths.shape[1]) - 1
+    columns = []
+    for level in task.quantiles:
+        pos = level * last
+        lo = int(np.floor(pos))
+        hi, frac = min(lo + 1, last), pos - lo
+        columns.append(ordered[:, lo] + frac * (ordered[:, hi] - ordered[:, lo]))
+    q = tf.stack(columns, axis=-1)
+    return {"quantiles": q * tf.constant(y_scale)[:, None] + tf.constant(y_mean)[:, None]}
 
 
 def _serving_of(estimator):

@@ -152,11 +152,15 @@ def test_seq2seq_sample_paths_widen_intervals_with_the_horizon(tmp_path):
     covered = ((Y[400:] >= one_step[..., 0]) & (Y[400:] <= one_step[..., 2])).mean()
     assert covered < 0.65  # measured 0.59: 0.76 at the first step, 0.38 at the sixth
     np.testing.assert_array_equal(np.array(est.predict(X[400:])), one_step[..., 1])
-    est.export(tmp_path / "s2s")  # the graph serves the one-step quantiles
+    est.set_params(n_paths=200).export(tmp_path / "s2s")  # paths in the graph too
     serve = tf.saved_model.load(str(tmp_path / "s2s")).signatures["serving_default"]
-    out = serve(values=tf.constant(X[400:410].astype(np.float32)),
-                lengths=tf.constant(np.full(10, 8, np.int32)))
-    np.testing.assert_allclose(out["quantiles"].numpy(), one_step[:10], rtol=1e-5,
+    out = serve(values=tf.constant(X[400:].astype(np.float32)),
+                lengths=tf.constant(np.full(200, 8, np.int32)))
+    served = out["quantiles"].numpy()  # its own random draws: the same spread
+    assert (np.diff(served, axis=-1) >= 0).all()
+    np.testing.assert_allclose((served[..., 2] - served[..., 0]).mean(axis=(0, 2)),
+                               width, rtol=0.05)
+    np.testing.assert_allclose(out["prediction"].numpy(), one_step[..., 1], rtol=1e-5,
                                atol=1e-5)
 
 
