@@ -243,7 +243,8 @@ class BaseRNN(InputMixin, SaveMixin, ExportMixin, BaseEstimator):
 
         return ModelSpec(
             input_kind=seq.kind,
-            n_features=seq.n_features + sd.fitted_covariates(self).n_static,
+            n_features=(None if seq.n_features is None
+                        else seq.n_features + sd.fitted_covariates(self).n_static),
             vocabulary_size=len(self.vocabulary_) if self.vocabulary_ else None,
             embedding_dim=int(self.embedding_dim),
             cell=self.cell,

@@ -76,6 +76,8 @@ class WithCovariates:
         prices): a :class:`~skrnn.Seq2SeqTransformer` feeds step ``t`` of them to its
         decoder beside its previous output. They must cover every step to be decoded.
 
+    Notes
+    -----
     ``X[idx]`` with an index array, a boolean mask or a slice returns the chosen samples
     with their covariates (``shape == (n,)`` tells scikit-learn to index it so):
     ``cross_val_score``, ``GridSearchCV``, ``TimeSeriesSplit`` and ``train_test_split``
