@@ -83,7 +83,7 @@ def test_static_features_are_learned_by_the_regressor_and_the_classifier():
     kw = dict(units=8, epochs=15, random_state=0)
     with_static = RNNRegressor(**kw).fit(Xc[:200], y[:200]).score(Xc[200:], y[200:])
     without = RNNRegressor(**kw).fit(X[:200], y[:200]).score(X[200:], y[200:])
-    assert with_static > 0.7 and without < 0.3  # measured 0.84 and 0.02
+    assert with_static > 0.7 and without < 0.3  # measured 0.855 and 0.049
     labels = np.where(size[:, 0] > 0, "big", "small")  # only the static column tells
     clf = RNNClassifier(**kw).fit(Xc[:200], labels[:200])
     assert clf.score(Xc[200:], labels[200:]) > 0.8  # measured 0.86 (chance: 0.5)
@@ -94,9 +94,10 @@ def test_static_features_in_model_selection_and_checked_at_predict():
     y = X[:, -1, 0] + size[:, 0]
     Xc = WithCovariates(X, static=size)
     scores = cross_val_score(make_pipeline(SequenceScaler(), RNNRegressor(**TINY)), Xc, y,
-                             cv=TimeSeriesSplit(3))  # the scaler passes covariates on
+                             cv=TimeSeriesSplit(2))  # the scaler passes covariates on
     assert np.isfinite(scores).all()
-    GridSearchCV(RNNRegressor(**TINY), {"units": [2, 4]}, cv=2).fit(Xc, y)
+    search = GridSearchCV(RNNRegressor(**TINY), {"units": [2, 4]}, cv=2, refit=False)
+    assert len(search.fit(Xc, y).cv_results_["mean_test_score"]) == 2
     reg = RNNRegressor(**TINY).fit(Xc, y)
     before = reg.predict(Xc)
     with pytest.raises(ValueError, match="fitted with static covariates: pass X as"):
@@ -126,7 +127,7 @@ def test_seq2seq_reads_future_and_static_covariates():
     kw = dict(units=16, epochs=25, random_state=0)
     informed = Seq2SeqTransformer(**kw).fit(Xc[:200], Y[:200]).score(Xc[200:], Y[200:])
     blind = Seq2SeqTransformer(**kw).fit(X[:200], Y[:200]).score(X[200:], Y[200:])
-    assert -informed < 0.2 * -blind  # measured MSE 0.05 against 3.9
+    assert -informed < 0.2 * -blind  # measured MSE 0.22 against 4.99
 
 
 def test_seq2seq_covariates_are_checked_saved_and_validated(tmp_path):
