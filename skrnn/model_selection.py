@@ -50,7 +50,6 @@ def _interval(estimator, X, level, n, horizon):
     the outer quantiles of ``loss="quantile"`` or a normal interval of
     ``loss="gaussian"`` (its mean and standard deviation), else no interval (NaN)."""
     loss = estimator._fitted_loss_name() if hasattr(estimator, "_fitted_loss_name") else None
-    shape = lambda a: np.reshape(np.asarray(a, np.float64), (n, horizon))  # noqa: E731
     if loss == "quantile":
         levels = list(np.round(estimator.quantiles_, 10))
         lo, hi = round((1 - level) / 2, 10), round((1 + level) / 2, 10)
@@ -61,7 +60,7 @@ def _interval(estimator, X, level, n, horizon):
         return _point(estimator, X, n, horizon), q[..., levels.index(lo)], q[
             ..., levels.index(hi)]
     if loss == "gaussian":
-        mean, std = (shape(a) for a in estimator.predict(X, return_std=True))
+        mean, std = (_rows(a, n, horizon) for a in estimator.predict(X, return_std=True))
         z = NormalDist().inv_cdf((1 + level) / 2)
         return mean, mean - z * std, mean + z * std
     point = _point(estimator, X, n, horizon)
@@ -69,11 +68,14 @@ def _interval(estimator, X, level, n, horizon):
     return point, nan, nan
 
 
-def _point(estimator, X, n, horizon):
-    """``predict``'s forecasts as ``(n, horizon)`` (a list of arrays stacked)."""
-    out = estimator.predict(X)
+def _rows(out, n, horizon):
+    """Forecasts (an array, or a Seq2SeqTransformer's list of arrays) as ``(n, horizon)``."""
     return np.reshape(np.asarray(np.stack(out) if isinstance(out, list) else out,
                                  np.float64), (n, horizon))
+
+
+def _point(estimator, X, n, horizon):
+    return _rows(estimator.predict(X), n, horizon)
 
 
 def backtest(estimator, series, *, lookback, horizon, origins=5, step=None, target=0,
