@@ -193,9 +193,7 @@ def _seq2seq_serving(est):
                                       np.ones_like(y_scale), False)["prediction"]
             return tf.ensure_shape(tf.cast(fed, tf.float32), [None, n_features])
 
-        n_paths = int(est.n_paths) if horizon is not None and getattr(
-            task, "name", None) in ("quantile", "gaussian") else 0
-        seed = est.random_state if isinstance(est.random_state, (int, np.integer)) else 0
+        n_paths, seed = est._path_count(), est._path_seed()
     else:  # id -> token: the vocabulary's tokens from id 2, "" for the special ids
         names = [""] * (max(est._start, est._end) + 1)
         names[2:est._end] = [str(t) for t in est.target_vocabulary_.tokens_]
@@ -284,21 +282,14 @@ def _seq2seq_serving(est):
 
 
 def _draw(tf, task, value, seed):
-    """One draw per row from the predicted distribution (standardised), as
-    ``LossMixin._sample`` draws it, from a stateless generator."""
-    from .training._step import gaussian_outputs, quantile_outputs
+    """One draw per row from the predicted distribution (standardised), as ``predict``
+    draws it, the noise from TensorFlow's stateless generator."""
+    from .training._step import sample_outputs
 
-    if task.name == "gaussian":
-        mean, std = gaussian_outputs(value)
-        return mean + std * tf.random.stateless_normal(tf.shape(mean), seed)
-    q = quantile_outputs(value, len(task.quantiles))
-    u = tf.random.stateless_uniform(tf.shape(q)[:-1], seed)
-    levels = tf.constant(task.quantiles, tf.float32)
-    i = tf.clip_by_value(tf.reduce_sum(tf.cast(levels < u[..., None], tf.int32), -1), 1,
-                         len(task.quantiles) - 1)
-    lo, hi = tf.gather(levels, i - 1), tf.gather(levels, i)
-    q_lo, q_hi = tf.gather(q, i - 1, batch_dims=2), tf.gather(q, i, batch_dims=2)
-    return q_lo + (u - lo) / (hi - lo) * (q_hi - q_lo)
+    shape = tf.concat([tf.shape(value)[:-1], [tf.shape(value)[-1] // task.columns]], 0)
+    noise = (tf.random.stateless_normal(shape, seed) if task.name == "gaussian"
+             else tf.random.stateless_uniform(shape, seed))
+    return sample_outputs(task, value, noise)
 
 
 def _path_spread(tf, task, paths, y_mean, y_scale):

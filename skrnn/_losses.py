@@ -83,20 +83,18 @@ class LossMixin:
         return tuple(ops.convert_to_numpy(a) for a in gaussian_outputs(out))
 
     def _sample(self, raw, rng):
-        """One draw per row from the predicted distribution, ``(..., k)`` standardised:
-        the normal of ``"gaussian"``; for ``"quantile"`` the quantile function at a
-        uniform level, linear between the fitted levels and extended linearly beyond."""
+        """One draw per row of raw outputs from the distribution they predict,
+        ``(..., k)`` standardised (:func:`~skrnn.training._step.sample_outputs`, the
+        noise from ``rng``)."""
+        from keras import ops
+
+        from .training._step import sample_outputs
+
         task = self._loss_task()
-        point, extra = self._split(raw)
-        if task.name == "gaussian":
-            return point + extra * rng.standard_normal(point.shape)
-        levels = np.asarray(task.quantiles)
-        u = rng.uniform(size=point.shape)
-        i = np.clip(np.searchsorted(levels, u), 1, len(levels) - 1)
-        lo, hi = levels[i - 1], levels[i]
-        q_lo = np.take_along_axis(extra, (i - 1)[..., None], -1)[..., 0]
-        q_hi = np.take_along_axis(extra, i[..., None], -1)[..., 0]
-        return q_lo + (u - lo) / (hi - lo) * (q_hi - q_lo)
+        shape = raw.shape[:-1] + (raw.shape[-1] // task.columns,)
+        noise = (rng.standard_normal(shape) if task.name == "gaussian"
+                 else rng.uniform(size=shape))
+        return ops.convert_to_numpy(sample_outputs(task, raw, noise))
 
     def _unscale(self, out, what="value", squeeze=False):
         """Standardised ``(..., k)`` values (or ``(..., k, Q)`` quantiles, or standard

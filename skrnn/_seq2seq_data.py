@@ -95,14 +95,25 @@ class Seq2SeqData:
             return self.max_output_length_
         return self.max_output_length or self._numeric_horizon or self.max_output_length_
 
+    def _path_count(self) -> int:
+        """Sample paths drawn for the spread over a fixed horizon: ``n_paths``, or 0
+        for targets of their own lengths and losses without a distribution."""
+        if (self._numeric_horizon is None
+                or self._fitted_loss_name() not in ("quantile", "gaussian")):
+            return 0
+        return int(self.n_paths)
+
+    def _path_seed(self) -> int:
+        """The paths' draws repeat: seeded by an int ``random_state``, else by 0."""
+        return self.random_state if isinstance(self.random_state, Integral) else 0
+
     def _paths(self, X):
         """Standardised sample paths per source, ``(n_paths, T, F)``, or None (no
-        paths: ``n_paths=0`` or targets of their own lengths)."""
-        if not self.n_paths or self._numeric_horizon is None:
+        paths, see :meth:`_path_count`)."""
+        if not self._path_count():
             return None
-        seed = self.random_state if isinstance(self.random_state, Integral) else 0
-        return self._decoded(X, paths=(int(self.n_paths), self._sample,
-                                       np.random.RandomState(seed)))
+        return self._decoded(X, paths=(self._path_count(), self._sample,
+                                       np.random.RandomState(self._path_seed())))
 
     def _decode_batch(self, source, lengths, idx, future=None, paths=None):
         """Decoded outputs of the sources ``idx``; ``paths=(n, sample, rng)``: ``n``

@@ -276,7 +276,12 @@ class TimeSeriesWindows(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         data = self._series(series, reset=False)
-        windows = np.stack([self._windows([a], 0)[-1] for a in data])
+        k = int(self.lookback)
+        short = [i for i, a in enumerate(data) if len(a) < k]
+        if short:
+            raise ValueError(f"Series {short[0]} has {len(data[short[0]])} steps; "
+                             f"lookback is {k}.")
+        windows = np.stack([a[-k:] for a in data])
         if self.future is None:
             if future is not None:
                 raise ValueError("future values are read for the future columns; "

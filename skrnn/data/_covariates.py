@@ -7,7 +7,7 @@ import numbers
 
 import numpy as np
 
-from ._scaling import standardisation
+from ._scaling import apply_scaling, standardisation
 from ._sequences import SequenceList
 
 
@@ -212,11 +212,11 @@ class CovariateScaling:
 
     def static_rows(self, static):
         """Standardised float32 static features, ``(n, S)``."""
-        return ((static - self.static[0]) / self.static[1]).astype(np.float32)
+        return apply_scaling([static], "feature", self.static)[0]
 
     def future_steps(self, future):
         """Standardised float32 future covariates, a list of ``(H_i, C)``."""
-        return [((f - self.future[0]) / self.future[1]).astype(np.float32) for f in future]
+        return apply_scaling(future, "feature", self.future)
 
 
 def append_static(values, static_rows):

@@ -59,28 +59,18 @@ def from_long_format(frame, id_column, time_column, feature_columns=None, *,
         feature_columns = [c for c in frame.columns
                            if c not in (id_column, time_column, *static_columns)]
     else:
-        feature_columns = list(feature_columns)
-        missing = [c for c in feature_columns if c not in frame.columns]
-        if missing:
-            raise ValueError(f"feature_columns {missing} are not columns of the frame.")
+        feature_columns = _columns(frame, feature_columns, "feature_columns")
     if not feature_columns:
         raise ValueError("The frame has no feature columns besides the id and time.")
     if len(frame) == 0:
         raise ValueError("The frame is empty: no rows, so no sequences.")
-    ordered = frame.sort_values([time_column], kind="stable")
     ids = list(dict.fromkeys(frame[id_column].tolist()))
-    groups = ordered.groupby(id_column, sort=False)
-    sequences = []
-    for key in ids:
-        g = groups.get_group(key)
-        if g[time_column].duplicated().any():
-            raise ValueError(f"Sequence id={key!r} has repeated values in "
-                             f"{time_column!r}; each time step must appear once.")
-        try:
-            sequences.append(g[feature_columns].to_numpy(dtype=np.float64))
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"Sequence id={key!r} has non-numeric feature values: "
-                            f"{exc}") from None
+    groups = _by_id(frame, id_column, time_column)
+    sequences = _rows_per_id(
+        groups, ids, time_column, feature_columns,
+        repeated="Sequence id={key!r} has repeated values in {time!r}; each time step "
+                 "must appear once.",
+        non_numeric="Sequence id={key!r} has non-numeric feature values: {exc}")
     result = SequenceList(sequences, ids=np.asarray(ids, dtype=object),
                           feature_names=np.asarray(feature_columns, dtype=object))
     if not static_columns and future_frame is None:
@@ -137,20 +127,32 @@ def _future(frame, id_column, time_column, columns, ids) -> list:
     columns = _columns(frame, columns, "future_columns")
     if not columns:
         raise ValueError("future_frame has no columns besides the id and time.")
-    groups = frame.sort_values([time_column], kind="stable").groupby(id_column, sort=False)
-    have = set(groups.groups)
+    groups = _by_id(frame, id_column, time_column)
+    missing = [key for key in ids if key not in groups.groups]
+    if missing:
+        raise ValueError(f"future_frame has no rows for sequence id={missing[0]!r}; every "
+                         "sequence needs the covariates of its horizon.")
+    return _rows_per_id(groups, ids, time_column, columns,
+                        repeated="future_frame has repeated {time!r} values for "
+                                 "id={key!r}.",
+                        non_numeric="future_frame id={key!r} has non-numeric values: {exc}")
+
+
+def _by_id(frame, id_column, time_column):
+    """The frame's rows grouped by id, each group in time order."""
+    return frame.sort_values([time_column], kind="stable").groupby(id_column, sort=False)
+
+
+def _rows_per_id(groups, ids, time_column, columns, *, repeated, non_numeric) -> list:
+    """Per id (in ``ids``' order) its rows of ``columns`` as a float64 array; the
+    messages name the id (``{key}``), the time column (``{time}``), the error (``{exc}``)."""
     out = []
     for key in ids:
-        if key not in have:
-            raise ValueError(f"future_frame has no rows for sequence id={key!r}; every "
-                             "sequence needs the covariates of its horizon.")
         g = groups.get_group(key)
         if g[time_column].duplicated().any():
-            raise ValueError(f"future_frame has repeated {time_column!r} values for "
-                             f"id={key!r}.")
+            raise ValueError(repeated.format(key=key, time=time_column))
         try:
             out.append(g[columns].to_numpy(dtype=np.float64))
         except (TypeError, ValueError) as exc:
-            raise TypeError(f"future_frame id={key!r} has non-numeric values: "
-                            f"{exc}") from None
+            raise TypeError(non_numeric.format(key=key, exc=exc)) from None
     return out

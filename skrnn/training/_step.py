@@ -56,6 +56,28 @@ def gaussian_outputs(out):
     return out[..., :k], ops.softplus(out[..., k:]) + 1e-3
 
 
+def sample_outputs(task: RegressionLoss, out, noise):
+    """One draw per row from the distribution the outputs predict, ``(..., k)``
+    standardised: for ``"gaussian"`` the mean plus the std times ``noise`` (standard
+    normal); for ``"quantile"`` the quantile function at the levels ``noise`` (uniform),
+    linear between the fitted levels and extended linearly beyond them. The noise comes
+    from the caller (NumPy in ``predict``, TensorFlow's stateless generator in an
+    exported graph), so both draw through this one function."""
+    out = ops.convert_to_tensor(out)
+    if task.name == "gaussian":
+        mean, std = gaussian_outputs(out)
+        return mean + std * ops.cast(noise, mean.dtype)
+    q = quantile_outputs(out, len(task.quantiles))
+    u = ops.cast(noise, q.dtype)
+    levels = ops.cast(ops.convert_to_tensor(np.asarray(task.quantiles)), q.dtype)
+    i = ops.clip(ops.sum(ops.cast(levels < ops.expand_dims(u, -1), "int32"), axis=-1), 1,
+                 len(task.quantiles) - 1)
+    lo, hi = ops.take(levels, i - 1), ops.take(levels, i)
+    q_lo = ops.take_along_axis(q, ops.expand_dims(i - 1, -1), axis=-1)[..., 0]
+    q_hi = ops.take_along_axis(q, ops.expand_dims(i, -1), axis=-1)[..., 0]
+    return q_lo + (u - lo) / (hi - lo) * (q_hi - q_lo)
+
+
 def _regression_loss(task: RegressionLoss, y, out):
     """Per-target-row loss of ``task`` (averaged over the target's columns)."""
     if task.name == "absolute_error":
