@@ -45,27 +45,43 @@ def _origins(n_steps, lookback, horizon, origins, step):
     return origins
 
 
-def _interval(estimator, X, level, n, horizon):
-    """``(point, lower, upper)`` forecasts ``(n, horizon)``: ``predict``'s point, and
-    the outer quantiles of ``loss="quantile"`` or a normal interval of
-    ``loss="gaussian"`` (its mean and standard deviation), else no interval (NaN)."""
+def _quantiles(estimator, X, probs, n, horizon):
+    """Forecast quantiles ``(n, horizon, len(probs))``: the fitted levels of
+    ``loss="quantile"`` (each of ``probs`` must be one), or any level of the normal
+    distribution of ``loss="gaussian"`` (its mean and standard deviation)."""
     loss = estimator._fitted_loss_name() if hasattr(estimator, "_fitted_loss_name") else None
     if loss == "quantile":
         levels = list(np.round(estimator.quantiles_, 10))
-        lo, hi = round((1 - level) / 2, 10), round((1 + level) / 2, 10)
-        if lo not in levels or hi not in levels:
-            raise ValueError(f"a {level:.0%} interval needs the quantiles {lo} and {hi}; "
-                             f"the estimator was fitted with {estimator.quantiles_}.")
+        missing = [q for q in (round(float(p), 10) for p in probs) if q not in levels]
+        if missing:
+            raise ValueError(f"the quantile {missing[0]} was not fitted: the estimator was "
+                             f"fitted with quantiles={estimator.quantiles_} (add it there, or "
+                             f"fit loss='gaussian', which gives every level).")
         q = np.asarray(estimator.predict_quantiles(X), np.float64).reshape(n, horizon, -1)
-        return _point(estimator, X, n, horizon), q[..., levels.index(lo)], q[
-            ..., levels.index(hi)]
+        return q[..., [levels.index(round(float(p), 10)) for p in probs]]
     if loss == "gaussian":
         mean, std = (_rows(a, n, horizon) for a in estimator.predict(X, return_std=True))
-        z = NormalDist().inv_cdf((1 + level) / 2)
-        return mean, mean - z * std, mean + z * std
+        z = np.array([NormalDist().inv_cdf(float(p)) for p in probs])
+        return mean[..., None] + std[..., None] * z
+    raise ValueError(f"quantiles and intervals need an estimator fitted with loss='quantile' "
+                     f"or loss='gaussian', not {loss!r}.")
+
+
+def _interval(estimator, X, level, n, horizon):
+    """``(point, lower, upper)`` forecasts ``(n, horizon)``: ``predict``'s point and the
+    central ``level`` interval of a quantile or gaussian loss, else NaN bounds."""
     point = _point(estimator, X, n, horizon)
-    nan = np.full_like(point, np.nan)
-    return point, nan, nan
+    loss = estimator._fitted_loss_name() if hasattr(estimator, "_fitted_loss_name") else None
+    if loss not in ("quantile", "gaussian"):
+        nan = np.full_like(point, np.nan)
+        return point, nan, nan
+    lo, hi = round((1 - level) / 2, 10), round((1 + level) / 2, 10)
+    try:
+        q = _quantiles(estimator, X, [lo, hi], n, horizon)
+    except ValueError:
+        raise ValueError(f"a {level:.0%} interval needs the quantiles {lo} and {hi}; the "
+                         f"estimator was fitted with {estimator.quantiles_}.") from None
+    return point, q[..., 0], q[..., 1]
 
 
 def _rows(out, n, horizon):
@@ -140,24 +156,17 @@ def backtest(estimator, series, *, lookback, horizon, origins=5, step=None, targ
                                 future=future)
     windows.fit(values)
     points = _origins(len(values), lookback, horizon, origins, step)
-    seq2seq = hasattr(estimator, "_decoder_step") or type(estimator).__name__ == \
-        "Seq2SeqTransformer"
     rows, fitted = [], None
     for t in points:
         past = values[:t]  # everything the forecaster may see at this origin
         seconds = 0.0
         if refit or fitted is None:
-            X, Y = windows.split(past)
-            X, Y = _relative(X, Y, target, relative)
-            fitted = clone(estimator)
             start = time.perf_counter()
-            fitted.fit(X, Y if seq2seq else Y.reshape(len(Y), -1))
+            fitted = fit_windows(estimator, windows, past, relative)
             seconds = time.perf_counter() - start
         known = None if future is None else values[t:t + horizon][:, windows._columns("future")]
-        X_new = windows.last(past, future=known)
-        X_new, _ = _relative(X_new, None, target, relative)
+        X_new, base = last_window(windows, past, known, relative)
         point, lower, upper = _interval(fitted, X_new, level, 1, horizon)
-        base = past[-1, target] if relative else 0.0
         for h in range(horizon):
             rows.append({"origin": t, "step": h + 1,
                          "time": labels[t + h] if labels is not None else t + h,
@@ -165,6 +174,28 @@ def backtest(estimator, series, *, lookback, horizon, origins=5, step=None, targ
                          "lower": lower[0, h] + base, "upper": upper[0, h] + base,
                          "fit_seconds": seconds})
     return pd.DataFrame(rows)
+
+
+def fit_windows(estimator, windows, past, relative=False):
+    """A clone of ``estimator`` fitted on the windows that ``windows`` (a fitted
+    :class:`~skrnn.preprocessing.TimeSeriesWindows` of one target column) cuts from
+    ``past``: a regressor on targets ``(n, horizon)``, a ``Seq2SeqTransformer`` on
+    ``(n, horizon, 1)``. ``relative``: windows and targets minus each window's last
+    value of the target."""
+    X, Y = windows.split(past)
+    X, Y = _relative(X, Y, windows.target, relative)
+    fitted = clone(estimator)
+    seq2seq = hasattr(estimator, "_decoder_step") or type(estimator).__name__ == \
+        "Seq2SeqTransformer"
+    fitted.fit(X, Y if seq2seq else Y.reshape(len(Y), -1))
+    return fitted
+
+
+def last_window(windows, past, known=None, relative=False):
+    """``(X, base)``: the forecast's input, the last window of ``past`` (with the
+    horizon's ``known`` future columns), and what to add back to its forecasts."""
+    X, _ = _relative(windows.last(past, future=known), None, windows.target, relative)
+    return X, past[-1, windows.target] if relative else 0.0
 
 
 def _relative(X, Y, target, relative):
