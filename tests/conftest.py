@@ -6,6 +6,14 @@ from sklearn.exceptions import ConvergenceWarning
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+if os.environ["KERAS_BACKEND"] == "torch":
+    # Keras (and PyTorch's compiler) before any module imports TensorFlow (aeon's checks
+    # do): PyTorch's compiler crashes a process that loaded TensorFlow first.
+    import keras  # noqa: F401
+
+# sktime's and aeon's own conformance suites: run by test_adapter_suites.py in a PyTorch
+# process of their own (or by hand: SKRNN_PEER_SUITES=1 python -m pytest -n0 tests/peer).
+collect_ignore = [] if os.environ.get("SKRNN_PEER_SUITES") == "1" else ["peer"]
 
 
 @pytest.fixture
