@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from skrnn import RNNClassifier, RNNRegressor, Seq2SeqTransformer
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fuzz")]
-# 15 examples per estimator in the suite; SKRNN_FUZZ_EXAMPLES=200 for a longer search.
-FUZZ = settings(max_examples=int(os.environ.get("SKRNN_FUZZ_EXAMPLES", 15)), deadline=None,
+# 10 examples per estimator in the suite; SKRNN_FUZZ_EXAMPLES=200 for a longer search.
+FUZZ = settings(max_examples=int(os.environ.get("SKRNN_FUZZ_EXAMPLES", 10)), deadline=None,
                 derandomize="SKRNN_FUZZ_EXAMPLES" not in os.environ,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 SPECIAL = [0.0, -0.0, 1.0, -1e30, 1e30, 1e-40, np.nan, np.inf, 1e39]

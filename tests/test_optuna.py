@@ -26,7 +26,7 @@ def quiet_experimental():
 def test_optuna_search_cv_over_ragged_sequences():
     X, y = ragged(n=60, f=2, seed=4)
     search = OptunaSearchCV(
-        RNNClassifier(conv_filters=None, epochs=15, random_state=0),
+        RNNClassifier(conv_filters=None, epochs=10, random_state=0),
         {"units": IntDistribution(4, 16, log=True),
          "learning_rate": FloatDistribution(1e-3, 3e-2, log=True)},
         n_trials=3, cv=2, random_state=0)
@@ -45,15 +45,15 @@ def test_search_prunes_trials_per_epoch_through_partial_fit():
     search = OptunaSearchCV(
         RNNClassifier(units=8, conv_filters=None, random_state=0),
         {"learning_rate": FloatDistribution(1e-6, 3e-2, log=True)},
-        enable_pruning=True, max_iter=6, n_trials=6, cv=2, study=study, refit=False)
+        enable_pruning=True, max_iter=5, n_trials=5, cv=2, study=study, refit=False)
     search.fit(X, y)
     states = [t.state for t in study.trials]
     assert optuna.trial.TrialState.PRUNED in states, states
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     # one reported score per epoch (partial_fit call) of every trial run to the end
-    assert all(sorted(t.intermediate_values) == list(range(6)) for t in complete)
+    assert all(sorted(t.intermediate_values) == list(range(5)) for t in complete)
     pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED]
-    assert all(len(t.intermediate_values) < 6 for t in pruned)
+    assert all(len(t.intermediate_values) < 5 for t in pruned)
 
 
 def test_keras_pruning_callback_stops_a_fit_on_its_validation_loss():

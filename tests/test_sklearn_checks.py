@@ -42,8 +42,11 @@ def test_sklearn_compatible(estimator, check):
 # batch size and patience sized to the data, the stopping rule) do with one sample, one
 # feature, other orders and subsets, repeated fits. Left to the fast configurations above
 # (the same code reads the input whatever the parameters): the input-format checks, the
-# dtype and memmap variants of the learning checks, and the sample-weight equivalence
-# that mini-batch SGD cannot meet (EXPECTED_FAILED). About 3 minutes on 2 cores: slow.
+# dtype and memmap variants of the learning checks, the label and weight handling checks
+# whose learning part the defaults' check_classifiers_train already judges (string and
+# multi-class labels, class_weight, integer targets: 106 s of the suite), and the
+# sample-weight equivalence that mini-batch SGD cannot meet (EXPECTED_FAILED). About 4
+# minutes of work on 2 cores: slow.
 INPUT_FORMAT_CHECKS = {
     "check_estimators_dtypes", "check_dtype_object", "check_complex_data",
     "check_classifier_data_not_an_array", "check_regressor_data_not_an_array",
@@ -55,6 +58,7 @@ INPUT_FORMAT_CHECKS = {
     "check_estimator_sparse_matrix", "check_array_api_input", "check_readonly_memmap_input",
     "check_f_contiguous_array_estimator", "check_estimators_pickle",
     "check_pipeline_consistency", "check_supervised_y_2d", "check_fit_idempotent",
+    "check_classifiers_classes", "check_class_weight_classifiers", "check_regressors_int",
     *EXPECTED_FAILED,
 }
 
