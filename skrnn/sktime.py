@@ -15,6 +15,8 @@ Each passes ``sktime.utils.estimator_checks.check_estimator`` (the skrnn suite r
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 import pandas as pd
 
@@ -192,16 +194,20 @@ class RNNForecaster(BaseForecaster):
         from .preprocessing import TimeSeriesWindows
 
         horizon = int(np.max(fh.to_relative(self.cutoff)))
-        lookback = int(self.lookback)
+        lookback = self.lookback
+        if isinstance(lookback, bool) or not isinstance(lookback, Integral) or lookback < 1:
+            raise ValueError(f"lookback must be a positive int, got {lookback!r}.")
+        lookback = int(lookback)
         if len(y) < lookback + horizon:
             raise ValueError(f"the series has {len(y)} steps; lookback={lookback} and a "
                              f"horizon of {horizon} need at least {lookback + horizon} "
                              f"(lower lookback).")
         estimator = seeded(RNNRegressor() if self.estimator is None else self.estimator,
                            self.random_state)
-        self.windows_ = TimeSeriesWindows(lookback, horizon, target=0).fit(self._values(y))
-        self.estimator_ = fit_windows(estimator, self.windows_, self._values(y),
-                                      self.relative)
+        windows = TimeSeriesWindows(lookback, horizon, target=0).fit(self._values(y))
+        fitted = fit_windows(estimator, windows, self._values(y), self.relative)
+        # fitted state changes only once the fit succeeded
+        self.windows_, self.estimator_ = windows, fitted
         self._recent = y.iloc[-lookback:]  # what the forecasts are made from
         return self
 

@@ -118,6 +118,10 @@ def test_forecaster_errors_name_the_problem():
     y = _monthly(20)
     with pytest.raises(ValueError, match="lower lookback"):
         RNNForecaster(lookback=24).fit(y, fh=[1, 2])
+    with pytest.raises(ValueError, match="lookback must be a positive int, got 2.5"):
+        RNNForecaster(lookback=2.5).fit(y, fh=[1, 2])
+    with pytest.raises(ValueError, match="cannot handle missing data"):
+        RNNForecaster(lookback=6).fit(y.where(y.index != y.index[3]), fh=[1])
     point_only = RNNForecaster(RNNRegressor(units=2, epochs=1), lookback=6).fit(y, fh=[1])
     assert not point_only.get_tag("capability:pred_int")
     with pytest.raises(NotImplementedError):
