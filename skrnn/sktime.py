@@ -22,7 +22,7 @@ import pandas as pd
 
 try:
     from sktime.classification.base import BaseClassifier
-    from sktime.forecasting.base import BaseForecaster
+    from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
     from sktime.regression.base import BaseRegressor
 except ImportError as err:  # pragma: no cover - exercised only without sktime
     raise ImportError("skrnn.sktime needs sktime: pip install sktime") from err
@@ -116,6 +116,21 @@ class RNNTimeSeriesRegressor(_PanelAdapter, BaseRegressor):
     _tags = dict(_PANEL_TAGS)
 
 
+def _is_decoder(estimator) -> bool:
+    return type(estimator).__name__ == "Seq2SeqTransformer"
+
+
+def _frame(y, X, x_columns):
+    """``y`` and ``X``'s columns ``x_columns`` side by side on ``y``'s index, float."""
+    frame = pd.DataFrame({"y": y.to_numpy(dtype=np.float64)}, index=y.index)
+    if x_columns and X is None:
+        raise ValueError(f"the forecaster was fitted with X (columns {x_columns}): pass X "
+                         "for the new steps too.")
+    for i, column in enumerate(x_columns):
+        frame[f"x{i}"] = X[column].reindex(y.index).to_numpy(dtype=np.float64)
+    return frame
+
+
 class RNNForecaster(BaseForecaster):
     """A skrnn network as an sktime forecaster, trained on the windows of the series.
 
@@ -124,6 +139,9 @@ class RNNForecaster(BaseForecaster):
     from the last ``lookback`` steps seen (after ``update`` too). An
     :class:`~skrnn.RNNRegressor` forecasts every step at once (one output per step
     ahead), a :class:`~skrnn.Seq2SeqTransformer` step by step with its decoder.
+    Exogenous ``X`` joins each window as input columns (its past); a decoder also reads
+    it over the horizon (known-future covariates), so ``predict`` then needs ``X`` at
+    every step up to ``max(fh)``.
     Fitted with ``loss="gaussian"`` (any level) or ``loss="quantile"`` (its
     ``quantiles``), the estimator gives ``predict_interval`` and ``predict_quantiles``.
 
@@ -168,7 +186,8 @@ class RNNForecaster(BaseForecaster):
         "python_dependencies": ["skrnn"],
         "y_inner_mtype": "pd.Series",
         "X_inner_mtype": "pd.DataFrame",
-        "capability:exogenous": False,
+        "capability:exogenous": True,
+        "capability:categorical_in_X": False,
         "requires-fh-in-fit": True,
         "capability:insample": False,
         "capability:pred_int": True,
@@ -184,9 +203,10 @@ class RNNForecaster(BaseForecaster):
         self.relative = relative
         self.random_state = random_state
         super().__init__()
-        # intervals only from a probabilistic loss
+        # intervals only from a probabilistic loss; a decoder reads X at every step ahead
         loss = getattr(estimator, "loss", None)
-        self.set_tags(**{"capability:pred_int": loss in ("quantile", "gaussian")})
+        self.set_tags(**{"capability:pred_int": loss in ("quantile", "gaussian"),
+                         "capability:non_contiguous_X": not _is_decoder(estimator)})
 
     def _fit(self, y, X=None, fh=None):
         from . import RNNRegressor
@@ -204,44 +224,58 @@ class RNNForecaster(BaseForecaster):
                              f"(lower lookback).")
         estimator = seeded(RNNRegressor() if self.estimator is None else self.estimator,
                            self.random_state)
-        windows = TimeSeriesWindows(lookback, horizon, target=0).fit(self._values(y))
-        fitted = fit_windows(estimator, windows, self._values(y), self.relative)
+        x_columns = [] if X is None else list(X.columns)
+        frame = _frame(y, X, x_columns)
+        future = (list(range(1, 1 + len(x_columns))) if x_columns and _is_decoder(estimator)
+                  else None)
+        windows = TimeSeriesWindows(lookback, horizon, target=0, future=future)
+        windows.fit(frame.to_numpy())
+        fitted = fit_windows(estimator, windows, frame.to_numpy(), self.relative)
         # fitted state changes only once the fit succeeded
         self.windows_, self.estimator_ = windows, fitted
-        self._recent = y.iloc[-lookback:]  # what the forecasts are made from
+        self._recent = frame.iloc[-lookback:]  # what the forecasts are made from
+        self._x_columns, self._name = x_columns, y.name
         return self
 
     def _update(self, y, X=None, update_params=True):
         # the newest ``lookback`` steps, new values replacing old ones at equal times
-        steps = pd.concat([self._recent, y])
+        steps = pd.concat([self._recent, _frame(y, X, self._x_columns)])
         steps = steps[~steps.index.duplicated(keep="last")].sort_index()
         self._recent = steps.iloc[-int(self.lookback):]
         # update_params=True: sktime's default, a refit on all the data it keeps
         return super()._update(y, X, update_params=update_params)
 
-    @staticmethod
-    def _values(y):
-        return y.to_numpy(dtype=np.float64).reshape(-1, 1)
+    def _known(self, X):
+        """X over every step of the horizon, for a decoder that reads it (else None)."""
+        if self.windows_.future is None:
+            return None
+        horizon = self.windows_.horizon
+        steps = ForecastingHorizon(np.arange(1, horizon + 1)).to_absolute_index(self.cutoff)
+        missing = steps if X is None else steps.difference(X.index)
+        if len(missing):
+            raise ValueError(f"the Seq2SeqTransformer reads X at every step up to "
+                             f"max(fh) = {horizon}; X has no rows for {list(missing)}.")
+        return X.loc[steps, self._x_columns].to_numpy(dtype=np.float64)
 
-    def _forecast(self, fh, quantiles=None):
+    def _forecast(self, fh, X, quantiles=None):
         """Forecasts of the steps of ``fh`` from the latest window: points ``(k,)``, or
         quantiles ``(k, len(quantiles))``."""
         from .model_selection import _point, _quantiles, last_window
 
         steps = np.asarray(fh.to_relative(self.cutoff), dtype=int) - 1
-        X, base = last_window(self.windows_, self._values(self._recent),
-                              relative=self.relative)
+        X_new, base = last_window(self.windows_, self._recent.to_numpy(), self._known(X),
+                                  relative=self.relative)
         horizon = self.windows_.horizon
         if quantiles is None:
-            return _point(self.estimator_, X, 1, horizon)[0, steps] + base
-        return _quantiles(self.estimator_, X, quantiles, 1, horizon)[0, steps] + base
+            return _point(self.estimator_, X_new, 1, horizon)[0, steps] + base
+        return _quantiles(self.estimator_, X_new, quantiles, 1, horizon)[0, steps] + base
 
     def _predict(self, fh, X=None):
-        return pd.Series(self._forecast(fh), index=fh.to_absolute_index(self.cutoff),
-                         name=self._recent.name)
+        return pd.Series(self._forecast(fh, X), index=fh.to_absolute_index(self.cutoff),
+                         name=self._name)
 
     def _predict_quantiles(self, fh, X, alpha):
-        values = self._forecast(fh, list(alpha))
+        values = self._forecast(fh, X, list(alpha))
         return pd.DataFrame(values, index=fh.to_absolute_index(self.cutoff),
                             columns=self._get_columns(method="predict_quantiles", alpha=alpha))
 

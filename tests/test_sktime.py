@@ -126,3 +126,40 @@ def test_forecaster_errors_name_the_problem():
     assert not point_only.get_tag("capability:pred_int")
     with pytest.raises(NotImplementedError):
         point_only.predict_interval()
+
+
+def _driven(n=240, seed=0):
+    """A series driven by an exogenous column: y_t = 2 x_{t-1} + 3 promo_t + noise."""
+    rng = np.random.default_rng(seed)
+    index = pd.period_range("2000-01-01", periods=n, freq="D")
+    X = pd.DataFrame({"lead": rng.normal(size=n), "promo": rng.integers(0, 2, n) * 1.0},
+                     index=index)
+    y = 2 * X["lead"].shift(1, fill_value=0) + 3 * X["promo"] + rng.normal(0, 0.1, n)
+    return y.rename("sales"), X
+
+
+def test_exogenous_x_past_for_the_regressor_and_future_for_the_decoder():
+    from sktime.performance_metrics.forecasting import mean_absolute_error
+
+    y, X = _driven()
+    y_train, y_test, X_train = y.iloc[:-3], y.iloc[-3:], X.iloc[:-3]
+    errors = {}
+    for name, make in {"regressor": lambda: RNNRegressor(units=16, epochs=60),
+                       "decoder": lambda: Seq2SeqTransformer(units=16, epochs=60)}.items():
+        for with_x in (False, True):
+            f = RNNForecaster(make(), lookback=8, relative=False, random_state=0)
+            f.fit(y_train, X=X_train if with_x else None, fh=[1, 2, 3])
+            pred = f.predict(X=X if with_x else None)
+            assert pred.name == "sales" and list(pred.index) == list(y_test.index)
+            errors[name, with_x] = mean_absolute_error(y_test, pred)
+    # the regressor reads x_{t-1} for the first step ahead only; the decoder reads the
+    # promotions of every step ahead from X over the horizon
+    assert errors["regressor", True] < errors["regressor", False]
+    assert errors["decoder", True] < 0.5 * errors["decoder", False], errors
+    decoder = RNNForecaster(Seq2SeqTransformer(units=4, epochs=1), lookback=8,
+                            random_state=0).fit(y_train, X=X_train, fh=[1, 3])
+    assert not decoder.get_tag("capability:non_contiguous_X")
+    with pytest.raises(ValueError, match=r"reads X at every step up to max\(fh\) = 3"):
+        decoder.predict(X=X.iloc[[-3, -1]])
+    with pytest.raises(ValueError, match="fitted with X"):
+        decoder.update(y_test.iloc[:1], update_params=False)
