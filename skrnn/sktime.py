@@ -282,7 +282,8 @@ class RNNForecaster(BaseForecaster):
     @classmethod
     def get_test_params(cls, parameter_set="default"):
         """Small networks for sktime's checks: a GRU regressor with a gaussian loss
-        (intervals at any level) and a decoder with a quantile loss."""
+        (intervals at any level) and a decoder (point forecasts; with X, it reads X
+        over the horizon)."""
         from . import RNNRegressor, Seq2SeqTransformer
 
         return [
