@@ -49,7 +49,7 @@ def _quantiles(estimator, X, probs, n, horizon):
     """Forecast quantiles ``(n, horizon, len(probs))``: the fitted levels of
     ``loss="quantile"`` (each of ``probs`` must be one), or any level of the normal
     distribution of ``loss="gaussian"`` (its mean and standard deviation)."""
-    loss = estimator._fitted_loss_name() if hasattr(estimator, "_fitted_loss_name") else None
+    loss = _loss(estimator)
     if loss == "quantile":
         levels = list(np.round(estimator.quantiles_, 10))
         missing = [q for q in (round(float(p), 10) for p in probs) if q not in levels]
@@ -71,17 +71,27 @@ def _interval(estimator, X, level, n, horizon):
     """``(point, lower, upper)`` forecasts ``(n, horizon)``: ``predict``'s point and the
     central ``level`` interval of a quantile or gaussian loss, else NaN bounds."""
     point = _point(estimator, X, n, horizon)
-    loss = estimator._fitted_loss_name() if hasattr(estimator, "_fitted_loss_name") else None
+    loss = _loss(estimator)
     if loss not in ("quantile", "gaussian"):
         nan = np.full_like(point, np.nan)
         return point, nan, nan
     lo, hi = round((1 - level) / 2, 10), round((1 + level) / 2, 10)
-    try:
-        q = _quantiles(estimator, X, [lo, hi], n, horizon)
-    except ValueError:
+    if loss == "quantile" and not {lo, hi} <= set(np.round(estimator.quantiles_, 10)):
         raise ValueError(f"a {level:.0%} interval needs the quantiles {lo} and {hi}; the "
-                         f"estimator was fitted with {estimator.quantiles_}.") from None
+                         f"estimator was fitted with {estimator.quantiles_}.")
+    q = _quantiles(estimator, X, [lo, hi], n, horizon)
     return point, q[..., 0], q[..., 1]
+
+
+def _loss(estimator):
+    """The loss an estimator was fitted with (None for one without losses)."""
+    return estimator._fitted_loss_name() if hasattr(estimator, "_fitted_loss_name") else None
+
+
+def is_seq2seq(estimator) -> bool:
+    """Whether ``estimator`` forecasts with a decoder (targets ``(n, horizon, 1)``)."""
+    return hasattr(estimator, "_decoder_step") or type(estimator).__name__ == \
+        "Seq2SeqTransformer"
 
 
 def _rows(out, n, horizon):
@@ -185,9 +195,7 @@ def fit_windows(estimator, windows, past, relative=False):
     X, Y = windows.split(past)
     X, Y = _relative(X, Y, windows.target, relative)
     fitted = clone(estimator)
-    seq2seq = hasattr(estimator, "_decoder_step") or type(estimator).__name__ == \
-        "Seq2SeqTransformer"
-    fitted.fit(X, Y if seq2seq else Y.reshape(len(Y), -1))
+    fitted.fit(X, Y if is_seq2seq(estimator) else Y.reshape(len(Y), -1))
     return fitted
 
 

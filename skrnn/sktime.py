@@ -27,7 +27,10 @@ try:
 except ImportError as err:  # pragma: no cover - exercised only without sktime
     raise ImportError("skrnn.sktime needs sktime: pip install sktime") from err
 
+from . import RNNRegressor, Seq2SeqTransformer
 from ._adapters import ADAPTER_PARAMS, AdapterMixin, channels_first, seeded
+from .model_selection import _point, _quantiles, fit_windows, is_seq2seq, last_window
+from .preprocessing import TimeSeriesWindows
 
 __all__ = ["RNNForecaster", "RNNTimeSeriesClassifier", "RNNTimeSeriesRegressor"]
 
@@ -116,10 +119,6 @@ class RNNTimeSeriesRegressor(_PanelAdapter, BaseRegressor):
     _tags = dict(_PANEL_TAGS)
 
 
-def _is_decoder(estimator) -> bool:
-    return type(estimator).__name__ == "Seq2SeqTransformer"
-
-
 def _frame(y, X, x_columns):
     """``y`` and ``X``'s columns ``x_columns`` side by side on ``y``'s index, float."""
     frame = pd.DataFrame({"y": y.to_numpy(dtype=np.float64)}, index=y.index)
@@ -206,13 +205,9 @@ class RNNForecaster(BaseForecaster):
         # intervals only from a probabilistic loss; a decoder reads X at every step ahead
         loss = getattr(estimator, "loss", None)
         self.set_tags(**{"capability:pred_int": loss in ("quantile", "gaussian"),
-                         "capability:non_contiguous_X": not _is_decoder(estimator)})
+                         "capability:non_contiguous_X": not is_seq2seq(estimator)})
 
     def _fit(self, y, X=None, fh=None):
-        from . import RNNRegressor
-        from .model_selection import fit_windows
-        from .preprocessing import TimeSeriesWindows
-
         horizon = int(np.max(fh.to_relative(self.cutoff)))
         lookback = self.lookback
         if isinstance(lookback, bool) or not isinstance(lookback, Integral) or lookback < 1:
@@ -226,7 +221,7 @@ class RNNForecaster(BaseForecaster):
                            self.random_state)
         x_columns = [] if X is None else list(X.columns)
         frame = _frame(y, X, x_columns)
-        future = (list(range(1, 1 + len(x_columns))) if x_columns and _is_decoder(estimator)
+        future = (list(range(1, 1 + len(x_columns))) if x_columns and is_seq2seq(estimator)
                   else None)
         windows = TimeSeriesWindows(lookback, horizon, target=0, future=future)
         windows.fit(frame.to_numpy())
@@ -260,8 +255,6 @@ class RNNForecaster(BaseForecaster):
     def _forecast(self, fh, X, quantiles=None):
         """Forecasts of the steps of ``fh`` from the latest window: points ``(k,)``, or
         quantiles ``(k, len(quantiles))``."""
-        from .model_selection import _point, _quantiles, last_window
-
         steps = np.asarray(fh.to_relative(self.cutoff), dtype=int) - 1
         X_new, base = last_window(self.windows_, self._recent.to_numpy(), self._known(X),
                                   relative=self.relative)
@@ -284,8 +277,6 @@ class RNNForecaster(BaseForecaster):
         """Small networks for sktime's checks: a GRU regressor with a gaussian loss
         (intervals at any level) and a decoder (point forecasts; with X, it reads X
         over the horizon)."""
-        from . import RNNRegressor, Seq2SeqTransformer
-
         return [
             {"estimator": RNNRegressor(cell="gru", units=4, loss="gaussian", epochs=2,
                                        batch_size=16), "lookback": 6, "random_state": 0},
