@@ -8,17 +8,43 @@ list of ``(T_i, channels)`` arrays (``_sequences``), the rest is written once he
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 from sklearn.base import clone
 
-ADAPTER_PARAMS = """\
-estimator : {name} or None, default=None
+_ADAPTER_DOC = """{summary}
+
+    Parameters
+    ----------
+    estimator : {name} or None, default=None
         The skrnn estimator to fit (cloned; its parameters stay untouched); None:
         ``{name}()``, skrnn's defaults.
     random_state : int or None, default=None
         Seed of the network's initialisation, shuffling and dropout; when given it
         overrides the estimator's own ``random_state``. With a seed, refits give equal
-        predictions."""
+        predictions.
+
+    Attributes
+    ----------
+    estimator_ : {name}
+        The fitted estimator.
+
+    Examples
+    --------
+{examples}
+    """
+
+
+def adapter_doc(summary, skrnn_class, examples) -> str:
+    """The docstring of an adapter of ``skrnn_class``: ``summary`` (paragraphs apart by
+    a blank line), the parameters and attributes every adapter has, and ``examples``
+    (doctest lines)."""
+    paragraphs = [textwrap.fill(" ".join(p.split()), 84, subsequent_indent="    ")
+                  for p in summary.split("\n\n")]
+    body = textwrap.indent(textwrap.dedent(examples).strip("\n"), "    ")
+    return _ADAPTER_DOC.format(summary="\n\n    ".join(paragraphs),
+                               name=skrnn_class.__name__, examples=body)
 
 
 def channels_first(X) -> list:
@@ -28,18 +54,14 @@ def channels_first(X) -> list:
 
 
 def seeded(estimator, random_state):
-    """``estimator``, or a clone of it seeded with ``random_state`` when that is given."""
-    if random_state is None:
-        return estimator
-    return clone(estimator).set_params(random_state=random_state)
+    """A clone of ``estimator``, seeded with ``random_state`` when that is given."""
+    fresh = clone(estimator)
+    return fresh if random_state is None else fresh.set_params(random_state=random_state)
 
 
-def small_estimators(kind):
-    """Two small networks for sktime's and aeon's checks: a GRU, and a bidirectional
-    LSTM with a convolutional front-end and attention pooling."""
-    from . import RNNClassifier, RNNRegressor
-
-    cls = {"classifier": RNNClassifier, "regressor": RNNRegressor}[kind]
+def small_estimators(cls):
+    """Two small networks of ``cls`` for sktime's and aeon's checks: a GRU, and a
+    bidirectional LSTM with a convolutional front-end and attention pooling."""
     return [cls(cell="gru", units=4, conv_filters=None, epochs=2, batch_size=16),
             cls(units=3, bidirectional=True, conv_filters=(4,), conv_kernel_sizes=3,
                 pooling="attention", epochs=1, batch_size=16)]
@@ -48,7 +70,7 @@ def small_estimators(kind):
 class AdapterMixin:
     """``_fit`` / ``_predict`` / ``_predict_proba`` through a clone of ``estimator``."""
 
-    _skrnn_class = None  # the default estimator's class (set by each adapter)
+    _skrnn_class = None  # the wrapped estimator's class (RNNClassifier / RNNRegressor)
 
     def __init__(self, estimator=None, random_state=None):
         self.estimator = estimator
@@ -65,15 +87,9 @@ class AdapterMixin:
     def _sequences(self, X) -> list:
         return channels_first(X)
 
-    def _new_estimator(self):
-        from . import RNNClassifier, RNNRegressor
-
-        default = {"classifier": RNNClassifier, "regressor": RNNRegressor}[self._skrnn_class]
-        estimator = default() if self.estimator is None else self.estimator
-        return clone(seeded(estimator, self.random_state))
-
     def _fit(self, X, y):
-        estimator = self._new_estimator()
+        estimator = self._skrnn_class() if self.estimator is None else self.estimator
+        estimator = seeded(estimator, self.random_state)
         estimator.fit(self._sequences(X), y)
         self.estimator_ = estimator
         return self

@@ -18,7 +18,8 @@ try:
 except ImportError as err:  # pragma: no cover - exercised only without aeon
     raise ImportError("skrnn.aeon needs aeon: pip install aeon") from err
 
-from ._adapters import ADAPTER_PARAMS, AdapterMixin
+from . import RNNClassifier, RNNRegressor
+from ._adapters import AdapterMixin, adapter_doc
 
 __all__ = ["RNNTimeSeriesClassifier", "RNNTimeSeriesRegressor"]
 
@@ -41,54 +42,34 @@ class _CollectionAdapter(AdapterMixin):
 
 
 class RNNTimeSeriesClassifier(_CollectionAdapter, BaseClassifier):
-    __doc__ = f"""A skrnn :class:`~skrnn.RNNClassifier` as an aeon classifier.
+    __doc__ = adapter_doc(
+        "A skrnn :class:`~skrnn.RNNClassifier` as an aeon classifier.",
+        RNNClassifier, """
+        >>> from aeon.datasets import load_unit_test
+        >>> from skrnn import RNNClassifier
+        >>> from skrnn.aeon import RNNTimeSeriesClassifier
+        >>> X, y = load_unit_test(split="train")
+        >>> clf = RNNTimeSeriesClassifier(RNNClassifier(units=8, epochs=3), random_state=0)
+        >>> clf.fit(X, y).predict(X).shape
+        (20,)
+        """)
 
-    Parameters
-    ----------
-    {ADAPTER_PARAMS.format(name="RNNClassifier")}
-
-    Attributes
-    ----------
-    estimator_ : RNNClassifier
-        The fitted estimator.
-
-    Examples
-    --------
-    >>> from aeon.datasets import load_unit_test
-    >>> from skrnn import RNNClassifier
-    >>> from skrnn.aeon import RNNTimeSeriesClassifier
-    >>> X, y = load_unit_test(split="train")
-    >>> clf = RNNTimeSeriesClassifier(RNNClassifier(units=8, epochs=3), random_state=0)
-    >>> clf.fit(X, y).predict(X).shape
-    (20,)
-    """
-
-    _skrnn_class = "classifier"
+    _skrnn_class = RNNClassifier
     _tags = dict(_TAGS)
 
 
 class RNNTimeSeriesRegressor(_CollectionAdapter, BaseRegressor):
-    __doc__ = f"""A skrnn :class:`~skrnn.RNNRegressor` as an aeon regressor.
+    __doc__ = adapter_doc(
+        "A skrnn :class:`~skrnn.RNNRegressor` as an aeon regressor.",
+        RNNRegressor, """
+        >>> import numpy as np
+        >>> from skrnn import RNNRegressor
+        >>> from skrnn.aeon import RNNTimeSeriesRegressor
+        >>> X = np.random.default_rng(0).normal(size=(12, 2, 10))   # (n, channels, T)
+        >>> reg = RNNTimeSeriesRegressor(RNNRegressor(units=8, epochs=3), random_state=0)
+        >>> reg.fit(X, X[:, 0, :].mean(axis=1)).predict(X).shape
+        (12,)
+        """)
 
-    Parameters
-    ----------
-    {ADAPTER_PARAMS.format(name="RNNRegressor")}
-
-    Attributes
-    ----------
-    estimator_ : RNNRegressor
-        The fitted estimator.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skrnn import RNNRegressor
-    >>> from skrnn.aeon import RNNTimeSeriesRegressor
-    >>> X = np.random.default_rng(0).normal(size=(12, 2, 10))   # (n, channels, T)
-    >>> reg = RNNTimeSeriesRegressor(RNNRegressor(units=8, epochs=3), random_state=0)
-    >>> reg.fit(X, X[:, 0, :].mean(axis=1)).predict(X).shape
-    (12,)
-    """
-
-    _skrnn_class = "regressor"
+    _skrnn_class = RNNRegressor
     _tags = dict(_TAGS)

@@ -27,8 +27,8 @@ try:
 except ImportError as err:  # pragma: no cover - exercised only without sktime
     raise ImportError("skrnn.sktime needs sktime: pip install sktime") from err
 
-from . import RNNRegressor, Seq2SeqTransformer
-from ._adapters import ADAPTER_PARAMS, AdapterMixin, channels_first, seeded
+from . import RNNClassifier, RNNRegressor, Seq2SeqTransformer
+from ._adapters import AdapterMixin, adapter_doc, channels_first, seeded
 from .model_selection import _point, _quantiles, fit_windows, is_seq2seq, last_window
 from .preprocessing import TimeSeriesWindows
 
@@ -60,62 +60,40 @@ class _PanelAdapter(AdapterMixin):
 
 
 class RNNTimeSeriesClassifier(_PanelAdapter, BaseClassifier):
-    __doc__ = f"""A skrnn :class:`~skrnn.RNNClassifier` as an sktime classifier.
+    __doc__ = adapter_doc(
+        "A skrnn :class:`~skrnn.RNNClassifier` as an sktime classifier.\n\n"
+        "Multivariate series of unequal lengths are read as they are (masked, not padded "
+        "to one length); ``predict_proba`` gives the network's class probabilities.",
+        RNNClassifier, """
+        >>> from sktime.datasets import load_unit_test
+        >>> from skrnn import RNNClassifier
+        >>> from skrnn.sktime import RNNTimeSeriesClassifier
+        >>> X, y = load_unit_test(split="train", return_X_y=True)
+        >>> clf = RNNTimeSeriesClassifier(RNNClassifier(units=8, epochs=3), random_state=0)
+        >>> clf.fit(X, y).predict(X).shape
+        (20,)
+        """)
 
-    Multivariate series of unequal lengths are read as they are (masked, not padded to
-    one length); ``predict_proba`` gives the network's class probabilities.
-
-    Parameters
-    ----------
-    {ADAPTER_PARAMS.format(name="RNNClassifier")}
-
-    Attributes
-    ----------
-    estimator_ : RNNClassifier
-        The fitted estimator.
-
-    Examples
-    --------
-    >>> from sktime.datasets import load_unit_test
-    >>> from skrnn import RNNClassifier
-    >>> from skrnn.sktime import RNNTimeSeriesClassifier
-    >>> X, y = load_unit_test(split="train", return_X_y=True)
-    >>> clf = RNNTimeSeriesClassifier(RNNClassifier(units=8, epochs=3), random_state=0)
-    >>> clf.fit(X, y).predict(X).shape
-    (20,)
-    """
-
-    _skrnn_class = "classifier"
+    _skrnn_class = RNNClassifier
     _tags = {**_PANEL_TAGS, "capability:predict_proba": True}
 
 
 class RNNTimeSeriesRegressor(_PanelAdapter, BaseRegressor):
-    __doc__ = f"""A skrnn :class:`~skrnn.RNNRegressor` as an sktime regressor.
+    __doc__ = adapter_doc(
+        "A skrnn :class:`~skrnn.RNNRegressor` as an sktime regressor.\n\n"
+        "Multivariate series of unequal lengths are read as they are (masked, not padded "
+        "to one length).",
+        RNNRegressor, """
+        >>> import numpy as np
+        >>> from skrnn import RNNRegressor
+        >>> from skrnn.sktime import RNNTimeSeriesRegressor
+        >>> X = np.random.default_rng(0).normal(size=(12, 2, 10))   # (n, channels, T)
+        >>> reg = RNNTimeSeriesRegressor(RNNRegressor(units=8, epochs=3), random_state=0)
+        >>> reg.fit(X, X[:, 0, :].mean(axis=1)).predict(X).shape
+        (12,)
+        """)
 
-    Multivariate series of unequal lengths are read as they are (masked, not padded to
-    one length).
-
-    Parameters
-    ----------
-    {ADAPTER_PARAMS.format(name="RNNRegressor")}
-
-    Attributes
-    ----------
-    estimator_ : RNNRegressor
-        The fitted estimator.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skrnn import RNNRegressor
-    >>> from skrnn.sktime import RNNTimeSeriesRegressor
-    >>> X = np.random.default_rng(0).normal(size=(12, 2, 10))   # (n, channels, T)
-    >>> reg = RNNTimeSeriesRegressor(RNNRegressor(units=8, epochs=3), random_state=0)
-    >>> reg.fit(X, X[:, 0, :].mean(axis=1)).predict(X).shape
-    (12,)
-    """
-
-    _skrnn_class = "regressor"
+    _skrnn_class = RNNRegressor
     _tags = dict(_PANEL_TAGS)
 
 
@@ -223,9 +201,9 @@ class RNNForecaster(BaseForecaster):
         frame = _frame(y, X, x_columns)
         future = (list(range(1, 1 + len(x_columns))) if x_columns and is_seq2seq(estimator)
                   else None)
-        windows = TimeSeriesWindows(lookback, horizon, target=0, future=future)
-        windows.fit(frame.to_numpy())
-        fitted = fit_windows(estimator, windows, frame.to_numpy(), self.relative)
+        values = frame.to_numpy()
+        windows = TimeSeriesWindows(lookback, horizon, target=0, future=future).fit(values)
+        fitted = fit_windows(estimator, windows, values, self.relative)
         # fitted state changes only once the fit succeeded
         self.windows_, self.estimator_ = windows, fitted
         self._recent = frame.iloc[-lookback:]  # what the forecasts are made from
