@@ -16,7 +16,9 @@ As a script:
 - ``... OUT.npz data_parallel`` (JAX, the devices XLA_FLAGS simulates) trains every
   case under ``DataParallel``, runs :func:`check_estimators` (one device), and fits and
   pickles :func:`strategy_estimator` under ``DataParallel``;
-- every mode also runs :func:`check_backup` (under its strategy);
+- every mode also runs :func:`check_backup` (under its strategy), and the torch and
+  JAX modes compare the fused recurrent kernels with Keras' loops
+  (``fused_cases.compare_fused``, written to ``OUT.npz.fused.json``);
 - ``python tests/backend_cases.py worker INDEX PORT0,PORT1 OUT`` is one worker of a
   two-worker ``MultiWorkerMirroredStrategy`` on localhost fitting
   :func:`strategy_estimator`; ``... OUT BACKUP_DIR [kill]`` fits
@@ -25,6 +27,7 @@ As a script:
 
 from __future__ import annotations
 
+import json
 import pickle
 import sys
 import warnings
@@ -279,6 +282,10 @@ if __name__ == "__main__":
     names = UNDER_STRATEGY if mode == "mirrored" else None
     np.savez(out, **flatten(train_cases(strategy, names), 1))
     if mode != "mirrored":
+        from fused_cases import compare_fused
+
+        with open(out + ".fused.json", "w") as f:
+            json.dump(compare_fused(), f)
         check_estimators()
     check_backup(strategy)
     if strategy is not None:

@@ -16,6 +16,7 @@ rest of the suite uses one of the two cores). XLA's slowest compiler passes are 
 off for the JAX processes: the tests check numbers, not speed.
 """
 
+import json
 import pickle
 import subprocess
 import sys
@@ -49,7 +50,7 @@ def runs(tmp_path_factory):
         "torch": ([], dict(KERAS_BACKEND="torch")),
         "mirrored": (["mirrored"], dict(KERAS_BACKEND="tensorflow")),
         "data_parallel": (["data_parallel"], dict(
-            KERAS_BACKEND="jax",
+            KERAS_BACKEND="jax", SKRNN_FUSED_KERNELS="reference",
             XLA_FLAGS=f"{fast_xla} --xla_force_host_platform_device_count=4")),
     }
     running = {}
@@ -154,3 +155,22 @@ def test_data_parallel_estimator_loads_on_tensorflow(runs):
         clf = pickle.load(f)
     X, y = strategy_data()
     assert clf.predict(X).shape == y.shape and clf.n_iter_ >= 1
+
+
+@pytest.mark.parametrize("backend", ["data_parallel", "torch"])
+def test_fused_kernels_match_keras_loops(backend, runs):
+    """The fused recurrent kernels (``skrnn.models._fused``; on JAX through
+    ``lstm_ref``, the CPU twin of its cuDNN kernel, with the same weight layout) give
+    Keras' outputs, final states and weight gradients to 1e-5 (``fused_cases.py``), and
+    ran once per layer and direction; front-padded masks, which the kernels cannot
+    take, give Keras' results through its own loop (torch: no kernel call at all)."""
+    _finished(runs, backend)
+    with open(str(runs[backend][2]) + ".fused.json") as f:
+        results = json.load(f)
+    kinds = {"torch": {"lstm", "gru", "rnn"}, "data_parallel": {"lstm"}}[backend]
+    assert {case.split("/")[0] for case in results} == kinds
+    for case, (difference, calls) in results.items():
+        assert difference <= 1e-5, f"{backend}: {case}"
+        layers = (2 if "/bi/" in case else 1) * (2 if case.endswith("stacked") else 1)
+        expected = 0 if "front" in case and backend == "torch" else layers
+        assert calls == expected, f"{backend}: {case}: {calls} kernel calls"

@@ -37,6 +37,10 @@ def make_step(model, optimizer, task, per_step, clipping=None, seq2seq=False,
         raise NotImplementedError(
             f"skrnn's training loop supports the tensorflow, jax and torch backends of "
             f"Keras; KERAS_BACKEND={backend!r} is not supported.")
+    if backend in ("jax", "torch"):
+        from ..models._fused import use_fused_kernels
+
+        use_fused_kernels(model)  # the views share its layers, so they run fused too
     return (seq2seq_cls if seq2seq else cls)(model, optimizer, task, per_step, clipping,
                                              **kwargs)
 
