@@ -80,9 +80,10 @@ class JaxStep(Step):
             self._replicated = NamedSharding(mesh, PartitionSpec())
 
     def _put(self, arrays):
-        """Data parallel: rows padded to a multiple of the devices, sharded over them."""
+        """Copies on the device (asynchronous: made ahead by the prefetching thread);
+        data parallel: rows padded to a multiple of the devices, sharded over them."""
         if self._rows is None:
-            return list(arrays)
+            return jax.device_put(list(arrays))
         shards, _ = shard_rows(arrays, self._devices)
         return [jax.device_put(np.concatenate(s), self._rows) for s in shards]
 
@@ -203,9 +204,15 @@ class JaxStep(Step):
         inputs = x if view == "unmasked" else [x, mask]
         return view, inputs, y, w, mask, count, steps
 
+    def stage(self, x, mask, y, w):
+        return self._prepare(x, mask, y, w)[:6]
+
+    def train_staged(self, staged):
+        view, *batch = staged
+        return self._update(("train", view), view, *batch)[:4]
+
     def train(self, x, mask, y, w):
-        view, inputs, y, w, mask, count, _ = self._prepare(x, mask, y, w)
-        return self._update(("train", view), view, inputs, y, w, mask, count)[:4]
+        return self.train_staged(self.stage(x, mask, y, w))
 
     def evaluate(self, x, mask, y, w):
         view, inputs, y, w, mask, count, _ = self._prepare(x, mask, y, w)
@@ -267,9 +274,8 @@ class Seq2SeqJaxStep(JaxStep):
             [source, source_mask, target_in, mask, y, w])
         return [source, source_mask, target_in, mask], y, w, mask, count
 
-    def train(self, x, mask, y, w):
-        inputs, y, w, mask, count = self._prepare_pair(x, mask, y, w)
-        return self._update(("train", "masked"), "masked", inputs, y, w, mask, count)[:4]
+    def stage(self, x, mask, y, w):
+        return ("masked", *self._prepare_pair(x, mask, y, w))
 
     def evaluate(self, x, mask, y, w):
         inputs, y, w, mask, count = self._prepare_pair(x, mask, y, w)

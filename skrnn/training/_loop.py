@@ -16,6 +16,7 @@ import numpy as np
 from .._history import History
 from ..data import SupervisedSet, bucket_batches
 from ._outputs import predict_outputs, progress_bar
+from ._prefetch import prefetch
 
 
 def new_history() -> History:
@@ -57,43 +58,30 @@ def _train_epoch(step, train: SupervisedSet, batch_size: int, rng,
         mean = np.average([float(v) for v in losses], weights=real if real.sum() else None)
         progress.update(done, values=[("loss", mean)])
 
-    for b, idx in enumerate(batches):
-        if progress is not None and losses:
-            show(b)
-        if hooks is not None:
-            if b and hooks.batch_end(b - 1, losses[-1]):
-                break
-            hooks.batch_begin(b)
-        if truncate_steps is None:
-            x, mask, y, w = train.batch(idx)
-            loss, norm, was_clipped, ok = step.train(x, mask, y, w)
-            record(loss, norm, was_clipped, ok, int(mask.sum()) if train.per_step else len(idx))
-            continue
-        # Truncated BPTT (the lecture's loop): forward k steps, loss, backpropagate,
-        # update, carry the state on. One target per sequence: the batch is aligned on
-        # its end, earlier chunks only carry the state and the loss backpropagates
-        # through each sequence's last k steps.
-        k = truncate_steps
-        align = "start" if train.per_step else "end"
-        x, mask, y, w = train.batch(idx, align=align, multiple=k)
-        states = step.initial_states(len(idx))
-        n_chunks = x.shape[1] // k
-        for c in range(n_chunks):
-            sl = slice(c * k, (c + 1) * k)
-            if train.per_step:
-                count = int(mask[:, sl].sum())
-                loss, norm, was_clipped, ok, states = step.train_chunk(
-                    x[:, sl], mask[:, sl], y[:, sl], w[:, sl], states)
-                record(loss, norm, was_clipped, ok, count)
-            elif c < n_chunks - 1:
-                states = step.advance(x[:, sl], mask[:, sl], states)
+    def staged(idx):  # in the prefetching thread: gather, pad, copy to the device
+        x, mask, y, w = train.batch(idx)
+        return step.stage(x, mask, y, w), int(mask.sum()) if train.per_step else len(idx)
+
+    ahead = prefetch(staged, batches) if truncate_steps is None else None
+    try:
+        for b, idx in enumerate(batches):
+            if progress is not None and losses:
+                show(b)
+            if hooks is not None:
+                if b and hooks.batch_end(b - 1, losses[-1]):
+                    break
+                hooks.batch_begin(b)
+            if ahead is None:
+                _truncated_batch(step, train, idx, truncate_steps, record)
             else:
-                loss, norm, was_clipped, ok, _ = step.train_chunk(
-                    x[:, sl], mask[:, sl], y, w, states)
-                record(loss, norm, was_clipped, ok, len(idx))
-    else:
-        if hooks is not None and losses:
-            hooks.batch_end(len(batches) - 1, losses[-1])
+                batch, count = next(ahead)
+                record(*step.train_staged(batch), count)
+        else:
+            if hooks is not None and losses:
+                hooks.batch_end(len(batches) - 1, losses[-1])
+    finally:
+        if ahead is not None:
+            ahead.close()  # stopped early (a callback, an error): the thread ends
     if progress is not None and losses:
         show(len(batches) - 1)
     # Converted once per epoch, so the device never waits after a batch.
@@ -102,6 +90,30 @@ def _train_epoch(step, train: SupervisedSet, batch_size: int, rng,
             "clipped": np.array([float(v) for v in clipped]),
             "finite": np.array([bool(v) for v in finite]),
             "count": np.array(counts, dtype=float)}
+
+
+def _truncated_batch(step, train, idx, k: int, record) -> None:
+    """Truncated BPTT over one batch (the lecture's loop): forward ``k`` steps, loss,
+    backpropagate, update, carry the state on. One target per sequence: the batch is
+    aligned on its end, earlier chunks only carry the state and the loss backpropagates
+    through each sequence's last ``k`` steps."""
+    align = "start" if train.per_step else "end"
+    x, mask, y, w = train.batch(idx, align=align, multiple=k)
+    states = step.initial_states(len(idx))
+    n_chunks = x.shape[1] // k
+    for c in range(n_chunks):
+        sl = slice(c * k, (c + 1) * k)
+        if train.per_step:
+            count = int(mask[:, sl].sum())
+            loss, norm, was_clipped, ok, states = step.train_chunk(
+                x[:, sl], mask[:, sl], y[:, sl], w[:, sl], states)
+            record(loss, norm, was_clipped, ok, count)
+        elif c < n_chunks - 1:
+            states = step.advance(x[:, sl], mask[:, sl], states)
+        else:
+            loss, norm, was_clipped, ok, _ = step.train_chunk(
+                x[:, sl], mask[:, sl], y, w, states)
+            record(loss, norm, was_clipped, ok, len(idx))
 
 
 def _validate(step, validation: SupervisedSet, batch_size: int, val_score) -> tuple:

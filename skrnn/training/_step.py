@@ -235,6 +235,16 @@ class Step:
         """
         raise NotImplementedError
 
+    def stage(self, x, mask, y, w):
+        """Make a batch ready for :meth:`train_staged` (padding, conversion, the copy to
+        the device); runs in the loop's prefetching thread, ahead of the update. The
+        default hands the arrays on as they are."""
+        return x, mask, y, w
+
+    def train_staged(self, staged):
+        """:meth:`train` on what :meth:`stage` returned."""
+        return self.train(*staged)
+
     def initial_states(self, batch_size: int) -> list:
         """Zero recurrent states for a batch (truncated BPTT), flattened by layer."""
         from ..models import state_sizes

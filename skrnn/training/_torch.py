@@ -28,7 +28,16 @@ class TorchStep(Step):
 
     @staticmethod
     def _tensors(arrays):
-        return [keras.ops.convert_to_tensor(a) for a in arrays]
+        """Tensors on the device; from a GPU machine's pinned memory, asynchronously
+        (the prefetching thread copies the next batches while the step runs)."""
+        cuda = torch.cuda.is_available()
+        out = []
+        for a in arrays:
+            if cuda and isinstance(a, np.ndarray):
+                a = torch.from_numpy(np.ascontiguousarray(a)).pin_memory().to(
+                    "cuda", non_blocking=True)
+            out.append(keras.ops.convert_to_tensor(a))
+        return out
 
     def _inputs(self, x, mask):
         if mask.all():
@@ -59,9 +68,14 @@ class TorchStep(Step):
         self._halted = self._halted or not finite
         return loss.detach(), norm, clipped, finite, final
 
+    def stage(self, x, mask, y, w):
+        return (*self._inputs(x, mask), *self._tensors([y, w, mask]))
+
+    def train_staged(self, staged):
+        return self._update(*staged)[:4]
+
     def train(self, x, mask, y, w):
-        view, inputs = self._inputs(x, mask)
-        return self._update(view, inputs, y, w, mask)[:4]
+        return self.train_staged(self.stage(x, mask, y, w))
 
     def train_chunk(self, x, mask, y, w, states):
         return self._update("states", self._tensors([x, mask, *states]), y, w, mask,
@@ -90,6 +104,8 @@ class TorchStep(Step):
 
 class Seq2SeqTorchStep(TorchStep):
     """Teacher-forced step for the encoder-decoder's training model."""
+
+    stage, train_staged = Step.stage, Step.train_staged  # :meth:`train` takes arrays
 
     def _pair(self, x, mask):
         return self._tensors([*x, mask])
