@@ -64,8 +64,10 @@ def time_keras(X, y, f, units, epochs, batch_size, masking):
 
 
 def time_skrnn(X, y, units, epochs, batch_size):
-    clf = RNNClassifier(units=units, epochs=1, batch_size=batch_size, random_state=0,
-                        warm_start=True)
+    # The same network as Keras': no convolutional front-end (the default adds one to
+    # series with one target each), Adam at Keras' default learning rate.
+    clf = RNNClassifier(units=units, conv_filters=None, learning_rate=1e-3, epochs=1,
+                        batch_size=batch_size, random_state=0, warm_start=True)
     clf.fit(X, y)  # warm-up / tracing, then continue training
     clf.set_params(epochs=epochs)
     start = time.perf_counter()

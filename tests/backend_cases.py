@@ -156,6 +156,8 @@ def flatten(results, which: int) -> dict:
 
 def check_estimators():
     """The estimator workflows on the active backend (assertions)."""
+    from sklearn.base import clone
+
     from skrnn import RNNClassifier, RNNRegressor, Seq2SeqTransformer
 
     rng = np.random.RandomState(0)
@@ -172,13 +174,30 @@ def check_estimators():
 
     X_bad = [rng.randn(6, 1) for _ in range(64)]
     X_bad[40] = np.full((6, 1), 1e19)  # the relu recurrence overflows float32 here
+    y_bad = rng.randn(64)
+    diverging = RNNRegressor(cell="rnn", activation="relu", units=4, epochs=3, batch_size=8,
+                             scaling=None, conv_filters=None, random_state=0)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        bad = RNNRegressor(cell="rnn", activation="relu", units=4, epochs=3, batch_size=8,
-                           scaling=None, conv_filters=None,
-                           random_state=0).fit(X_bad, rng.randn(64))
+        bad = clone(diverging).fit(X_bad, y_bad)
     assert any("Non-finite" in str(w.message) for w in caught), caught
     assert bad.n_iter_ == 1 and all(np.isfinite(w).all() for w in bad.model_.get_weights())
+    import keras
+
+    if keras.backend.backend() == "torch":  # deciding on the device (a GPU's way): the same
+        from skrnn.training._torch import TorchStep
+
+        TorchStep.defer_checks = True
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                deferred = clone(diverging).fit(X_bad, y_bad)
+        finally:
+            TorchStep.defer_checks = False
+        assert deferred.n_iter_ == 1
+        assert deferred.history_["non_finite"] == bad.history_["non_finite"]
+        for a, b in zip(deferred.model_.get_weights(), bad.model_.get_weights()):
+            np.testing.assert_array_equal(a, b)
 
     s2s = Seq2SeqTransformer(units=8, epochs=2, random_state=0, decoding="beam",
                              beam_width=2).fit(["abc", "ba", "cab"] * 5, ["cba", "ab", "bac"] * 5)

@@ -29,7 +29,9 @@ how the CPU tests check the weight conversion that the GPU kernel uses).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 
 import keras
 from keras import ops
@@ -37,6 +39,31 @@ from keras import ops
 #: How many times a fused kernel ran (traced, for JAX), per kind: for tests and benches.
 CALLS = {"lstm": 0, "gru": 0, "rnn_tanh": 0, "rnn_relu": 0}
 MODES = ("auto", "off", "reference")
+
+
+_KNOWN = threading.local()
+
+
+@contextlib.contextmanager
+def known_lengths(lengths):
+    """Within it, masked batches are right-padded with these lengths (a CPU tensor, at
+    least one step each), as the step that padded them knows: torch's kernel then reads
+    nothing back from a GPU (the check and the lengths a packed sequence needs)."""
+    _KNOWN.lengths = lengths
+    try:
+        yield
+    finally:
+        _KNOWN.lengths = None
+
+
+def right_padded_lengths(mask):
+    """A NumPy mask's lengths if it is strictly right-padded with at least one real step
+    per row, else None."""
+    import numpy as np
+
+    lengths = mask.sum(1)
+    ok = lengths.min() > 0 and (mask == (np.arange(mask.shape[1]) < lengths[:, None])).all()
+    return lengths if ok else None
 
 
 def fused_mode() -> str:
@@ -199,16 +226,21 @@ def _torch_run(loop, x, states, mask, weights, own_loop):
         CALLS[kind] += 1
         return final[0], y, final
     mask = mask.bool()
-    lengths = mask.sum(1)
     steps = x.shape[1]
-    right = torch.arange(steps, device=mask.device)[None, :] < lengths[:, None]
-    if bool((lengths == 0).any()) or not bool(torch.equal(mask, right)):
-        return own_loop()
+    host = getattr(_KNOWN, "lengths", None)
+    if host is not None and len(host) == len(mask):
+        lengths = host.to(mask.device)
+    else:
+        lengths = mask.sum(1)
+        right = torch.arange(steps, device=mask.device)[None, :] < lengths[:, None]
+        if bool((lengths == 0).any()) or not bool(torch.equal(mask, right)):
+            return own_loop()
+        host = lengths.cpu()
     index = None
     if layer.go_backwards:
         index = _reverse_index(lengths, steps, torch)
         x = x.gather(1, index[:, :, None].expand_as(x))
-    packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+    packed = pack_padded_sequence(x, host, batch_first=True, enforce_sorted=False)
     order = packed.sorted_indices
     hx = tuple(h.index_select(1, order) for h in hx) if kind == "lstm" else \
         hx.index_select(1, order)

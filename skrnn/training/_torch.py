@@ -12,11 +12,17 @@ import keras
 import numpy as np
 import torch
 
+from ..models._fused import known_lengths, right_padded_lengths
 from ._step import Step, clip_gradients, weighted_loss
 
 
 class TorchStep(Step):
     """Train / evaluate / predict / chunk steps for the torch backend."""
+
+    #: Decide on the device whether an update applies, so the host never waits for it
+    #: (the flags are read once per epoch): on a GPU, where a wait per update would idle
+    #: it. On a CPU the check costs nothing and the copies it replaces would.
+    defer_checks = torch.cuda.is_available()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -44,12 +50,19 @@ class TorchStep(Step):
             return "unmasked", self._tensors([x])[0]
         return "masked", self._tensors([x, mask])
 
-    def _update(self, view, inputs, y, w, mask, chunk=False):
+    @staticmethod
+    def _lengths(mask):
+        """What the fused kernels would otherwise read back from the device."""
+        lengths = right_padded_lengths(mask) if not mask.all() else None
+        return None if lengths is None else torch.from_numpy(lengths.astype(np.int64))
+
+    def _update(self, view, inputs, y, w, mask, lengths=None, chunk=False):
         variables = self.model.trainable_variables
         for v in variables:
             v.value.grad = None
         y, w, mask = self._tensors([y, w, mask])
-        out = self.model_view(view)(inputs, training=True)
+        with known_lengths(lengths):
+            out = self.model_view(view)(inputs, training=True)
         final = None
         if chunk:
             out, *final = out
@@ -60,16 +73,32 @@ class TorchStep(Step):
                  for v in variables]
         with torch.no_grad():
             grads, norm, clipped = clip_gradients(grads, **self.clipping)
-            # One host sync per update: an eager backend must decide here whether to
-            # apply (a non-finite update is skipped, and so is every later one).
-            finite = bool(torch.isfinite(loss) and torch.isfinite(norm))
-            if finite and not self._halted:
-                self.optimizer.apply(grads, variables)
-        self._halted = self._halted or not finite
+            # A non-finite update is skipped, and so is every later one.
+            if self.defer_checks:
+                finite = torch.isfinite(loss) & torch.isfinite(norm)
+                self._apply_where(finite, grads, variables)
+            else:
+                finite = bool(torch.isfinite(loss) and torch.isfinite(norm))
+                if finite and not self._halted:
+                    self.optimizer.apply(grads, variables)
+                self._halted = self._halted or not finite
         return loss.detach(), norm, clipped, finite, final
 
+    def _apply_where(self, finite, grads, variables):
+        """The update decided on the device: apply it, then put every weight and
+        optimizer slot back where it must not happen (this update or an earlier one was
+        not finite). Two copies of the weights instead of a host sync per update."""
+        halted = torch.as_tensor(self._halted, device=finite.device)
+        go = finite & ~halted
+        slots = [*variables, *self.optimizer.variables]
+        before = [v.value.clone() for v in slots]
+        self.optimizer.apply(grads, variables)
+        for v, old in zip(slots, before):
+            v.value.copy_(torch.where(go, v.value, old))
+        self._halted = halted | ~finite
+
     def stage(self, x, mask, y, w):
-        return (*self._inputs(x, mask), *self._tensors([y, w, mask]))
+        return (*self._inputs(x, mask), *self._tensors([y, w, mask]), self._lengths(mask))
 
     def train_staged(self, staged):
         return self._update(*staged)[:4]
