@@ -64,6 +64,20 @@ def _outputs_and_grads(model, inputs):
 
 
 def compare_fused() -> dict:
+    """Every case; on torch twice: padded batches with held states (a CPU's way) and
+    packed sequences (a GPU's), the latter named ``.../packed``."""
+    results = _compare()
+    if keras.backend.backend() == "torch":
+        _fused.PACK_ON_CPU = True
+        try:
+            results.update({f"{case}/packed": value for case, value in _compare().items()
+                            if "/right" in case})
+        finally:
+            _fused.PACK_ON_CPU = False
+    return results
+
+
+def _compare() -> dict:
     rng = np.random.RandomState(0)
     x = rng.randn(5, 7, 3).astype("float32")
     right = np.arange(7)[None] < np.array([7, 3, 1, 5, 7])[:, None]

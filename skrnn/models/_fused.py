@@ -210,7 +210,6 @@ def _reverse_index(lengths, steps, xp):
 # ------------------------------------------------------------------------------ torch
 def _torch_run(loop, x, states, mask, weights, own_loop):
     import torch
-    from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
     layer, kind = loop.layer, loop.kind
     fn = getattr(torch._VF, kind)
@@ -240,6 +239,25 @@ def _torch_run(loop, x, states, mask, weights, own_loop):
     if layer.go_backwards:
         index = _reverse_index(lengths, steps, torch)
         x = x.gather(1, index[:, :, None].expand_as(x))
+    run = _torch_packed if x.is_cuda or PACK_ON_CPU else _torch_held
+    y, final = run(fn, kind, x, hx, weights, mask, lengths, host, train)
+    if index is not None:
+        y = y.gather(1, index[:, :, None].expand_as(y))
+    return loop.finish(y, final[0], final, mask, torch)
+
+
+#: torch's CPU kernel runs packed sequences step by step, 20-30 times slower than padded
+#: ones (bench_gpu.py's variable lengths, 2-core CPU); tests set this to check both.
+PACK_ON_CPU = False
+#: A gate's pre-activation pushed this far saturates its sigmoid exactly in float32.
+_HOLD = 1e30
+
+
+def _torch_packed(fn, kind, x, hx, weights, mask, lengths, host, train):
+    """cuDNN on packed sequences: padded steps are never computed."""
+    import torch
+    from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
     packed = pack_padded_sequence(x, host, batch_first=True, enforce_sorted=False)
     order = packed.sorted_indices
     hx = tuple(h.index_select(1, order) for h in hx) if kind == "lstm" else \
@@ -248,11 +266,29 @@ def _torch_run(loop, x, states, mask, weights, own_loop):
                    False)
     y, _ = pad_packed_sequence(PackedSequence(y, packed.batch_sizes, order,
                                               packed.unsorted_indices),
-                               batch_first=True, total_length=steps)
-    final = [f.index_select(1, packed.unsorted_indices).squeeze(0) for f in final]
-    if index is not None:
-        y = y.gather(1, index[:, :, None].expand_as(y))
-    return loop.finish(y, final[0], final, mask, torch)
+                               batch_first=True, total_length=x.shape[1])
+    return y, [f.index_select(1, packed.unsorted_indices).squeeze(0) for f in final]
+
+
+def _torch_held(fn, kind, x, hx, weights, mask, lengths, host, train):
+    """The padded batch through the fused kernel, one input feature added: 1 on padded
+    steps, with constant weights that saturate the gates holding the state (LSTM:
+    forget 1, input 0, so the cell state stays; GRU: update 1, the state stays). The
+    saturated sigmoids' derivatives are exactly 0, so gradients are those of the real
+    steps; the last real output is read at each row's length."""
+    import torch
+
+    units = weights[1].shape[1]
+    hold = torch.zeros(weights[0].shape[0], 1, dtype=x.dtype, device=x.device)
+    if kind == "lstm":  # gates i, f, g, o
+        hold[:units], hold[units:2 * units] = -_HOLD, _HOLD
+    elif kind == "gru":  # gates r, z, n
+        hold[units:2 * units] = _HOLD
+    x = torch.cat([x, (~mask).to(x.dtype)[:, :, None]], dim=2)
+    weights = [torch.cat([weights[0], hold], dim=1), *weights[1:]]
+    y, *final = fn(x, hx, weights, True, 1, 0.0, train, False, True)
+    last = y.gather(1, (lengths - 1)[:, None, None].expand(-1, 1, y.shape[2]))[:, 0]
+    return y, [last] + [f.squeeze(0) for f in final[1:]]
 
 
 # -------------------------------------------------------------------------------- JAX
