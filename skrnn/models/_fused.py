@@ -255,7 +255,6 @@ _HOLD = 1e30
 
 def _torch_packed(fn, kind, x, hx, weights, mask, lengths, host, train):
     """cuDNN on packed sequences: padded steps are never computed."""
-    import torch
     from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
     packed = pack_padded_sequence(x, host, batch_first=True, enforce_sorted=False)
