@@ -92,3 +92,37 @@ def test_stopping_early_ends_the_thread():
     assert [next(ahead) for _ in range(3)] == [0, 1, 2]
     ahead.close()
     assert not any(t.name == "skrnn-prefetch" for t in threading.enumerate())
+
+
+def test_a_prefetched_fit_is_the_same_fit(monkeypatch):
+    """The thread is used with an accelerator only; forced on here, the fit is the same
+    to the bit, and a callback's stop in mid-epoch ends the thread."""
+    from skrnn import RNNClassifier
+    from skrnn.training import _loop
+    from skrnn.training._tensorflow import TensorFlowStep
+
+    rng = np.random.RandomState(0)
+    X = [rng.randn(rng.randint(3, 9), 2) for _ in range(40)]
+    y = np.array([int(x[:, 0].sum() > 0) for x in X])
+
+    def make(**kw):
+        return RNNClassifier(units=4, epochs=3, batch_size=8, conv_filters=None,
+                             random_state=0, **kw)
+
+    plain = make().fit(X, y)
+    assert plain._step.prefetch is False  # a CPU: no thread
+    threads = []
+    monkeypatch.setattr(TensorFlowStep, "prefetch", True)
+    monkeypatch.setattr(_loop, "prefetch", lambda *a: threads.append(1) or prefetch(*a))
+    fetched = make().fit(X, y)
+    assert len(threads) == 3  # one per epoch
+    for a, b in zip(plain.model_.get_weights(), fetched.model_.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+    class StopAtBatch2(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 2:
+                self.model.stop_training = True
+
+    make(callbacks=[StopAtBatch2()]).fit(X, y)
+    assert not any(t.name == "skrnn-prefetch" for t in threading.enumerate())

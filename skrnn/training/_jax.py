@@ -70,6 +70,7 @@ class JaxStep(Step):
         self._views, self._functions, self._state = {}, {}, None
         # Donated buffers are reused in place on accelerators (CPU cannot donate).
         self._donate = (0,) if jax.default_backend() != "cpu" else ()
+        self.prefetch = self.prefetch or jax.default_backend() != "cpu"
         self._devices, self._rows, self._replicated = 1, None, None
         if distribution is not None:
             from jax.sharding import NamedSharding, PartitionSpec

@@ -62,7 +62,9 @@ def _train_epoch(step, train: SupervisedSet, batch_size: int, rng,
         x, mask, y, w = train.batch(idx)
         return step.stage(x, mask, y, w), int(mask.sum()) if train.per_step else len(idx)
 
-    ahead = prefetch(staged, batches) if truncate_steps is None else None
+    ahead = None
+    if truncate_steps is None:
+        ahead = prefetch(staged, batches) if step.prefetch else map(staged, batches)
     try:
         for b, idx in enumerate(batches):
             if progress is not None and losses:
@@ -80,7 +82,7 @@ def _train_epoch(step, train: SupervisedSet, batch_size: int, rng,
             if hooks is not None and losses:
                 hooks.batch_end(len(batches) - 1, losses[-1])
     finally:
-        if ahead is not None:
+        if hasattr(ahead, "close"):
             ahead.close()  # stopped early (a callback, an error): the thread ends
     if progress is not None and losses:
         show(len(batches) - 1)

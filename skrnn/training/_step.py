@@ -235,6 +235,11 @@ class Step:
         """
         raise NotImplementedError
 
+    #: Prepare batches in a background thread (:mod:`._prefetch`): worth it when an
+    #: accelerator computes while the host prepares; on a CPU both share the same cores
+    #: and a thread handoff per batch only adds latency. Set by each backend's step.
+    prefetch = False
+
     def stage(self, x, mask, y, w):
         """Make a batch ready for :meth:`train_staged` (padding, conversion, the copy to
         the device); runs in the loop's prefetching thread, ahead of the update. The

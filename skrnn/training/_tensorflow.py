@@ -49,6 +49,8 @@ class TensorFlowStep(Step):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.prefetch = self.prefetch or bool(tf.config.list_logical_devices("GPU")
+                                              or tf.config.list_logical_devices("TPU"))
         self._unmasked = None  # without_mask(model), built on first equal-length batch
         self._stateful = None  # with_state_io(model), built on first truncated use
         self.optimizer.build(self.model.trainable_variables)

@@ -22,7 +22,7 @@ class TorchStep(Step):
     #: Decide on the device whether an update applies, so the host never waits for it
     #: (the flags are read once per epoch): on a GPU, where a wait per update would idle
     #: it. On a CPU the check costs nothing and the copies it replaces would.
-    defer_checks = torch.cuda.is_available()
+    defer_checks = prefetch = torch.cuda.is_available()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
