@@ -50,7 +50,7 @@ def runs(tmp_path_factory):
         "torch": ([], dict(KERAS_BACKEND="torch")),
         "mirrored": (["mirrored"], dict(KERAS_BACKEND="tensorflow")),
         "data_parallel": (["data_parallel"], dict(
-            KERAS_BACKEND="jax", SKRNN_FUSED_KERNELS="reference",
+            KERAS_BACKEND="jax",
             XLA_FLAGS=f"{fast_xla} --xla_force_host_platform_device_count=4")),
     }
     running = {}
