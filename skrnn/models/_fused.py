@@ -34,6 +34,7 @@ import os
 import threading
 
 import keras
+import numpy as np
 from keras import ops
 
 #: How many times a fused kernel ran (traced, for JAX), per kind: for tests and benches.
@@ -57,13 +58,24 @@ def known_lengths(lengths):
 
 
 def right_padded_lengths(mask):
-    """A NumPy mask's lengths if it is strictly right-padded with at least one real step
-    per row, else None."""
-    import numpy as np
-
-    lengths = mask.sum(1)
-    ok = lengths.min() > 0 and (mask == (np.arange(mask.shape[1]) < lengths[:, None])).all()
+    """A NumPy mask's lengths if the kernels can take it (:func:`_right_padded`), else
+    None."""
+    lengths, ok = _right_padded(mask, np)
     return lengths if ok else None
+
+
+def _arange(xp, steps, like):
+    """``0 .. steps - 1`` for NumPy, JAX or torch, on ``like``'s device (torch's)."""
+    return xp.arange(steps, device=like.device) if xp.__name__ == "torch" else \
+        xp.arange(steps)
+
+
+def _right_padded(mask, xp):
+    """``(lengths, ok)``: each row's real steps, and whether the mask is strictly
+    right-padded with at least one real step per row — what a fused kernel can take."""
+    lengths = mask.sum(1)
+    right = _arange(xp, mask.shape[1], mask)[None, :] < lengths[:, None]
+    return lengths, xp.all(lengths > 0) & xp.all(mask == right)
 
 
 def fused_mode() -> str:
@@ -202,7 +214,7 @@ def _weights(kind, cell) -> list:
 def _reverse_index(lengths, steps, xp):
     """Per row, the step each step swaps with when the real steps are reversed in place
     (padding stays): ``len - 1 - t`` for ``t < len``, else ``t``."""
-    t = xp.arange(steps)[None, :]
+    t = _arange(xp, steps, lengths)[None, :]
     lengths = lengths[:, None]
     return xp.where(t < lengths, lengths - 1 - t, t)
 
@@ -230,9 +242,8 @@ def _torch_run(loop, x, states, mask, weights, own_loop):
     if host is not None and len(host) == len(mask):
         lengths = host.to(mask.device)
     else:
-        lengths = mask.sum(1)
-        right = torch.arange(steps, device=mask.device)[None, :] < lengths[:, None]
-        if bool((lengths == 0).any()) or not bool(torch.equal(mask, right)):
+        lengths, ok = _right_padded(mask, torch)
+        if not bool(ok):
             return own_loop()
         host = lengths.cpu()
     index = None
@@ -323,8 +334,8 @@ def _jax_run(loop, x, states, mask, weights, own_loop):
         CALLS["lstm"] += 1
         return shaped((h[0], y, [h[0], c[0]]))
     mask = mask.astype(bool)
-    lengths = mask.sum(1).astype(jnp.int32)
-    ok = jnp.all(lengths > 0) & jnp.all(mask == (jnp.arange(steps)[None] < lengths[:, None]))
+    lengths, ok = _right_padded(mask, jnp)
+    lengths = lengths.astype(jnp.int32)
 
     def fused(x):
         index = _reverse_index(lengths, steps, jnp) if layer.go_backwards else None

@@ -68,9 +68,11 @@ class JaxStep(Step):
         super().__init__(model, optimizer, task, per_step, clipping)
         self.optimizer.build(self.model.trainable_variables)
         self._views, self._functions, self._state = {}, {}, None
-        # Donated buffers are reused in place on accelerators (CPU cannot donate).
-        self._donate = (0,) if jax.default_backend() != "cpu" else ()
-        self.prefetch = self.prefetch or jax.default_backend() != "cpu"
+        # Donated buffers are reused in place on accelerators (CPU cannot donate), and
+        # batches are prepared ahead for them.
+        accelerator = jax.default_backend() != "cpu"
+        self._donate = (0,) if accelerator else ()
+        self.prefetch = self.prefetch or accelerator
         self._devices, self._rows, self._replicated = 1, None, None
         if distribution is not None:
             from jax.sharding import NamedSharding, PartitionSpec

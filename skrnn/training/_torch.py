@@ -15,6 +15,8 @@ import torch
 from ..models._fused import known_lengths, right_padded_lengths
 from ._step import Step, clip_gradients, weighted_loss
 
+_CUDA = torch.cuda.is_available()
+
 
 class TorchStep(Step):
     """Train / evaluate / predict / chunk steps for the torch backend."""
@@ -22,7 +24,7 @@ class TorchStep(Step):
     #: Decide on the device whether an update applies, so the host never waits for it
     #: (the flags are read once per epoch): on a GPU, where a wait per update would idle
     #: it. On a CPU the check costs nothing and the copies it replaces would.
-    defer_checks = prefetch = torch.cuda.is_available()
+    defer_checks = prefetch = _CUDA
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -36,10 +38,9 @@ class TorchStep(Step):
     def _tensors(arrays):
         """Tensors on the device; from a GPU machine's pinned memory, asynchronously
         (the prefetching thread copies the next batches while the step runs)."""
-        cuda = torch.cuda.is_available()
         out = []
         for a in arrays:
-            if cuda and isinstance(a, np.ndarray):
+            if _CUDA and isinstance(a, np.ndarray):
                 a = torch.from_numpy(np.ascontiguousarray(a)).pin_memory().to(
                     "cuda", non_blocking=True)
             out.append(keras.ops.convert_to_tensor(a))
@@ -53,7 +54,7 @@ class TorchStep(Step):
     @staticmethod
     def _lengths(mask):
         """What the fused kernels would otherwise read back from the device."""
-        lengths = right_padded_lengths(mask) if not mask.all() else None
+        lengths = right_padded_lengths(mask)
         return None if lengths is None else torch.from_numpy(lengths.astype(np.int64))
 
     def _update(self, view, inputs, y, w, mask, lengths=None, chunk=False):
@@ -98,7 +99,9 @@ class TorchStep(Step):
         self._halted = halted | ~finite
 
     def stage(self, x, mask, y, w):
-        return (*self._inputs(x, mask), *self._tensors([y, w, mask]), self._lengths(mask))
+        view, inputs = self._inputs(x, mask)
+        lengths = self._lengths(mask) if view == "masked" else None
+        return (view, inputs, *self._tensors([y, w, mask]), lengths)
 
     def train_staged(self, staged):
         return self._update(*staged)[:4]
