@@ -41,6 +41,10 @@ def make_step(model, optimizer, task, per_step, clipping=None, seq2seq=False,
         from ..models._fused import use_fused_kernels
 
         use_fused_kernels(model)  # the views share its layers, so they run fused too
+    else:  # with a GPU: cuDNN only for the masks it takes (truncated BPTT's are not)
+        from ..models._cudnn_guard import guard_cudnn_masks
+
+        guard_cudnn_masks(model)
     return (seq2seq_cls if seq2seq else cls)(model, optimizer, task, per_step, clipping,
                                              **kwargs)
 
