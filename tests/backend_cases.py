@@ -205,6 +205,44 @@ def check_estimators():
     assert all(isinstance(p, str) for p in s2s.predict(["abc", "zz"]))
 
 
+def check_held():
+    """The training set held on the device (``skrnn/training/_resident.py``; forced, as a
+    CPU has no accelerator) trains to the same weights, bit for bit, as batches padded on
+    the host: numeric sequences with one target each (equal-length batches among them)
+    and token sequences tagged step by step. Without an accelerator nothing is held."""
+    from skrnn import RNNClassifier, RNNRegressor
+    from skrnn.training import _resident
+    from skrnn.training._step import Step
+
+    rng = np.random.RandomState(1)
+    X = _ragged(rng, 48, 3, 6)
+    words = [list(rng.choice(list("abcd"), rng.randint(2, 7))) for _ in range(40)]
+    fits = [(RNNRegressor(units=4, epochs=2, batch_size=8, random_state=0),
+             X, [s[:, 0].sum() for s in X]),
+            (RNNClassifier(units=4, epochs=2, batch_size=8, return_sequences=True,
+                           bidirectional=True, random_state=0),
+             words, [[w == "a" for w in s] for s in words])]
+    for estimator, inputs, targets in fits:
+        host = clone_fit(estimator, inputs, targets)
+        assert _resident.HELD == {"sets": 0, "batches": 0}, _resident.HELD
+        Step.keep_on_device = True
+        try:
+            held = clone_fit(estimator, inputs, targets)
+        finally:
+            Step.keep_on_device = None
+        assert _resident.HELD["sets"] == 1, _resident.HELD  # once per fit
+        assert _resident.HELD["batches"] == 2 * -(-len(inputs) // 8), _resident.HELD
+        _resident.HELD.update(sets=0, batches=0)
+        for a, b in zip(host.model_.get_weights(), held.model_.get_weights()):
+            np.testing.assert_array_equal(a, b)
+
+
+def clone_fit(estimator, X, y):
+    from sklearn.base import clone
+
+    return clone(estimator).fit(X, y)
+
+
 def backup_estimator(strategy=None, **kw):
     """What :func:`check_backup` and test_backup's lost worker fit: dropout, early
     stopping on a split and the plateau decay, over 6 epochs."""
@@ -311,6 +349,7 @@ if __name__ == "__main__":
         with open(out + ".fused.json", "w") as f:
             json.dump(compare_fused(), f)
         check_estimators()
+        check_held()
     check_backup(strategy)
     if strategy is not None:
         with open(out + ".pkl", "wb") as f:

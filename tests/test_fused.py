@@ -126,3 +126,53 @@ def test_a_prefetched_fit_is_the_same_fit(monkeypatch):
 
     make(callbacks=[StopAtBatch2()]).fit(X, y)
     assert not any(t.name == "skrnn-prefetch" for t in threading.enumerate())
+
+
+@pytest.mark.parametrize("per_step, tokens", [(False, False), (True, False), (False, True),
+                                              (True, True)])
+def test_a_held_set_cuts_the_batches_the_host_pads(per_step, tokens):
+    """The training set kept on the device (``_resident.py``): each batch cut out there
+    is the one ``SupervisedSet.batch`` pads on the host, value for value, padded further
+    to a longer length when asked (JAX's ladder), with exact zeros on padded steps."""
+    from keras import ops
+
+    from skrnn.data import SupervisedSet
+    from skrnn.training._resident import HeldSet, cut_batch, held_bytes
+
+    rng = np.random.RandomState(0)
+    lengths = rng.randint(1, 9, 30)
+    x = [rng.randint(1, 7, t).astype(np.int32) if tokens else
+         rng.randn(t, 3).astype(np.float32) for t in lengths]
+    y = [rng.randn(t, 2).astype(np.float32) for t in lengths] if per_step else \
+        rng.randint(0, 3, 30).astype(np.int32)
+    w = [rng.rand(t) for t in lengths] if per_step else rng.rand(30)
+    train = SupervisedSet(x, lengths, y, w, per_step)
+    held = HeldSet(train, ops.convert_to_tensor)
+    assert held_bytes(train) == sum(a.nbytes for a in x) + (
+        sum(a.nbytes for a in y) + sum(a.nbytes for a in w) if per_step else y.nbytes + w.nbytes)
+    for idx in (rng.permutation(30)[:7], np.array([3]), np.arange(30)):
+        offsets, batch_lengths, t, equal = held.rows(idx)
+        assert t == lengths[idx].max() and equal == (len(set(lengths[idx])) == 1)
+        for steps in (t, t + 3):
+            got = [ops.convert_to_numpy(a) for a in cut_batch(
+                held.x, held.y, held.w, idx, offsets, batch_lengths, steps, per_step)]
+            expected = train.batch(idx)
+            for name, a, b in zip("x mask y w".split(), got, expected):
+                if name in ("x", "mask") or per_step:  # padded to ``steps``
+                    b = np.pad(b, [(0, 0), (0, steps - t)] + [(0, 0)] * (b.ndim - 2))
+                assert a.dtype == b.dtype, name
+                np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+def test_tensorflow_keeps_padding_on_the_host(monkeypatch):
+    """TensorFlow's step cannot cut batches on its device: forcing the held set changes
+    nothing there (JAX and torch hold it: test_backends.py, ``check_held``)."""
+    from skrnn import RNNClassifier
+    from skrnn.training import _resident
+    from skrnn.training._step import Step
+
+    monkeypatch.setattr(Step, "keep_on_device", True)
+    before = dict(_resident.HELD)
+    X = [np.ones((t, 2)) * t for t in (2, 3, 4, 5)]
+    clf = RNNClassifier(units=2, epochs=1, conv_filters=None).fit(X, [0, 1, 0, 1])
+    assert clf._step.can_hold is False and _resident.HELD == before

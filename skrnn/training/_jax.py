@@ -22,7 +22,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._resident import cut_batch
 from ._step import Step, clip_gradients, shard_rows, weighted_loss
+
+#: A held set's batch, cut on the device: compiled once per batch shape.
+_cut_batch = jax.jit(cut_batch, static_argnames=("t", "per_step"))
 
 
 def ladder(t: int) -> int:
@@ -81,6 +85,7 @@ class JaxStep(Step):
             self._devices = mesh.devices.size
             self._rows = NamedSharding(mesh, PartitionSpec(distribution.batch_dim_name))
             self._replicated = NamedSharding(mesh, PartitionSpec())
+        self.can_hold = distribution is None  # a mesh shards each batch from the host
 
     def _put(self, arrays):
         """Copies on the device (asynchronous: made ahead by the prefetching thread);
@@ -209,6 +214,26 @@ class JaxStep(Step):
 
     def stage(self, x, mask, y, w):
         return self._prepare(x, mask, y, w)[:6]
+
+    def free_device_memory(self):
+        if not self.prefetch:  # a CPU: the host's memory is the device's
+            return None
+        stats = jax.devices()[0].memory_stats() or {}
+        limit = stats.get("bytes_limit")
+        return None if limit is None else limit - stats.get("bytes_in_use", 0)
+
+    def put_held(self, array):
+        return jax.device_put(array)
+
+    def stage_held(self, held, idx):
+        """What :meth:`stage` makes of the padded batch, cut on the device: no mask and
+        the exact length for rows of one length, else the ladder's length."""
+        offsets, lengths, t, equal = held.rows(idx)
+        x, mask, y, w = _cut_batch(held.x, held.y, held.w, idx, offsets, lengths,
+                                   t=t if equal else ladder(t), per_step=held.per_step)
+        count = np.float32(lengths.sum() if held.per_step else len(idx))
+        return ("unmasked", x, y, w, mask, count) if equal else \
+            ("masked", [x, mask], y, w, mask, count)
 
     def train_staged(self, staged):
         view, *batch = staged

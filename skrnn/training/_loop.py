@@ -59,8 +59,8 @@ def _train_epoch(step, train: SupervisedSet, batch_size: int, rng,
         progress.update(done, values=[("loss", mean)])
 
     def staged(idx):  # in the prefetching thread: gather, pad, copy to the device
-        x, mask, y, w = train.batch(idx)
-        return step.stage(x, mask, y, w), int(mask.sum()) if train.per_step else len(idx)
+        count = int(train.lengths[idx].sum()) if train.per_step else len(idx)
+        return step.stage_rows(train, idx), count
 
     ahead = None
     if truncate_steps is None:
@@ -204,10 +204,13 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
                         is_chief(step))
     hooks = Hooks(callbacks, step, epochs) if callbacks else None
     try:
-        return _run(step, train, epochs, batch_size, rng, history, validation, val_score,
-                    score_name, early_stopping, n_iter_no_change, tol, verbose,
-                    truncate_steps, lr_schedule, stop_on_plateau, warn_convergence, hooks,
-                    backup)
+        # the training set on the device for the fit, where it fits (truncated BPTT
+        # pads its own chunks on the host)
+        with step.hold(train if truncate_steps is None else None):
+            return _run(step, train, epochs, batch_size, rng, history, validation,
+                        val_score, score_name, early_stopping, n_iter_no_change, tol,
+                        verbose, truncate_steps, lr_schedule, stop_on_plateau,
+                        warn_convergence, hooks, backup)
     finally:
         if hooks is not None:
             hooks.detach()

@@ -7,6 +7,7 @@ clipping are written with ``keras.ops`` so every backend shares them.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import keras
@@ -249,6 +250,55 @@ class Step:
     def train_staged(self, staged):
         """:meth:`train` on what :meth:`stage` returned."""
         return self.train(*staged)
+
+    #: Keep the training set on the device for a fit (:mod:`._resident`): None decides
+    #: from the accelerator's free memory (never without one), True / False force it.
+    keep_on_device = None
+    #: Whether this step can cut batches from a set on its device (:meth:`stage_held`).
+    can_hold = False
+
+    def free_device_memory(self) -> int | None:
+        """Bytes free on the accelerator the step trains on; None without one."""
+        return None
+
+    def put_held(self, array):
+        """``array`` copied to the device for a held set."""
+        raise NotImplementedError
+
+    def stage_held(self, held, idx):
+        """:meth:`stage` of the rows ``idx`` cut from ``held`` on the device."""
+        raise NotImplementedError
+
+    @contextlib.contextmanager
+    def hold(self, train):
+        """Within it, :meth:`stage_rows` cuts ``train``'s batches from a copy on the
+        device when the step can (:attr:`can_hold`; not for seq2seq pairs) and the copy
+        takes at most ``FREE_FRACTION`` of the accelerator's free memory, or when
+        :attr:`keep_on_device` forces it. The copy is dropped on leaving, so a fit's
+        device memory is released with it."""
+        from ..data import SupervisedSet
+        from ._resident import FREE_FRACTION, HeldSet, held_bytes, indexable
+
+        held = None
+        if (self.can_hold and self.keep_on_device is not False
+                and isinstance(train, SupervisedSet) and indexable(train)):
+            free = None if self.keep_on_device else self.free_device_memory()
+            if self.keep_on_device or (free is not None
+                                       and held_bytes(train) <= FREE_FRACTION * free):
+                held = HeldSet(train, self.put_held)
+        self._held = held
+        try:
+            yield held is not None
+        finally:
+            self._held = None
+
+    def stage_rows(self, train, idx):
+        """:meth:`stage` of the rows ``idx`` of ``train``: cut on the device from the set
+        :meth:`hold` keeps there, else gathered and padded on the host."""
+        held = self.__dict__.get("_held")
+        if held is not None and held.train is train:
+            return self.stage_held(held, idx)
+        return self.stage(*train.batch(idx))
 
     def initial_states(self, batch_size: int) -> list:
         """Zero recurrent states for a batch (truncated BPTT), flattened by layer."""

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from ..models._fused import known_lengths, right_padded_lengths
+from ._resident import cut_batch
 from ._step import Step, clip_gradients, weighted_loss
 
 _CUDA = torch.cuda.is_available()
@@ -25,6 +26,7 @@ class TorchStep(Step):
     #: (the flags are read once per epoch): on a GPU, where a wait per update would idle
     #: it. On a CPU the check costs nothing and the copies it replaces would.
     defer_checks = prefetch = _CUDA
+    can_hold = True
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -102,6 +104,21 @@ class TorchStep(Step):
         view, inputs = self._inputs(x, mask)
         lengths = self._lengths(mask) if view == "masked" else None
         return (view, inputs, *self._tensors([y, w, mask]), lengths)
+
+    def free_device_memory(self):
+        return torch.cuda.mem_get_info()[0] if _CUDA else None
+
+    def put_held(self, array):
+        return self._tensors([array])[0]
+
+    def stage_held(self, held, idx):
+        offsets, lengths, t, equal = held.rows(idx)
+        x, mask, y, w = cut_batch(held.x, held.y, held.w,
+                                  *self._tensors([np.asarray(idx), offsets, lengths]), t,
+                                  held.per_step)
+        if equal:
+            return "unmasked", x, y, w, mask, None
+        return "masked", [x, mask], y, w, mask, torch.from_numpy(lengths.astype(np.int64))
 
     def train_staged(self, staged):
         return self._update(*staged)[:4]
