@@ -20,7 +20,9 @@ size:
 smoke run. Each contestant trains one warm-up epoch (compilation), then ``--epochs``
 timed epochs. skrnn's network is the same LSTM (``conv_filters=None``: the default
 adds the LSTM-FCN front-end to series with one target each); set
-``SKRNN_FUSED_KERNELS=off`` to time Keras' own recurrent loops inside skrnn.
+``SKRNN_FUSED_KERNELS=off`` to time Keras' own recurrent loops inside skrnn, and
+``--hold off`` to pad every batch on the host instead of cutting it from the training
+set kept on the device (``auto``, the default, holds it on an accelerator).
 """
 
 from __future__ import annotations
@@ -151,8 +153,14 @@ def main():
                         help="also time the plain PyTorch nn.LSTM loop")
     parser.add_argument("--skip-keras", action="store_true",
                         help="leave Keras fit out (it is slow on long padded data)")
+    parser.add_argument("--hold", choices=["auto", "on", "off"], default="auto",
+                        help="skrnn: the training set kept on the device")
     args = parser.parse_args()
     import keras
+
+    from skrnn.training._step import Step
+
+    Step.keep_on_device = {"auto": None, "on": True, "off": False}[args.hold]
 
     backend = keras.backend.backend()
     if args.lengths == "lognormal":
@@ -164,7 +172,7 @@ def main():
         for batch in batch_sizes:
             args.batch = batch  # what the contestants read
             row = {"backend": backend, "device": device_name(), "T": steps, "batch": batch,
-                   "skrnn": time_skrnn(X, y, args)}
+                   "hold": args.hold, "skrnn": time_skrnn(X, y, args)}
             if not args.skip_keras:
                 row["keras_fit"] = time_keras_fit(X, y, args)
                 row["skrnn/keras_fit"] = row["skrnn"] / row["keras_fit"]

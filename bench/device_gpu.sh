@@ -26,8 +26,10 @@ command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total --f
 # variable lengths; then the same with skrnn's kernels off (what Keras alone gives).
 KERAS_BACKEND=jax run --n "$N" --steps $STEPS --torch-loop
 KERAS_BACKEND=jax run --n "$N" --steps "$first" --batch 1024
+KERAS_BACKEND=jax run --n "$N" --steps "$first" --batch 1024 --hold off --skip-keras
 KERAS_BACKEND=jax run --lengths lognormal --n "$NV" --torch-loop
 SKRNN_FUSED_KERNELS=off KERAS_BACKEND=jax run --lengths lognormal --n "$NV" --skip-keras
+KERAS_BACKEND=jax run --lengths lognormal --n "$NV" --skip-keras --hold off
 # PyTorch backend against the plain loop.
 KERAS_BACKEND=torch run --n "$N" --steps "$first" --torch-loop
 KERAS_BACKEND=torch run --lengths lognormal --n "$NV" --torch-loop --skip-keras
