@@ -130,6 +130,32 @@ def test_variable_lengths_compile_a_bounded_number_of_times():
     assert clf._step.tracing_count() <= 3
 
 
+def test_one_graph_per_function_for_small_fits(monkeypatch):
+    """TensorFlow: a small fit on sequences of several lengths runs its equal-length
+    batches through the masked graph (an all-true mask) rather than tracing the
+    unmasked view too; equal-length data never trace the masked one (prediction's
+    filler rows included). A large fit switches to the unmasked view; the weights are
+    the same either way."""
+    from skrnn.training._tensorflow import TensorFlowStep
+
+    X, y = data(60, lo=3, hi=7)  # many batches of one length
+    params = dict(units=4, epochs=2, batch_size=8, conv_filters=None, random_state=0)
+    small = RNNClassifier(early_stopping=True, **params).fit(X, y)
+    small.predict(X)
+    assert sorted(small._step._functions) == [("evaluate", True), ("predict", True),
+                                              ("train", True)]
+    monkeypatch.setattr(TensorFlowStep, "UNMASKED_AFTER", 0)  # as if the data were large
+    large = RNNClassifier(early_stopping=True, **params).fit(X, y)
+    assert ("train", False) in large._step._functions
+    for a, b in zip(small.model_.get_weights(), large.model_.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+    X3 = np.random.RandomState(0).randn(30, 5, 2)  # 30 rows: predict pads a last batch
+    equal = RNNClassifier(**params).fit(X3, y[:30])
+    equal.predict(X3)
+    assert sorted(equal._step._functions) == [("predict", False), ("train", False)]
+
+
 def test_clip_gradients_matches_keras_semantics():
     to_np = keras.ops.convert_to_numpy
     g = [keras.ops.convert_to_tensor(np.array([3.0, 4.0], "float32")),

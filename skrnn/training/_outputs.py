@@ -39,7 +39,9 @@ def predict_outputs(step, x, lengths, batch_size: int, per_step: bool, verbose: 
             extra = batch_size - len(idx)
             xb = np.concatenate([xb, np.zeros((extra,) + xb.shape[1:], xb.dtype)])
             mask = np.concatenate([mask, np.zeros((extra,) + mask.shape[1:], bool)])
-            mask[len(idx):, 0] = True  # filler rows get one step: no empty means
+            # Filler rows copy a real row's mask: no empty means, and a batch without
+            # padding in time stays one (the unmasked graph: no second trace).
+            mask[len(idx):] = mask[len(idx) - 1]
         out = step.predict(xb, mask)
         for row, i in enumerate(idx):
             results[i] = out[row, :lengths[i]] if per_step else out[row]

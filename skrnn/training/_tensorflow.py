@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import tensorflow as tf
 
@@ -44,8 +46,19 @@ class TensorFlowStep(Step):
     Each function is compiled once, with an input signature whose batch and time
     dimensions are ``None``: batches of any length and size reuse the same graph. There
     are two variants of each, for padded batches (the model with its mask) and for
-    batches of equal lengths (the weight-sharing view without a mask).
+    batches of equal lengths (the weight-sharing view without a mask). On sequences of
+    several lengths, equal-length batches carry their all-true mask (TensorFlow's cuDNN
+    path takes it too) until they have added up to :attr:`UNMASKED_AFTER` row-steps: a
+    small fit then traces each function once instead of twice (a trace is most of its
+    time), and a large one still gets the unmasked view's speed.
     """
+
+    #: Row-steps of equal-length batches after which the unmasked view (25-30% faster
+    #: on a CPU) is worth its own trace (0.5-1 s) in a fit on sequences of several
+    #: lengths.
+    UNMASKED_AFTER = 200_000
+    _ragged = False
+    _equal_work = 0
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -64,6 +77,14 @@ class TensorFlowStep(Step):
 
     def resume(self):
         self._halted.assign(False)
+
+    @contextlib.contextmanager
+    def hold(self, train):
+        lengths = getattr(train, "lengths", None)
+        if lengths is not None and len(lengths) and np.ptp(lengths) > 0:
+            self._ragged = True  # see the class's docstring
+        with super().hold(train) as held:
+            yield held
 
     def _update(self, loss, grads, variables):
         """Clip and apply unless the loss or a gradient is non-finite (or halted)."""
@@ -160,9 +181,17 @@ class TensorFlowStep(Step):
     def _predict_impl(self, x, mask, masked):
         return self._forward(x, mask, masked, training=False)
 
+    def _masked(self, mask, train: bool) -> bool:
+        """Whether a batch runs the masked variant (see the class's docstring)."""
+        if not mask.all():
+            return True
+        if train:
+            self._equal_work += mask.size
+        return self._ragged and self._equal_work <= self.UNMASKED_AFTER
+
     def _call(self, name, impl, args):
         """Run ``impl`` compiled for these arguments, masked or not as the batch needs."""
-        masked = not args[1].all()
+        masked = self._masked(args[1], train=name == "train")
         target_lead = 2 if self.per_step else 1
         leads = (2, 2, target_lead, target_lead)[:len(args)]
         return self._compiled((name, masked), lambda *a: impl(*a, masked), args, leads)

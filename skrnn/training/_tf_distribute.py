@@ -99,7 +99,7 @@ class _Distributed:
 
     def train(self, x, mask, y, w):
         arrays = self._arrays(x, mask, y, w)
-        masked = not np.asarray(mask).all() or len(mask) % self.replicas != 0
+        masked = self._masked(np.asarray(mask), train=True) or len(mask) % self.replicas != 0
 
         def replica(count, *args):
             with tf.GradientTape() as tape:
