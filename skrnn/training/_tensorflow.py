@@ -48,9 +48,10 @@ class TensorFlowStep(Step):
     are two variants of each, for padded batches (the model with its mask) and for
     batches of equal lengths (the weight-sharing view without a mask). On sequences of
     several lengths, equal-length batches carry their all-true mask (TensorFlow's cuDNN
-    path takes it too) until they have added up to :attr:`UNMASKED_AFTER` row-steps: a
-    small fit then traces each function once instead of twice (a trace is most of its
-    time), and a large one still gets the unmasked view's speed.
+    path takes it too) until they have added up to :attr:`UNMASKED_AFTER` row-steps
+    over the step's fits, or from the start when the training set alone has that many:
+    a small fit then traces each function once instead of twice (a trace is most of its
+    time), and a large or long one still gets the unmasked view's speed.
     """
 
     #: Row-steps of equal-length batches after which the unmasked view (25-30% faster
@@ -83,6 +84,8 @@ class TensorFlowStep(Step):
         lengths = getattr(train, "lengths", None)
         if lengths is not None and len(lengths) and np.ptp(lengths) > 0:
             self._ragged = True  # see the class's docstring
+            if np.sum(lengths) >= self.UNMASKED_AFTER:
+                self._equal_work = max(self._equal_work, self.UNMASKED_AFTER + 1)
         with super().hold(train) as held:
             yield held
 
@@ -185,9 +188,11 @@ class TensorFlowStep(Step):
         """Whether a batch runs the masked variant (see the class's docstring)."""
         if not mask.all():
             return True
+        if not self._ragged:
+            return False
         if train:
             self._equal_work += mask.size
-        return self._ragged and self._equal_work <= self.UNMASKED_AFTER
+        return self._equal_work <= self.UNMASKED_AFTER
 
     def _call(self, name, impl, args):
         """Run ``impl`` compiled for these arguments, masked or not as the batch needs."""
