@@ -57,7 +57,7 @@ class TensorFlowStep(Step):
     #: Row-steps of equal-length batches after which the unmasked view (25-30% faster
     #: on a CPU) is worth its own trace (0.5-1 s) in a fit on sequences of several
     #: lengths.
-    UNMASKED_AFTER = 200_000
+    UNMASKED_AFTER = 50_000
     _ragged = False
     _equal_work = 0
 
