@@ -5,6 +5,13 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# One OpenMP / MKL thread per process (PyTorch's CPU kernels): two pytest-xdist workers
+# and their subprocesses share 2 cores, the tests' tiny models gain nothing from
+# intra-op threads, and idle thread pools spin on CPU the other worker needs (the
+# sktime/aeon suites' PyTorch process: 148 s of CPU with torch's default threads, 119 s
+# with one, the same wall time alone). Subprocesses inherit it.
+for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 if os.environ["KERAS_BACKEND"] == "torch":
     # Keras (and PyTorch's compiler) before any module imports TensorFlow (aeon's checks

@@ -275,7 +275,9 @@ class Step:
         device when the step can (:attr:`can_hold`; not for seq2seq pairs) and the copy
         takes at most ``FREE_FRACTION`` of the accelerator's free memory, or when
         :attr:`keep_on_device` forces it. The copy is dropped on leaving, so a fit's
-        device memory is released with it."""
+        device memory is released with it. ``train`` is the fit's training set (None:
+        truncated BPTT, which pads its own chunks); a step may read it for other choices
+        too (TensorFlow's: which graph variants to trace)."""
         from ..data import SupervisedSet
         from ._resident import FREE_FRACTION, HeldSet, held_bytes, indexable
 
