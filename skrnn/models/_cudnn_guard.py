@@ -21,14 +21,14 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from ._fused import _right_padded
+
 
 def cudnn_takes(mask):
     """Whether a ``(batch, steps)`` mask is strictly right-padded with at least one real
-    step per row (a boolean tensor): the masks ``CudnnRNNV3`` accepts."""
-    mask = ops.cast(mask, "bool")
-    lengths = ops.sum(ops.cast(mask, "int32"), axis=1)
-    right = ops.expand_dims(ops.arange(ops.shape(mask)[1]), 0) < ops.expand_dims(lengths, 1)
-    return ops.logical_and(ops.all(lengths > 0), ops.all(ops.equal(mask, right)))
+    step per row (a boolean tensor): the masks ``CudnnRNNV3`` accepts — the fused
+    kernels' own condition."""
+    return _right_padded(ops.cast(mask, "bool"), ops)[1]
 
 
 class GuardedLoop:

@@ -72,9 +72,14 @@ def _arange(xp, steps, like):
 
 def _right_padded(mask, xp):
     """``(lengths, ok)``: each row's real steps, and whether the mask is strictly
-    right-padded with at least one real step per row — what a fused kernel can take."""
-    lengths = mask.sum(1)
-    right = _arange(xp, mask.shape[1], mask)[None, :] < lengths[:, None]
+    right-padded with at least one real step per row — what a fused kernel (and
+    TensorFlow's cuDNN path) can take. ``xp``: NumPy, ``torch``, ``jax.numpy`` or
+    ``keras.ops``."""
+    lengths = xp.sum(mask, axis=1)
+    steps = mask.shape[1]
+    if steps is None:  # traced by TensorFlow (``xp`` is ``keras.ops``): read at run time
+        steps = xp.shape(mask)[1]
+    right = _arange(xp, steps, mask)[None, :] < lengths[:, None]
     return lengths, xp.all(lengths > 0) & xp.all(mask == right)
 
 

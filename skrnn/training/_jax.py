@@ -216,9 +216,7 @@ class JaxStep(Step):
         return self._prepare(x, mask, y, w)[:6]
 
     def free_device_memory(self):
-        if not self.prefetch:  # a CPU: the host's memory is the device's
-            return None
-        stats = jax.devices()[0].memory_stats() or {}
+        stats = jax.devices()[0].memory_stats() or {}  # None on a CPU
         limit = stats.get("bytes_limit")
         return None if limit is None else limit - stats.get("bytes_in_use", 0)
 

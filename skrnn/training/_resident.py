@@ -55,6 +55,7 @@ class HeldSet:
         HELD["sets"] += 1
         lengths = np.asarray(train.lengths, dtype=np.int64)
         self.offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int32)
+        self.lengths = lengths.astype(np.int32)
         self.x = put(np.concatenate(train.x))
         if self.per_step:
             self.y = put(np.concatenate(train.y))
@@ -67,7 +68,7 @@ class HeldSet:
         """``(offsets, lengths, t, equal)`` of the batch ``idx``: ``t`` its longest
         length, ``equal`` whether every row has it (an unmasked batch)."""
         HELD["batches"] += 1
-        lengths = np.asarray(self.train.lengths)[idx].astype(np.int32)
+        lengths = self.lengths[idx]
         t = int(lengths.max())
         return self.offsets[idx], lengths, t, bool(lengths.min() == t)
 

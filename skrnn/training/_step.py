@@ -281,13 +281,12 @@ class Step:
         from ..data import SupervisedSet
         from ._resident import FREE_FRACTION, HeldSet, held_bytes, indexable
 
-        held = None
-        if (self.can_hold and self.keep_on_device is not False
-                and isinstance(train, SupervisedSet) and indexable(train)):
-            free = None if self.keep_on_device else self.free_device_memory()
-            if self.keep_on_device or (free is not None
-                                       and held_bytes(train) <= FREE_FRACTION * free):
-                held = HeldSet(train, self.put_held)
+        keep = (self.can_hold and isinstance(train, SupervisedSet) and indexable(train)
+                and self.keep_on_device)
+        if keep is None:  # automatic: on an accelerator with room for it
+            free = self.free_device_memory()
+            keep = free is not None and held_bytes(train) <= FREE_FRACTION * free
+        held = HeldSet(train, self.put_held) if keep else None
         self._held = held
         try:
             yield held is not None
