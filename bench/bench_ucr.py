@@ -2,12 +2,16 @@
 
     python bench/bench_ucr.py                       # GunPoint, OSULeaf, ACSF1
     python bench/bench_ucr.py GunPoint --configs recipe
+    python bench/bench_ucr.py ACSF1 --configs defaults --seeds 0,1,2,3,4   # mean of 5 runs
 
 For each data set shipped with aeon (official train / test split), two configurations of
 ``RNNClassifier`` are trained and scored on the test split:
 
 - ``defaults``: ``RNNClassifier(random_state=0)``, every other parameter at its default;
 - ``recipe``: the LSTM-FCN recipe written with skrnn's own parameters (see ``RECIPE``).
+
+``--seeds`` trains each configuration once per ``random_state`` and reports the mean (the
+published figures are means of 5 runs) with each run's accuracy.
 
 Published accuracies: Ismail Fawaz et al. (2019), "Deep learning for time series
 classification: a review", Data Mining and Knowledge Discovery 33(4), mean test accuracy
@@ -63,10 +67,23 @@ def run(name: str, config: str, seed: int = 0):
             "seconds": fit_time}
 
 
+def _cell(runs):
+    """One table cell: the accuracy (the mean and each run's when several), epochs, time."""
+    acc = [r["accuracy"] for r in runs]
+    epochs = "/".join(str(r["epochs"]) for r in runs)
+    seconds = sum(r["seconds"] for r in runs) / len(runs)
+    if len(runs) == 1:
+        return f"{acc[0]:.3f} ({epochs} epochs, {seconds:.0f} s)"
+    each = ", ".join(f"{a:.3f}" for a in acc)
+    return (f"{np.mean(acc):.3f} ± {np.std(acc):.3f} (runs: {each}; {epochs} epochs, "
+            f"{seconds:.0f} s each on average)")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("datasets", nargs="*", default=list(PUBLISHED))
     parser.add_argument("--configs", default="recipe,defaults")
+    parser.add_argument("--seeds", default="0", help="comma-separated random_state values")
     args = parser.parse_args(argv)
     import keras
     import tensorflow as tf
@@ -82,9 +99,13 @@ def main(argv=None):
             if config not in args.configs.split(","):
                 cells.append("—")
                 continue
-            r = run(name, config)
-            cells.append(f"{r['accuracy']:.3f} ({r['epochs']} epochs, {r['seconds']:.0f} s)")
-            print(f"  {name} {config}: {cells[-1]}", flush=True)
+            runs = []
+            for seed in (int(s) for s in args.seeds.split(",")):
+                runs.append(run(name, config, seed))
+                r = runs[-1]
+                print(f"  {name} {config} seed {seed}: {r['accuracy']:.3f} "
+                      f"({r['epochs']} epochs, {r['seconds']:.0f} s)", flush=True)
+            cells.append(_cell(runs))
         print(f"| {name} | {best[1]:.3f} ({best[0]}) | {cells[0]} | {cells[1]} |", flush=True)
 
 
