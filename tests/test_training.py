@@ -144,6 +144,9 @@ def test_one_graph_per_function_for_small_fits(monkeypatch):
     small.predict(X)
     assert sorted(small._step._functions) == [("evaluate", True), ("predict", True),
                                               ("train", True)]
+    truncated = RNNClassifier(truncate_steps=3, early_stopping=True, **params).fit(X, y)
+    truncated.predict(X)  # truncated BPTT keeps its set on the host, but is ragged too
+    assert {masked for _, masked in truncated._step._functions} == {True}
     monkeypatch.setattr(TensorFlowStep, "UNMASKED_AFTER", 0)  # as if the data were large
     large = RNNClassifier(early_stopping=True, **params).fit(X, y)
     assert ("train", False) in large._step._functions

@@ -206,7 +206,7 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
     try:
         # the training set on the device for the fit, where it fits (truncated BPTT
         # pads its own chunks on the host)
-        with step.hold(train if truncate_steps is None else None):
+        with step.hold(train, resident=truncate_steps is None):
             return _run(step, train, epochs, batch_size, rng, history, validation,
                         val_score, score_name, early_stopping, n_iter_no_change, tol,
                         verbose, truncate_steps, lr_schedule, stop_on_plateau,

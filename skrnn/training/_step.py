@@ -270,19 +270,20 @@ class Step:
         raise NotImplementedError
 
     @contextlib.contextmanager
-    def hold(self, train):
+    def hold(self, train, resident=True):
         """Within it, :meth:`stage_rows` cuts ``train``'s batches from a copy on the
         device when the step can (:attr:`can_hold`; not for seq2seq pairs) and the copy
         takes at most ``FREE_FRACTION`` of the accelerator's free memory, or when
         :attr:`keep_on_device` forces it. The copy is dropped on leaving, so a fit's
-        device memory is released with it. ``train`` is the fit's training set (None:
-        truncated BPTT, which pads its own chunks); a step may read it for other choices
-        too (TensorFlow's: which graph variants to trace)."""
+        device memory is released with it. ``train`` is the fit's training set;
+        ``resident=False`` keeps it on the host (truncated BPTT pads its own chunks). A
+        step may read ``train`` for other choices too (TensorFlow's: which graph
+        variants to trace)."""
         from ..data import SupervisedSet
         from ._resident import FREE_FRACTION, HeldSet, held_bytes, indexable
 
-        keep = (self.can_hold and isinstance(train, SupervisedSet) and indexable(train)
-                and self.keep_on_device)
+        keep = (resident and self.can_hold and isinstance(train, SupervisedSet)
+                and indexable(train) and self.keep_on_device)
         if keep is None:  # automatic: on an accelerator with room for it
             free = self.free_device_memory()
             keep = free is not None and held_bytes(train) <= FREE_FRACTION * free

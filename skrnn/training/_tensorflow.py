@@ -80,13 +80,13 @@ class TensorFlowStep(Step):
         self._halted.assign(False)
 
     @contextlib.contextmanager
-    def hold(self, train):
+    def hold(self, train, resident=True):
         lengths = getattr(train, "lengths", None)
         if lengths is not None and len(lengths) and np.ptp(lengths) > 0:
             self._ragged = True  # see the class's docstring
             if np.sum(lengths) >= self.UNMASKED_AFTER:
                 self._equal_work = max(self._equal_work, self.UNMASKED_AFTER + 1)
-        with super().hold(train) as held:
+        with super().hold(train, resident) as held:
             yield held
 
     def _update(self, loss, grads, variables):
