@@ -159,6 +159,30 @@ def test_one_graph_per_function_for_small_fits(monkeypatch):
     assert sorted(equal._step._functions) == [("predict", False), ("train", False)]
 
 
+def test_variants_choose_the_masked_view_until_an_unmasked_one_pays_off():
+    """The choice behind the test above, for TensorFlow (one unmasked graph) and JAX
+    (one unmasked compilation per length)."""
+    from skrnn.training._variants import Variants
+
+    one_length = Variants(100, per_length=True)
+    one_length.fit_lengths([5, 5, 5])
+    assert not one_length.masked(True, 5, 40, train=False)   # data of one length
+    assert one_length.masked(False, 5, 40, train=True)       # padding: always masked
+
+    tf_like, jax_like = Variants(100, per_length=False), Variants(100, per_length=True)
+    for v in (tf_like, jax_like):
+        v.fit_lengths([3, 4, 4, 6])
+        assert [v.masked(True, 4, 40, train=True) for _ in range(3)] == [True, True, False]
+        assert not v.masked(True, 4, 8, train=False)         # that length has paid off
+    assert not tf_like.masked(True, 6, 8, train=False)       # one graph for every length
+    assert jax_like.masked(True, 6, 8, train=False)          # a compilation per length
+    assert jax_like.masked(True, 6, 80, train=False)         # prediction does not count
+
+    large = Variants(100, per_length=True)
+    large.fit_lengths([4] * 30 + [3])                        # 120 row-steps of length 4
+    assert not large.masked(True, 4, 8, train=True) and large.masked(True, 3, 6, train=True)
+
+
 def test_clip_gradients_matches_keras_semantics():
     to_np = keras.ops.convert_to_numpy
     g = [keras.ops.convert_to_tensor(np.array([3.0, 4.0], "float32")),

@@ -8,7 +8,9 @@ the next update reads them afresh, so ``set_weights`` between fits is honoured.
 ``jax.jit`` compiles once per input shape: padded (masked) batches have their time
 dimension rounded up to a short ladder of lengths (8, 12, 16, 24, 32, 48, ...) so a
 data set of many lengths compiles a handful of times; batches of equal lengths keep their
-exact length and carry no mask (the fused cuDNN kernel on GPU).
+exact length and carry no mask, except in a fit on sequences of several lengths, where
+they run masked on the ladder until their length has done enough work to be worth a
+compilation of its own (:mod:`._variants`).
 
 With a ``keras.distribution.DataParallel`` the state is replicated over its device mesh
 and every batch is sharded along its rows (padded to a multiple of the devices with
@@ -24,6 +26,7 @@ import numpy as np
 
 from ._resident import cut_batch
 from ._step import Step, clip_gradients, shard_rows, weighted_loss
+from ._variants import Variants
 
 #: A held set's batch, cut on the device: compiled once per batch shape.
 _cut_batch = jax.jit(cut_batch, static_argnames=("t", "per_step"))
@@ -68,8 +71,14 @@ class _View:
 class JaxStep(Step):
     """Compiled train / evaluate / predict / chunk steps for the JAX backend."""
 
+    #: Row-steps of one length's equal-length batches after which their unmasked,
+    #: exact-length variant is worth its compilation (1-3 s on a CPU, 3-4 times a
+    #: TensorFlow trace) in a fit on sequences of several lengths.
+    UNMASKED_AFTER = 200_000
+
     def __init__(self, model, optimizer, task, per_step, clipping=None, distribution=None):
         super().__init__(model, optimizer, task, per_step, clipping)
+        self.variants = Variants(self.UNMASKED_AFTER, per_length=True)
         self.optimizer.build(self.model.trainable_variables)
         self._views, self._functions, self._state = {}, {}, None
         # Donated buffers are reused in place on accelerators (CPU cannot donate), and
@@ -195,11 +204,11 @@ class JaxStep(Step):
         return self._state if self._state is not None else self._read(copy=False)
 
     # -------------------------------------------------------- padded / equal batches
-    def _prepare(self, x, mask, y=None, w=None):
+    def _prepare(self, x, mask, y=None, w=None, train=False):
         """-> (view name, inputs, y, w, mask, count, steps): masked batches padded to
         the ladder of lengths, rows sharded when data parallel."""
         steps, count = mask.shape[1], self._count(mask)
-        if mask.all():
+        if not self.variants.masked(bool(mask.all()), steps, mask.size, train):
             view = "unmasked"
         else:
             view, t = "masked", ladder(steps)
@@ -213,7 +222,7 @@ class JaxStep(Step):
         return view, inputs, y, w, mask, count, steps
 
     def stage(self, x, mask, y, w):
-        return self._prepare(x, mask, y, w)[:6]
+        return self._prepare(x, mask, y, w, train=True)[:6]
 
     def free_device_memory(self):
         stats = jax.devices()[0].memory_stats() or {}  # None on a CPU
@@ -225,12 +234,13 @@ class JaxStep(Step):
 
     def stage_held(self, held, idx):
         """What :meth:`stage` makes of the padded batch, cut on the device: no mask and
-        the exact length for rows of one length, else the ladder's length."""
+        the exact length for the unmasked variant, else the ladder's length."""
         offsets, lengths, t, equal = held.rows(idx)
+        unmasked = not self.variants.masked(equal, t, len(idx) * t, train=True)
         x, mask, y, w = _cut_batch(held.x, held.y, held.w, idx, offsets, lengths,
-                                   t=t if equal else ladder(t), per_step=held.per_step)
+                                   t=t if unmasked else ladder(t), per_step=held.per_step)
         count = np.float32(lengths.sum() if held.per_step else len(idx))
-        return ("unmasked", x, y, w, mask, count) if equal else \
+        return ("unmasked", x, y, w, mask, count) if unmasked else \
             ("masked", [x, mask], y, w, mask, count)
 
     def train_staged(self, staged):

@@ -251,6 +251,10 @@ class Step:
         """:meth:`train` on what :meth:`stage` returned."""
         return self.train(*staged)
 
+    #: A compiled step's choice of masked or unmasked variant for equal-length batches
+    #: (:class:`._variants.Variants`); None: they always run unmasked.
+    variants = None
+
     #: Keep the training set on the device for a fit (:mod:`._resident`): None decides
     #: from the accelerator's free memory (never without one), True / False force it.
     keep_on_device = None
@@ -277,11 +281,12 @@ class Step:
         :attr:`keep_on_device` forces it. The copy is dropped on leaving, so a fit's
         device memory is released with it. ``train`` is the fit's training set;
         ``resident=False`` keeps it on the host (truncated BPTT pads its own chunks). A
-        step may read ``train`` for other choices too (TensorFlow's: which graph
-        variants to trace)."""
+        step's :attr:`variants` read its lengths."""
         from ..data import SupervisedSet
         from ._resident import FREE_FRACTION, HeldSet, held_bytes, indexable
 
+        if self.variants is not None:
+            self.variants.fit_lengths(getattr(train, "lengths", None))
         keep = (resident and self.can_hold and isinstance(train, SupervisedSet)
                 and indexable(train) and self.keep_on_device)
         if keep is None:  # automatic: on an accelerator with room for it

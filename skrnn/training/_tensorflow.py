@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 import tensorflow as tf
 
 from ._step import Step, clip_gradients, weighted_loss  # noqa: F401
+from ._variants import Variants
 
 
 def dense(grads):
@@ -46,20 +45,15 @@ class TensorFlowStep(Step):
     Each function is compiled once, with an input signature whose batch and time
     dimensions are ``None``: batches of any length and size reuse the same graph. There
     are two variants of each, for padded batches (the model with its mask) and for
-    batches of equal lengths (the weight-sharing view without a mask). On sequences of
-    several lengths, equal-length batches carry their all-true mask (TensorFlow's cuDNN
-    path takes it too) until they have added up to :attr:`UNMASKED_AFTER` row-steps
-    over the step's fits, or from the start when the training set alone has that many:
-    a small fit then traces each function once instead of twice (a trace is most of its
-    time), and a large or long one still gets the unmasked view's speed.
+    batches of equal lengths (the weight-sharing view without a mask); which one a
+    batch runs is :mod:`._variants`' choice (TensorFlow's cuDNN path takes right-padded
+    masks too, so a GPU loses nothing when an all-true mask is carried).
     """
 
     #: Row-steps of equal-length batches after which the unmasked view (25-30% faster
     #: on a CPU) is worth its own trace (0.5-1 s) in a fit on sequences of several
     #: lengths.
     UNMASKED_AFTER = 50_000
-    _ragged = False
-    _equal_work = 0
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -67,6 +61,7 @@ class TensorFlowStep(Step):
                                               or tf.config.list_logical_devices("TPU"))
         self._unmasked = None  # without_mask(model), built on first equal-length batch
         self._stateful = None  # with_state_io(model), built on first truncated use
+        self.variants = Variants(self.UNMASKED_AFTER, per_length=False)
         self.optimizer.build(self.model.trainable_variables)
         if getattr(self, "strategy", None) is None:
             _skip_default_all_reduce(self.optimizer)
@@ -78,16 +73,6 @@ class TensorFlowStep(Step):
 
     def resume(self):
         self._halted.assign(False)
-
-    @contextlib.contextmanager
-    def hold(self, train, resident=True):
-        lengths = getattr(train, "lengths", None)
-        if lengths is not None and len(lengths) and np.ptp(lengths) > 0:
-            self._ragged = True  # see the class's docstring
-            if np.sum(lengths) >= self.UNMASKED_AFTER:
-                self._equal_work = max(self._equal_work, self.UNMASKED_AFTER + 1)
-        with super().hold(train, resident) as held:
-            yield held
 
     def _update(self, loss, grads, variables):
         """Clip and apply unless the loss or a gradient is non-finite (or halted)."""
@@ -185,14 +170,8 @@ class TensorFlowStep(Step):
         return self._forward(x, mask, masked, training=False)
 
     def _masked(self, mask, train: bool) -> bool:
-        """Whether a batch runs the masked variant (see the class's docstring)."""
-        if not mask.all():
-            return True
-        if not self._ragged:
-            return False
-        if train:
-            self._equal_work += mask.size
-        return self._equal_work <= self.UNMASKED_AFTER
+        """Whether a batch runs the masked variant (:mod:`._variants`)."""
+        return self.variants.masked(bool(mask.all()), mask.shape[1], mask.size, train)
 
     def _call(self, name, impl, args):
         """Run ``impl`` compiled for these arguments, masked or not as the batch needs."""
