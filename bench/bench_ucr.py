@@ -3,6 +3,8 @@
     python bench/bench_ucr.py                       # GunPoint, OSULeaf, ACSF1
     python bench/bench_ucr.py GunPoint --configs recipe
     python bench/bench_ucr.py ACSF1 --configs defaults --seeds 0,1,2,3,4   # mean of 5 runs
+    python bench/bench_ucr.py ACSF1 --export .ucr    # the splits as .npz, for a machine
+    KERAS_BACKEND=jax python bench/bench_ucr.py ACSF1 --npz .ucr --recipe '{"epochs": 2000}'
 
 For each data set shipped with aeon (official train / test split), two configurations of
 ``RNNClassifier`` are trained and scored on the test split:
@@ -11,7 +13,10 @@ For each data set shipped with aeon (official train / test split), two configura
 - ``recipe``: the LSTM-FCN recipe written with skrnn's own parameters (see ``RECIPE``).
 
 ``--seeds`` trains each configuration once per ``random_state`` and reports the mean (the
-published figures are means of 5 runs) with each run's accuracy.
+published figures are means of 5 runs) with each run's accuracy. ``--recipe`` overrides
+parameters of the recipe (JSON). ``--export DIR`` writes the splits as ``.npz`` files and
+``--npz DIR`` reads them instead of aeon: the GPU machine has neither aeon nor a network
+(``bench/device_ucr.sh``).
 
 Published accuracies: Ismail Fawaz et al. (2019), "Deep learning for time series
 classification: a review", Data Mining and Knowledge Discovery 33(4), mean test accuracy
@@ -22,6 +27,7 @@ GunPoint: Karim et al. (2018), IEEE Access 6.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import time
@@ -45,19 +51,34 @@ PUBLISHED = {
 RECIPE = dict(scaling="sequence", n_iter_no_change=50, epochs=400)
 
 
-def load(name: str, split: str):
+def load(name: str, split: str, npz: str | None = None):
+    """``(X, y)``: X a list of ``(T, channels)`` float32 arrays (from aeon, or from the
+    ``.npz`` files :func:`export` wrote to the folder ``npz``)."""
+    if npz is not None:
+        with np.load(os.path.join(npz, f"{name}_{split}.npz")) as data:
+            return list(data["X"]), data["y"]
     from aeon.datasets import load_classification
 
     X, y = load_classification(name, split=split)
     return [np.asarray(x, dtype=np.float32).T for x in X], np.asarray(y)
 
 
-def run(name: str, config: str, seed: int = 0):
+def export(name: str, folder: str) -> None:
+    """Both splits of ``name`` as ``.npz`` files in ``folder`` (equal lengths only)."""
+    os.makedirs(folder, exist_ok=True)
+    for split in ("train", "test"):
+        X, y = load(name, split)
+        np.savez(os.path.join(folder, f"{name}_{split}.npz"), X=np.stack(X),
+                 y=np.asarray(y).astype(str))
+
+
+def run(name: str, config: str, seed: int = 0, npz: str | None = None,
+        recipe: dict | None = None):
     from skrnn import RNNClassifier
 
-    X_train, y_train = load(name, "train")
-    X_test, y_test = load(name, "test")
-    params = {} if config == "defaults" else dict(RECIPE)
+    X_train, y_train = load(name, "train", npz)
+    X_test, y_test = load(name, "test", npz)
+    params = {} if config == "defaults" else {**RECIPE, **(recipe or {})}
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -84,13 +105,27 @@ def main(argv=None):
     parser.add_argument("datasets", nargs="*", default=list(PUBLISHED))
     parser.add_argument("--configs", default="recipe,defaults")
     parser.add_argument("--seeds", default="0", help="comma-separated random_state values")
+    parser.add_argument("--recipe", type=json.loads, default={},
+                        help="JSON of parameters that override the recipe's")
+    parser.add_argument("--npz", help="read the splits from this folder's .npz files")
+    parser.add_argument("--export", metavar="DIR", help="write the splits there and stop")
     args = parser.parse_args(argv)
-    import keras
-    import tensorflow as tf
+    if args.export:
+        for name in args.datasets:
+            export(name, args.export)
+        return
+    import importlib
 
+    import keras
+    from bench_gpu import device_name
+
+    backend = keras.backend.backend()
     print(f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}, Keras {keras.__version__}, "
-          f"TensorFlow {tf.__version__}, backend {keras.backend.backend()}")
+          f"device {device_name()}, Python {platform.python_version()}, Keras "
+          f"{keras.__version__}, backend {backend} "
+          f"{importlib.import_module(backend).__version__}")
+    recipe = {**RECIPE, **args.recipe}
+    print(f"recipe: {recipe}")
     print("| data set | published (best deep) | skrnn recipe | skrnn defaults |")
     for name in args.datasets:
         best = max(PUBLISHED[name].items(), key=lambda kv: kv[1])
@@ -101,7 +136,7 @@ def main(argv=None):
                 continue
             runs = []
             for seed in (int(s) for s in args.seeds.split(",")):
-                runs.append(run(name, config, seed))
+                runs.append(run(name, config, seed, args.npz, args.recipe))
                 r = runs[-1]
                 print(f"  {name} {config} seed {seed}: {r['accuracy']:.3f} "
                       f"({r['epochs']} epochs, {r['seconds']:.0f} s)", flush=True)

@@ -2,8 +2,7 @@
 # Issue 13's GPU measurements as one prepared run for the device machine (JAX and
 # PyTorch there, no Keras): about 5-8 minutes on an H100 / H200 at the default sizes.
 #
-# Here, once (the wheels stay out of git):
-#   echo /.whl/ >> .git/info/exclude
+# Here, once (.whl/ is git-ignored):
 #   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 \
 #       --implementation cp --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
 #       -d .whl keras==3.15.1 namex optree
@@ -11,17 +10,10 @@
 # On a CPU, a smoke run: N=256 NV=256 STEPS="20 40" bash bench/device_gpu.sh
 # Every result is one JSON line (device name included) in $OUT/gpu.jsonl.
 set -uo pipefail
-if [ -d .whl ]; then
-    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-        --target /tmp/site .whl/*.whl || exit 1
-    export PYTHONPATH=/tmp/site
-fi
-export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 TF_CPP_MIN_LOG_LEVEL=3
-OUT=${OUT:-/tmp/skrnn-gpu}; mkdir -p "$OUT"
+source bench/device_env.sh
 N=${N:-16384}; NV=${NV:-8192}; EPOCHS=${EPOCHS:-2}; STEPS=${STEPS:-"100 1000"}
 first=${STEPS%% *}
 run() { echo "== $*"; python3 bench/bench_gpu.py --epochs "$EPOCHS" "$@" | tee -a "$OUT/gpu.jsonl"; }
-command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total --format=csv
 # JAX: equal lengths against Keras fit and the plain cuDNN loop; the batch sweep;
 # variable lengths; then the same with skrnn's kernels off (what Keras alone gives).
 KERAS_BACKEND=jax run --n "$N" --steps $STEPS --torch-loop
