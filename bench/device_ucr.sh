@@ -11,7 +11,7 @@
 # On a CPU, a smoke run: EPOCHS=1 bash bench/device_ucr.sh
 set -uo pipefail
 source bench/device_env.sh
-SEEDS=${SEEDS:-0}; CONFIGS=${CONFIGS:-recipe}; EPOCHS=${EPOCHS:-2000}; PATIENCE=${PATIENCE:-200}
+SEEDS=${SEEDS:-0}; CONFIGS=${CONFIGS:-recipe}; EPOCHS=${EPOCHS:-2000}; PATIENCE=${PATIENCE:-100}
 KERAS_BACKEND=${KERAS_BACKEND:-jax} python3 bench/bench_ucr.py ACSF1 --npz .ucr \
     --configs "$CONFIGS" --seeds "$SEEDS" \
     --recipe "{\"epochs\": $EPOCHS, \"n_iter_no_change\": $PATIENCE}" | tee -a "$OUT/ucr.txt"
