@@ -1,12 +1,15 @@
-"""Small fits on TensorFlow: seconds per ``fit`` + ``predict`` of a new estimator, the
-work of a grid search or a notebook cell, where tracing the step's graphs is most of the
-time.
+"""Small fits on TensorFlow or JAX: seconds per ``fit`` + ``predict`` of a new
+estimator, the work of a grid search or a notebook cell, where compiling the step is most
+of the time.
 
 Sequences of several lengths: by default equal-length batches carry their all-true mask
-(one graph per function); ``UNMASKED_AFTER = -1`` restores the old behaviour (a second,
-unmasked graph for them). Both in this process, alternated, so the ratio is what to read.
+(skrnn/training/_variants.py: TensorFlow then traces one graph per function, JAX compiles
+only the ladder's masked shapes); ``UNMASKED_AFTER = -1`` restores the old behaviour (an
+unmasked graph for them too; on JAX one per exact length). Both in this process,
+alternated, so the ratio is what to read.
 
-    python bench/bench_small_fits.py            # 3 networks x 3 rounds
+    python bench/bench_small_fits.py                     # 3 networks x 3 rounds
+    KERAS_BACKEND=jax python bench/bench_small_fits.py
 """
 
 from __future__ import annotations
@@ -17,10 +20,15 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from skrnn import RNNClassifier  # noqa: E402
-from skrnn.training._tensorflow import TensorFlowStep  # noqa: E402
+
+if keras.backend.backend() == "jax":
+    from skrnn.training._jax import JaxStep as CompiledStep
+else:
+    from skrnn.training._tensorflow import TensorFlowStep as CompiledStep
 
 NETWORKS = {"lstm": dict(conv_filters=None), "lstm-fcn (default)": {},
             "bi-gru + attention": dict(cell="gru", bidirectional=True,
@@ -41,18 +49,20 @@ def main():
     rng = np.random.RandomState(0)
     X = [rng.randn(rng.randint(3, 12), 2) for _ in range(args.n)]
     y = np.array([int(x[:, 0].sum() > 0) for x in X])
-    one_fit(X, y)  # TensorFlow's own start-up, outside the timings
-    default = TensorFlowStep.UNMASKED_AFTER
-    times = {"one graph": [], "two graphs": []}
+    one_fit(X, y)  # the backend's own start-up, outside the timings
+    print(f"backend {keras.backend.backend()}, n={args.n}")
+    default = CompiledStep.UNMASKED_AFTER
+    times = {"default": [], "unmasked too": []}
     for _ in range(args.rounds):
-        for mode, threshold in (("two graphs", -1), ("one graph", default)):
-            TensorFlowStep.UNMASKED_AFTER = threshold
+        for mode, threshold in (("unmasked too", -1), ("default", default)):
+            CompiledStep.UNMASKED_AFTER = threshold
             times[mode].append(sum(one_fit(X, y, **kw) for kw in NETWORKS.values()))
-    TensorFlowStep.UNMASKED_AFTER = default
+    CompiledStep.UNMASKED_AFTER = default
     for mode, values in times.items():
-        print(f"{mode:10s}: {np.median(values) / len(NETWORKS):.2f} s per fit + predict "
+        print(f"{mode:12s}: {np.median(values) / len(NETWORKS):.2f} s per fit + predict "
               f"(median of {args.rounds} rounds of {len(NETWORKS)} networks, n={args.n})")
-    print(f"ratio two / one: {np.median(times['two graphs']) / np.median(times['one graph']):.2f}x")
+    ratio = np.median(times["unmasked too"]) / np.median(times["default"])
+    print(f"ratio unmasked too / default: {ratio:.2f}x")
 
 
 if __name__ == "__main__":
