@@ -73,12 +73,12 @@ def export(name: str, folder: str) -> None:
 
 
 def run(name: str, config: str, seed: int = 0, npz: str | None = None,
-        recipe: dict | None = None):
+        recipe: dict = RECIPE):
     from skrnn import RNNClassifier
 
     X_train, y_train = load(name, "train", npz)
     X_test, y_test = load(name, "test", npz)
-    params = {} if config == "defaults" else {**RECIPE, **(recipe or {})}
+    params = {} if config == "defaults" else dict(recipe)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -136,7 +136,7 @@ def main(argv=None):
                 continue
             runs = []
             for seed in (int(s) for s in args.seeds.split(",")):
-                runs.append(run(name, config, seed, args.npz, args.recipe))
+                runs.append(run(name, config, seed, args.npz, recipe))
                 r = runs[-1]
                 print(f"  {name} {config} seed {seed}: {r['accuracy']:.3f} "
                       f"({r['epochs']} epochs, {r['seconds']:.0f} s)", flush=True)

@@ -208,7 +208,7 @@ class JaxStep(Step):
         """-> (view name, inputs, y, w, mask, count, steps): masked batches padded to
         the ladder of lengths, rows sharded when data parallel."""
         steps, count = mask.shape[1], self._count(mask)
-        if not self.variants.masked(bool(mask.all()), steps, mask.size, train):
+        if not self.variants.masked_batch(mask, train):
             view = "unmasked"
         else:
             view, t = "masked", ladder(steps)

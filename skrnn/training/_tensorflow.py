@@ -169,13 +169,9 @@ class TensorFlowStep(Step):
     def _predict_impl(self, x, mask, masked):
         return self._forward(x, mask, masked, training=False)
 
-    def _masked(self, mask, train: bool) -> bool:
-        """Whether a batch runs the masked variant (:mod:`._variants`)."""
-        return self.variants.masked(bool(mask.all()), mask.shape[1], mask.size, train)
-
     def _call(self, name, impl, args):
         """Run ``impl`` compiled for these arguments, masked or not as the batch needs."""
-        masked = self._masked(args[1], train=name == "train")
+        masked = self.variants.masked_batch(args[1], train=name == "train")
         target_lead = 2 if self.per_step else 1
         leads = (2, 2, target_lead, target_lead)[:len(args)]
         return self._compiled((name, masked), lambda *a: impl(*a, masked), args, leads)

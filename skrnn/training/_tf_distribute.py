@@ -99,7 +99,8 @@ class _Distributed:
 
     def train(self, x, mask, y, w):
         arrays = self._arrays(x, mask, y, w)
-        masked = self._masked(np.asarray(mask), train=True) or len(mask) % self.replicas != 0
+        masked = (self.variants.masked_batch(np.asarray(mask), train=True)
+                  or len(mask) % self.replicas != 0)
 
         def replica(count, *args):
             with tf.GradientTape() as tape:

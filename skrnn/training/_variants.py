@@ -54,6 +54,10 @@ class Variants:
             if work >= self.unmasked_after:  # that much alone: unmasked from the start
                 self.work[key] = max(self.work[key], self.unmasked_after + 1)
 
+    def masked_batch(self, mask, train: bool) -> bool:
+        """:meth:`masked` for a host batch's ``(rows, steps)`` boolean ``mask``."""
+        return self.masked(bool(mask.all()), mask.shape[1], mask.size, train)
+
     def masked(self, all_valid: bool, steps: int, size: int, train: bool) -> bool:
         """Whether a batch of ``size`` row-steps, ``steps`` long, runs masked;
         ``all_valid``: no padding. Training batches count their work."""
