@@ -28,10 +28,10 @@ class InputMixin:
             if not reset and not fitted_tabular:
                 seq = self._tabular_without_reset(X)
             else:
-                if not hasattr(X, "columns") and not hasattr(X, "tocsr"):
-                    sd.check_finite_rows(np.asarray(X))
+                sd.check_table(X)
                 arr = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
                                     ensure_min_samples=1)
+                sd.check_finite_rows(arr)  # a DataFrame's values beyond float32
                 seq = sd.from_tabular(arr, getattr(self, "feature_names_in_", None))
         else:
             seq = sd.to_sequences(X, input_type=self.input_type)
@@ -69,9 +69,9 @@ class InputMixin:
         if hasattr(X, "tocsr"):
             raise TypeError("Sparse input is not supported; pass a dense array.")
         arr = np.asarray(X) if not hasattr(X, "columns") else X.to_numpy()
-        if arr.dtype.kind in "fc":
-            sd.check_finite_rows(arr)
+        sd.check_table(arr)
         arr = check_array(arr, dtype=[np.float64, np.float32])
+        sd.check_finite_rows(arr)
         return sd.from_tabular(arr)
 
     def _check_compatible(self, seq: sd.Sequences):

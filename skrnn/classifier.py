@@ -142,6 +142,12 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
                     f"({encoder.classes_[0]!r}) is present in y.")
             self.classes_ = encoder.classes_
             self._label_encoder = encoder
+        elif classes is not None and not np.array_equal(
+                np.unique(np.asarray(classes)), self.classes_):
+            # scikit-learn's rule for partial_fit (SGDClassifier, MLPClassifier)
+            raise ValueError(
+                f"classes={np.unique(np.asarray(classes)).tolist()} is not the same as on "
+                f"the first call to partial_fit, which fixed {self.classes_.tolist()}.")
         unseen = np.setdiff1d(np.unique(flat), self.classes_)
         if unseen.size:
             raise ValueError(f"y contains labels {unseen.tolist()} not among the classes "
@@ -211,7 +217,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         """
         first = not self._is_fitted()
         return self._fit(X, y, sample_weight, reset=first, epochs=1,
-                         classes=classes if first else None)
+                         classes=classes)
 
     def predict_proba(self, X):
         """Class probabilities, ``(n, n_classes)``; per step, a list of ``(T_i, n_classes)``."""

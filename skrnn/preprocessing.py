@@ -53,10 +53,10 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def _read(self, X, reset):
         if sd.is_tabular(X, "numeric"):
-            if not hasattr(X, "columns") and not hasattr(X, "tocsr"):
-                sd.check_finite_rows(np.asarray(X))
+            sd.check_table(X)
             if reset or getattr(self, "_layout", None) == "tabular":
                 arr = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+                sd.check_finite_rows(arr)
             else:
                 arr = validate_data(self, X, reset=False, skip_check_array=True)
                 arr = np.asarray(arr, dtype=np.float64)

@@ -115,9 +115,9 @@ class RNNRegressor(RegressorMixin, LossMixin, BaseRNN):
             y_arr = y.to_numpy() if hasattr(y, "to_numpy") else y
             sd.check_no_none(y_arr)
             try:
-                y_arr = np.asarray(y_arr, dtype=np.float64)
-            except (TypeError, ValueError):
-                raise TypeError("y must be numeric for a regressor; for per-step "
+                y_arr = sd.real_values(y_arr, "y", bound=False)  # the gate
+            except TypeError as exc:
+                raise TypeError(f"{exc} y must be numeric for a regressor; for per-step "
                                 "targets set return_sequences=True.") from None
             if y_arr.ndim == 0 or y_arr.ndim > 2:
                 raise ValueError(f"y must be (n,) or (n, n_outputs), got shape "

@@ -62,11 +62,11 @@ def test_indexing_keeps_every_part_together():
 @pytest.mark.parametrize("kwargs, message", [
     (dict(static=np.ones((3, 1))), r"static must be \(n_sequences, n_features\) = \(4"),
     (dict(static=[[1.0], [np.nan], [1.0], [1.0]]), "static contains NaN .* sample 1"),
-    (dict(static=[["a"]] * 4), "static must be numeric"),
+    (dict(static=[["a"]] * 4), "static holds <U1 values; numbers are required"),
     (dict(future=[np.ones((2, 1))] * 3), "future has 3 rows but there are 4"),
     (dict(future=[np.ones((2, 1))] * 3 + [np.ones((2, 2))]), r"future\[3\] has 2 features"),
     (dict(future=[np.ones((2, 1))] * 3 + [np.full((2, 1), np.inf)]),
-     r"future\[3\] contains NaN"),
+     r"future contains NaN or infinity in sample 3"),
     (dict(future=[np.ones((0, 1))] * 4), r"future\[0\] must be a non-empty"),
 ])
 def test_bad_covariates_are_named(kwargs, message):

@@ -19,8 +19,10 @@ from ._sequences import (
     SequenceList,
     Sequences,
     check_finite_rows,
+    check_table,
     from_tabular,
     is_tabular,
+    real_values,
     to_sequences,
 )
 from ._targets import check_no_none, check_step_targets
@@ -44,6 +46,7 @@ __all__ = [
     "apply_scaling",
     "bucket_batches",
     "check_finite_rows",
+    "check_table",
     "check_no_none",
     "check_step_targets",
     "fit_scaling",
@@ -54,6 +57,7 @@ __all__ = [
     "pad_batch",
     "read_pairs",
     "read_pairs_side",
+    "real_values",
     "split_validation",
     "standardisation",
     "to_sequences",

@@ -8,25 +8,18 @@ import numbers
 import numpy as np
 
 from ._scaling import apply_scaling, standardisation
-from ._sequences import SequenceList
+from ._sequences import SequenceList, real_values
 
 
 def _finite_table(values, what: str, n: int):
     """``(n, S)`` float64 copy of a 2-D array-like (or DataFrame), checked finite."""
     names = np.asarray(values.columns, dtype=object) if hasattr(values, "columns") else None
-    try:
-        arr = np.array(values.to_numpy() if hasattr(values, "to_numpy") else values,
-                       dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{what} must be numeric.") from None
+    arr = real_values(values, what)  # the gate: real, finite, within float32
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2 or len(arr) != n:
         raise ValueError(f"{what} must be (n_sequences, n_features) = ({n}, ...), got "
                          f"shape {arr.shape}.")
-    bad = ~np.isfinite(arr).all(axis=1)
-    if bad.any():
-        raise ValueError(f"{what} contains NaN or infinity in sample {int(np.argmax(bad))}.")
     return arr, names
 
 
@@ -43,11 +36,7 @@ def _future_list(values, n: int):
         raise ValueError(f"future has {len(items)} rows but there are {n} sequences.")
     out = []
     for i, item in enumerate(items):
-        try:
-            a = np.array(item.to_numpy() if hasattr(item, "to_numpy") else item,
-                         dtype=np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(f"future[{i}] must be numeric.") from None
+        a = real_values(item, "future", sample=i)  # the gate
         a = a[:, None] if a.ndim == 1 else a
         if a.ndim != 2 or len(a) == 0:
             raise ValueError(f"future[{i}] must be a non-empty (H, n_features) array, got "
@@ -55,8 +44,6 @@ def _future_list(values, n: int):
         if out and a.shape[1] != out[0].shape[1]:
             raise ValueError(f"future[{i}] has {a.shape[1]} features but future[0] has "
                              f"{out[0].shape[1]}.")
-        if not np.isfinite(a).all():
-            raise ValueError(f"future[{i}] contains NaN or infinity.")
         out.append(a)
     return out
 

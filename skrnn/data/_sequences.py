@@ -153,13 +153,24 @@ def _fail_nonfinite(name, i, what="X", value=None):
     )
 
 
-def check_finite_rows(arr: np.ndarray, what: str = "X") -> None:
-    """Raise a ValueError naming the first sample with a non-finite value or one
-    beyond float32's range."""
-    if arr.dtype.kind not in "fc" or arr.size == 0:
+def _out_of_range(rows: np.ndarray, bound: bool) -> np.ndarray:
+    """Per row: holds a NaN, an infinity or (``bound``) a value beyond float32's range.
+    ``isfinite`` first: in float16 the bound itself rounds to infinity."""
+    bad = ~np.isfinite(rows)
+    if bound and rows.dtype.itemsize > 4:
+        bad |= np.abs(rows) > _FLOAT32_MAX
+    return bad.any(axis=1)
+
+
+def check_finite_rows(arr: np.ndarray, what: str = "X", *, bound: bool = True) -> None:
+    """Raise a ValueError naming the first sample (row) with a non-finite value or
+    (``bound``) one beyond float32's range; a TypeError for complex values."""
+    if arr.dtype.kind == "c":
+        _fail_complex(arr, what)
+    if arr.dtype.kind != "f" or arr.size == 0:
         return
     rows = arr.reshape(len(arr), -1)
-    bad = ~(np.abs(rows) <= _FLOAT32_MAX).all(axis=1)  # NaN compares False
+    bad = _out_of_range(rows, bound)
     if bad.any():
         i = int(np.argmax(bad))
         _fail_nonfinite("", i, what, _worst(rows[i]))
@@ -167,8 +178,79 @@ def check_finite_rows(arr: np.ndarray, what: str = "X") -> None:
 
 def _worst(values):
     """The first value that is NaN, infinite or beyond float32's range."""
-    flat = np.ravel(values)
+    flat = np.ravel(values).astype(np.float64)
     return flat[int(np.argmax(~(np.abs(flat) <= _FLOAT32_MAX)))]
+
+
+def _fail_complex(arr, what, sample=None):
+    if sample is None:
+        rows = arr.reshape(len(arr), -1) if arr.ndim else arr.reshape(1, 1)
+        imaginary = (np.imag(rows) != 0).any(axis=1) if arr.dtype.kind == "c" else None
+        sample = int(np.argmax(imaginary)) if imaginary is not None else 0
+    raise TypeError(
+        f"{what} holds complex values ({arr.dtype}) in sample {sample}; skrnn needs real "
+        f"numbers and never drops an imaginary part silently: pass {what}.real, "
+        f"np.abs({what}) or the two parts as separate features.")
+
+
+def real_values(value, what: str = "X", *, sample: int | None = None,
+                bound: bool = True) -> np.ndarray:
+    """The numeric gate every door goes through: ``value`` (an array of any dtype,
+    a list, a DataFrame or Series) as a new float64 array, refused unless every entry
+    is a real number (not complex, not None, not a string), finite and, with
+    ``bound``, within float32's range (in which the network computes).
+
+    Errors name the sample: ``sample`` when the whole of ``value`` is one sample,
+    else the row (axis 0) of ``value`` that holds the bad entry."""
+    if hasattr(value, "to_numpy"):
+        value = value.to_numpy()
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        where = what if sample is None else f"{what} (sample {sample})"
+        raise TypeError(f"{where} is not a numeric array ({exc}).") from None
+    if arr.dtype.kind == "c":
+        _fail_complex(arr, what, sample)
+    if arr.dtype == object:
+        rows = arr.reshape(len(arr), -1) if arr.ndim else arr.reshape(1, 1)
+        for i, row in enumerate(rows):
+            for v in row:
+                at = i if sample is None else sample
+                if v is None:
+                    raise ValueError(f"{what} contains None in sample {at}.")
+                if isinstance(v, (complex, np.complexfloating)):
+                    _fail_complex(arr, what, at)
+    elif arr.dtype.kind not in "biuf":
+        where = what if sample is None else f"{what} (sample {sample})"
+        raise TypeError(f"{where} holds {arr.dtype} values; numbers are required.")
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = np.array(arr, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError) as exc:
+        where = what if sample is None else f"{what} (sample {sample})"
+        raise TypeError(f"{where} holds values that are not numbers ({exc}).") from None
+    if out.size:
+        rows = out.reshape(len(out), -1) if out.ndim else out.reshape(1, 1)
+        bad = _out_of_range(rows, bound)
+        if bad.any():
+            i = int(np.argmax(bad))
+            _fail_nonfinite("", i if sample is None else sample, what, _worst(rows[i]))
+    return out
+
+
+def check_table(X, what: str = "X") -> None:
+    """The gate's check of 2-D tabular input before scikit-learn's ``validate_data``
+    converts it (which would cut complex values to their real part with a warning and
+    name no sample): complex values, None, NaN, infinity and values beyond float32
+    are refused naming the row. DataFrames and sparse matrices are left to
+    ``validate_data``; :func:`check_finite_rows` on its result bounds them."""
+    if hasattr(X, "columns") or _is_sparse(X):
+        return
+    arr = np.asarray(X)
+    if arr.dtype == object or arr.dtype.kind == "c":
+        real_values(arr, what)
+    else:
+        check_finite_rows(arr, what)
 
 
 def _as_numeric_sequence(seq, i: int, what: str) -> np.ndarray:
@@ -178,13 +260,24 @@ def _as_numeric_sequence(seq, i: int, what: str) -> np.ndarray:
             "dense arrays."
         )
     try:
-        arr = np.asarray(seq, dtype=np.float64)
+        raw = np.asarray(seq.to_numpy() if hasattr(seq, "to_numpy") else seq)
+        if raw.dtype == object:
+            raw = np.asarray(raw.tolist())  # nested lists of numbers (or None, complex)
     except (TypeError, ValueError) as exc:
         raise TypeError(
             f"{what}[{i}] is neither a numeric sequence nor a list of tokens "
             f"(got {type(seq).__name__}: {exc}). Pass (T, F) or (T,) numbers, a list "
             "of str/int tokens, or set input_type."
         ) from None
+    if raw.dtype.kind == "c" or (raw.dtype == object and any(
+            v is None or isinstance(v, complex) for v in raw.ravel())):
+        real_values(raw, what, sample=i)  # names the None or complex value
+    if raw.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{what}[{i}] is neither a numeric sequence nor a list of tokens "
+            f"(got {type(seq).__name__} of {raw.dtype}). Pass (T, F) or (T,) numbers, a "
+            "list of str/int tokens, or set input_type.")
+    arr = raw
     if arr.ndim == 0:
         raise ValueError(
             f"{what}[{i}] is a scalar; each sample must be a sequence. For a single "
@@ -205,9 +298,7 @@ def _as_numeric_sequence(seq, i: int, what: str) -> np.ndarray:
             f"{what}[{i}] has 0 feature(s) (shape={arr.shape}) while a minimum of 1 is "
             "required."
         )
-    if not (np.abs(arr) <= _FLOAT32_MAX).all():
-        _fail_nonfinite("", i, what, _worst(arr))
-    return arr.astype(np.float32)
+    return real_values(arr, what, sample=i).astype(np.float32)
 
 
 def _as_token_sequence(seq, i: int, what: str) -> np.ndarray:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._sequences import real_values
+
 
 def check_step_targets(y, lengths, *, numeric: bool, what: str = "y") -> list:
     """Validate a list of per-sequence targets against the sequence lengths.
@@ -34,18 +36,12 @@ def check_step_targets(y, lengths, *, numeric: bool, what: str = "y") -> list:
                 f"target per step ({n_steps} for sample {i})."
             )
         if numeric:
-            try:
-                arr = np.asarray(t, dtype=np.float64)
-            except (TypeError, ValueError):
-                raise TypeError(f"{what}[{i}] holds non-numeric values; a regressor "
-                                "needs numbers.") from None
+            arr = real_values(t, what, sample=i, bound=False)  # the gate
             if arr.ndim == 1:
                 arr = arr.reshape(-1, 1)
             if arr.ndim != 2:
                 raise ValueError(f"{what}[{i}] must be (T,) or (T, n_outputs), got shape "
                                  f"{arr.shape}.")
-            if not np.isfinite(arr).all():
-                raise ValueError(f"{what} contains NaN or infinity in sample {i}.")
             if k is None:
                 k = arr.shape[1]
             elif arr.shape[1] != k:

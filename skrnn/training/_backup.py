@@ -149,27 +149,77 @@ class Backup:
         path, arrays = self._read()
         if arrays is None:
             return None
-        meta = json.loads(str(arrays.pop("meta")))
-        if meta["key"] != self.key:
+        try:
+            meta = json.loads(str(arrays.pop("meta")))
+            key = meta["key"] if isinstance(meta, dict) else None
+        except (KeyError, ValueError) as exc:
+            raise self._damaged(path, f"its metadata cannot be read ({exc!r})") from exc
+        if key != self.key:
             raise ValueError(
                 f"The backup in {self.directory!r} ({path}) was made by a fit with other "
                 "settings, data or starting epoch: BackupAndRestore's backup_dir belongs "
                 "to one fit. Delete it, or give this fit a backup_dir of its own.")
-        take = lambda name, n: [arrays[f"{name}_{i}"] for i in range(n)]  # noqa: E731
         step.sync_to_model()
-        variables = step.model.variables
-        for variable, value in zip(variables, take("model", len(variables))):
+        try:  # everything checked before anything is assigned
+            model, optimizer, best, loop, random = self._checked(step, meta, arrays)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise self._damaged(path, f"{type(exc).__name__}: {exc}") from exc
+        for variable, value in zip(step.model.variables, model):
             variable.assign(value)
-        for variable, value in zip(step.optimizer.variables,
-                                   take("optimizer", meta["n_optimizer"])):
+        for variable, value in zip(step.optimizer.variables, optimizer):
             variable.assign(value)
-        rng.set_state((meta["rng"][0], arrays["rng"], *meta["rng"][1:]))
+        rng.set_state(random)
         history.clear()
         history.update(meta["history"])
-        loop = meta["loop"]
-        if meta["n_best"] is not None:
-            loop["best_weights"] = take("best", meta["n_best"])
+        loop["best_weights"] = best
         return LoopState(**loop)
+
+    def _damaged(self, path, why) -> ValueError:
+        return ValueError(
+            f"The backup in {self.directory!r} ({path}) matches this fit but is damaged: "
+            f"{why}. Delete the backup_dir to start afresh.")
+
+    @staticmethod
+    def _checked(step, meta, arrays):
+        """The backup's values, each checked against what it will be assigned to:
+        ``(model values, optimizer values, best weights or None, loop state, random
+        state)``; a KeyError / TypeError / ValueError says what does not fit."""
+        from .._history import EPOCH_KEYS, History
+
+        def take(name, variables):
+            values = [np.asarray(arrays[f"{name}_{i}"]) for i in range(len(variables))]
+            for i, (variable, value) in enumerate(zip(variables, values)):
+                if (tuple(value.shape) != tuple(variable.shape)
+                        or value.dtype.kind not in "biuf"):
+                    raise ValueError(f"{name} variable {i} holds {value.dtype} "
+                                     f"{value.shape}, the fit {tuple(variable.shape)}")
+            return values
+
+        if not isinstance(meta, dict):
+            raise TypeError("metadata is not a JSON object")
+        model = take("model", step.model.variables)
+        if meta["n_optimizer"] != len(step.optimizer.variables):
+            raise ValueError(f"{meta['n_optimizer']} optimizer variables, the fit's "
+                             f"optimizer has {len(step.optimizer.variables)}")
+        optimizer = take("optimizer", step.optimizer.variables)
+        if meta["n_best"] not in (None, len(step.model.weights)):
+            raise ValueError(f"{meta['n_best']} best weights, the model has "
+                             f"{len(step.model.weights)}")
+        best = None if meta["n_best"] is None else take("best", step.model.weights)
+        loop = dict(meta["loop"])
+        fields = {f for f in LoopState.__dataclass_fields__} - {"best_weights"}
+        if set(loop) != fields:
+            raise KeyError(f"loop state fields {sorted(loop)}")
+        if not isinstance(meta["history"], dict):
+            raise TypeError("history is not a JSON object")
+        recorded = History(meta["history"])
+        if {len(recorded[k]) for k in EPOCH_KEYS} != {recorded.n_epochs}:
+            raise ValueError("history lists of different lengths")
+        kind, *rest = meta["rng"]
+        keys = np.asarray(arrays["rng"])
+        random = (kind, keys, *rest)
+        np.random.RandomState().set_state(random)  # a TypeError / ValueError if broken
+        return model, optimizer, best, loop, random
 
     def save(self, step, rng, history, state: LoopState) -> None:
         """Write the state after an epoch (the chief only), replacing the last backup."""
