@@ -1,6 +1,7 @@
 """skrnn: scikit-learn estimators for sequence data on Keras 3 recurrent networks."""
 
 from ._history import History
+from ._codec import SavingError
 from ._saving import load
 from ._show_versions import show_versions
 from .classifier import RNNClassifier
@@ -9,5 +10,5 @@ from .seq2seq import Seq2SeqTransformer
 
 __version__ = "0.1.0"
 
-__all__ = ["History", "RNNClassifier", "RNNRegressor", "Seq2SeqTransformer", "__version__",
-           "load", "show_versions"]
+__all__ = ["History", "RNNClassifier", "RNNRegressor", "SavingError", "Seq2SeqTransformer",
+           "__version__", "load", "show_versions"]

@@ -38,6 +38,7 @@ class BaseRNN(InputMixin, SaveMixin, ExportMixin, BaseEstimator):
     """Shared machinery of :class:`RNNClassifier` and :class:`RNNRegressor`."""
 
     _task = None  # "classification" or "regression"
+    _spec_type = "ModelSpec"
 
     # ----------------------------------------------------------------- validation
     def _check_params(self):
@@ -264,6 +265,31 @@ class BaseRNN(InputMixin, SaveMixin, ExportMixin, BaseEstimator):
             conv_kernel_sizes=conv[1],
             conv_mode=self.conv_mode,
         )
+
+    def _rebuild_network(self):
+        """The network of the fitted specification (new variables), as ``model_``:
+        what loading a saved estimator builds before it assigns the saved variables."""
+        from .models import build_model
+
+        self.model_ = build_model(self._spec)
+        return self.model_
+
+    def _check_fitted_state(self) -> None:
+        """Loading: the fitted state agrees with itself and with the network's
+        specification, field by field (a ValueError names the first that does not)."""
+        from types import SimpleNamespace
+
+        self._check_input_state()
+        spec = self._spec
+        seen = SimpleNamespace(kind=self._input_kind, n_features=self._n_step_features)
+        expected = self._model_spec(seen, spec.units,
+                                    (spec.conv_filters, spec.conv_kernel_sizes), spec.seed)
+        for field in ("input_kind", "n_features", "vocabulary_size", "n_outputs",
+                      "return_sequences"):
+            if getattr(expected, field) != getattr(spec, field):
+                raise ValueError(
+                    f"the network's {field} is {getattr(spec, field)!r}, the fitted "
+                    f"state and parameters make it {getattr(expected, field)!r}")
 
     def _loss_task(self):
         """The task a training step computes the loss of (see ``training.Step``)."""

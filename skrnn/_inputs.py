@@ -10,8 +10,38 @@ from . import data as sd
 from ._params import _check_sample_weight, errors_named
 
 
+#: The fitted attributes :class:`InputMixin` records (saved with the estimator).
+INPUT_STATE = frozenset({"n_features_in_", "feature_names_in_", "_layout", "_input_kind",
+                         "_n_step_features", "vocabulary_", "_scaling", "scaling_mean_",
+                         "scaling_scale_", "_covariates"})
+
+
+def check_statistics(values, shape, what, positive=False) -> None:
+    """A saved statistic: a finite float array of ``shape`` (a ValueError if not)."""
+    if not isinstance(values, np.ndarray) or values.dtype.kind != "f" \
+            or values.shape != shape or not np.isfinite(values).all() \
+            or (positive and not (values > 0).all()):
+        raise ValueError(f"{what} must be finite floats of shape {shape}"
+                         f"{', all positive' if positive else ''}; got "
+                         f"{getattr(values, 'dtype', type(values).__name__)} "
+                         f"{getattr(values, 'shape', '')}")
+
+
 class InputMixin:
     """The input half of :class:`~skrnn._base.BaseRNN`."""
+
+    def _check_input_state(self) -> None:
+        """Loading: what was recorded of X agrees with itself (a ValueError if not)."""
+        if self._input_kind not in ("numeric", "tokens"):
+            raise ValueError(f"input kind {self._input_kind!r}")
+        if self._input_kind == "numeric":
+            n = self._n_step_features
+            if not isinstance(n, int) or n < 1:
+                raise ValueError(f"{n!r} features per step")
+            mode, stats = self._input_scaling()
+            if stats is not None:
+                check_statistics(stats[0], (n,), "scaling_mean_")
+                check_statistics(stats[1], (n,), "scaling_scale_", positive=True)
 
     def _check_X(self, X, *, reset: bool) -> sd.Sequences:
         """Validate and convert X; on ``reset`` record what fit saw (the covariates'

@@ -293,14 +293,16 @@ def picklable_state(estimator, rebuilt_on_use=()) -> dict:
     """
     import pickle
 
+    from ._saving import saved_strategy
+
     state = estimator.__dict__.copy()
     step = state.pop("_step", None)
     if step is not None:
         state["_optimizer_state"] = step.optimizer_values()
     for key in ("_strategy", *rebuilt_on_use):
         state.pop(key, None)
-    if not isinstance(state.get("strategy"), (str, type(None))):
-        state["strategy"] = None
+    if "strategy" in state:
+        state["strategy"] = saved_strategy(state["strategy"])
     if "model_" in state:
         state["model_"] = pickle.dumps(state["model_"])
     return state

@@ -3,12 +3,28 @@
 ``est.save(path)`` writes one zip holding two members: ``skrnn.json`` (the class, the
 parameters and the fitted state — classes, vocabularies, scaling, history, the network's
 specification — as tagged JSON) and ``arrays.npz`` (every array, the network's
-variables and the optimizer's state among them). :func:`load` reads them with
-``allow_pickle=False``, rebuilds the network with skrnn's own builders from the
-specification (no Keras layer configuration is deserialised, so no ``Lambda`` can come
-in) and assigns the saved variables after checking their shapes. Anything else in the
-file — another member, an unknown key or tag, a value of the wrong type, an array of the
-wrong shape — is refused with a ValueError naming it.
+variables and the optimizer's state among them). It writes a temporary file beside
+``path`` and renames it over ``path``, so a write that fails leaves the previous file.
+
+:func:`load` trusts nothing in the file and checks all of it before it builds
+anything, in this order: the zip's directory (exactly the two members, the JSON's
+declared size bounded) → the JSON (nesting depth bounded, then parsed) → the network's
+specification (every field one the builders take) → how many values that network
+holds, from below and above (:func:`skrnn.models._checks.weight_bounds`), which
+bounds the declared size of ``arrays.npz`` before it is decompressed → each array's
+header (no object arrays, no complex numbers, its shape matching its bytes) before it
+is allocated → the saved variables hold at least the values the specification
+promises → the parameters and the fitted state (classes against outputs, scaling
+shapes, vocabularies against the network: the estimator's ``_check_fitted_state``) →
+only then the network, built by skrnn's own builders (no Keras layer configuration
+is deserialised, so no ``Lambda`` can come in), whose variables must match the saved
+ones in shape and dtype and be finite. So loading any file costs a small multiple of
+the memory of the model it really holds. Every failure is a :class:`SavingError` (a
+ValueError) naming the file and what is wrong.
+
+The loader finds the estimator classes in a registry the classes fill (a class that
+declares ``_saved_state`` registers itself, see :class:`SaveMixin`) and rebuilds the
+network through the estimator's ``_rebuild_network``: this module imports none of them.
 
 Not saved: ``callbacks`` and strategy objects (set to None, as when pickling); a
 ``RandomState`` given as ``random_state`` is saved as its state.
@@ -16,9 +32,13 @@ Not saved: ``callbacks`` and strategy objects (set to None, as when pickling); a
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import math
 import os
+import re
+import tempfile
 import zipfile
 
 import numpy as np
@@ -27,33 +47,26 @@ from ._codec import Decoder, Encoder, SavingError
 
 FORMAT, VERSION = "skrnn-estimator", 1
 MEMBERS = ("skrnn.json", "arrays.npz")
+#: The most a file's ``skrnn.json`` may hold (bytes) and how deep its JSON may nest.
+MAX_DOCUMENT, MAX_DEPTH = 256 * 2**20, 64
+#: ``arrays.npz`` may hold at most this many bytes per value the network can hold
+#: (the variables, float32, and up to 4 optimizer slots each, say float64) plus
+#: :data:`ARRAY_SLACK` for the rest (classes, scaling, random state).
+BYTES_PER_WEIGHT, ARRAY_SLACK = 48, 16 * 2**20
 #: Built again from the specification on loading, or rebuilt on use.
 _REBUILT = ("model_", "_step", "_strategy", "_encoder", "_decoder_step", "_inference")
-_FITTED = {  # what a fitted estimator may hold besides its parameters
-    "common": {"history_", "n_iter_", "best_epoch_", "_spec", "_random", "_step_params",
-               "_optimizer_state"},
-    "RNNClassifier": {"n_features_in_", "feature_names_in_", "_layout", "_input_kind",
-                      "_n_step_features", "vocabulary_", "_scaling", "scaling_mean_",
-                      "scaling_scale_", "classes_", "_label_encoder", "_class_weights",
-                      "_covariates"},
-    "RNNRegressor": {"n_features_in_", "feature_names_in_", "_layout", "_input_kind",
-                     "_n_step_features", "vocabulary_", "_scaling", "scaling_mean_",
-                     "scaling_scale_", "n_outputs_", "_y_ndim", "_y_mean", "_y_scale",
-                     "_fitted_loss", "quantiles_", "_covariates"},
-    "Seq2SeqTransformer": {"_source_kind", "_target_kind", "_target_strings",
-                           "source_vocabulary_", "target_vocabulary_",
-                           "_n_source_features", "_numeric_horizon", "max_output_length_",
-                           "_end", "_start", "_y_mean", "_y_scale", "_fitted_loss",
-                           "quantiles_", "_covariates"},
-}
+#: What every fitted estimator may hold besides its parameters; each class adds its
+#: own ``_saved_state``.
+SAVED_STATE = frozenset({"history_", "n_iter_", "best_epoch_", "_spec", "_random",
+                         "_step_params", "_optimizer_state"})
+#: The estimator classes that files name, filled by :class:`SaveMixin`.
+REGISTRY: dict = {}
 
 
-def _classes():
-    from .classifier import RNNClassifier
-    from .regressor import RNNRegressor
-    from .seq2seq import Seq2SeqTransformer
-
-    return {c.__name__: c for c in (RNNClassifier, RNNRegressor, Seq2SeqTransformer)}
+def saved_strategy(value):
+    """What of a ``strategy`` parameter is kept when saving or pickling: a name (or
+    None); a strategy object belongs to the devices of one process and becomes None."""
+    return value if isinstance(value, (str, type(None))) else None
 
 
 def save(estimator, path) -> None:
@@ -61,14 +74,20 @@ def save(estimator, path) -> None:
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(estimator)
-    name = type(estimator).__name__
-    allowed = _FITTED["common"] | _FITTED.get(name, set())
+    cls = type(estimator)
+    name = cls.__name__
+    if REGISTRY.get(name) is not cls:
+        raise TypeError(f"{name} cannot be saved: skrnn saves "
+                        f"{sorted(REGISTRY)} (a subclass would load as another class).")
+    allowed = SAVED_STATE | cls._saved_state
     params = estimator.get_params(deep=False)
     encode = Encoder()
     saved_params = {}
     for key, value in params.items():
-        if key == "callbacks" or (key == "strategy" and not isinstance(value, (str, type(None)))):
+        if key == "callbacks":
             value = None
+        elif key == "strategy":
+            value = saved_strategy(value)
         saved_params[key] = encode(value, f"parameter {key}")
     state = {}
     for key, value in estimator.__dict__.items():
@@ -87,45 +106,207 @@ def save(estimator, path) -> None:
     arrays.update({f"variable{i}": v for i, v in enumerate(variables)})
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
-    with zipfile.ZipFile(os.fspath(path), "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(MEMBERS[0], json.dumps(document))
-        archive.writestr(MEMBERS[1], buffer.getvalue())
+    _write_atomically(os.fspath(path), {MEMBERS[0]: json.dumps(document).encode(),
+                                        MEMBERS[1]: buffer.getvalue()})
 
 
-def _read(path):
+def _write_atomically(target: str, members: dict) -> None:
+    """The zip of ``members`` at ``target``, written to a temporary file in the same
+    directory, flushed to disk and renamed over ``target``: a failed write leaves
+    whatever ``target`` held before."""
+    directory = os.path.dirname(os.path.abspath(target))
+    fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.",
+                                     suffix=".tmp", dir=directory)
     try:
-        archive = zipfile.ZipFile(os.fspath(path))
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise SavingError(f"{path} is not an skrnn estimator file ({exc}).") from exc
-    with archive:
-        names = archive.namelist()
-        unknown = [n for n in names if n not in MEMBERS]
-        if unknown or sorted(names) != sorted(MEMBERS):
-            raise SavingError(f"{path}: an skrnn file holds exactly {list(MEMBERS)}; "
-                              f"found {names} (refused: {unknown or 'members missing'}).")
-        try:
-            document = json.loads(archive.read(MEMBERS[0]))
-            with np.load(io.BytesIO(archive.read(MEMBERS[1])), allow_pickle=False) as f:
-                arrays = {k: f[k] for k in f.files}
-        except ValueError as exc:  # a pickled (object) array among them, broken JSON
-            raise SavingError(f"{path}: {exc}") from exc
+        with os.fdopen(fd, "wb") as f:
+            with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as archive:
+                for name, data in members.items():
+                    archive.writestr(name, data)
+            f.flush()
+            os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # as open() would have made it
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+# ------------------------------------------------------------------------ reading
+def _member(archive, info, path) -> bytes:
+    """A member's bytes: its declared sizes checked first (a compressed size beyond
+    the archive's own would have the reader allocate that much), then read whole."""
+    if not 0 <= info.compress_size <= archive.fp.seek(0, os.SEEK_END):
+        raise SavingError(f"{path}: member {info.filename} declares {info.compress_size} "
+                          "compressed bytes, more than the file holds.")
+    try:
+        return archive.read(info)
+    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError,
+            ValueError) as exc:  # zlib.error is an Exception of its own
+        raise SavingError(f"{path}: member {info.filename} cannot be read "
+                          f"({type(exc).__name__}: {exc}).") from exc
+    except Exception as exc:
+        if type(exc).__module__ == "zlib":
+            raise SavingError(f"{path}: member {info.filename} cannot be read "
+                              f"(zlib: {exc}).") from exc
+        raise
+
+
+def json_depth(text: str) -> int:
+    """How deep the arrays and objects of the JSON ``text`` nest (strings skipped),
+    counted without parsing it (Python's parser recurses)."""
+    brackets = re.sub(r'"(?:[^"\\]|\\.)*"', "", text)
+    codes = np.frombuffer(brackets.encode("utf-8", "replace"), dtype=np.uint8)
+    steps = np.isin(codes, (91, 123)).astype(np.int64) - np.isin(codes, (93, 125))
+    return int(np.cumsum(steps).max()) if steps.size else 0
+
+
+def _document(archive, path) -> dict:
+    info = archive.getinfo(MEMBERS[0])
+    if info.file_size > MAX_DOCUMENT:
+        raise SavingError(f"{path}: {MEMBERS[0]} declares {info.file_size} bytes; "
+                          f"skrnn reads at most {MAX_DOCUMENT}.")
+    try:
+        text = _member(archive, info, path).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SavingError(f"{path}: {MEMBERS[0]} is not UTF-8 text ({exc}).") from exc
+    if json_depth(text) > MAX_DEPTH:
+        raise SavingError(f"{path}: {MEMBERS[0]} nests deeper than {MAX_DEPTH} levels.")
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise SavingError(f"{path}: {MEMBERS[0]} is not valid JSON ({exc}).") from exc
     keys = {"format", "version", "class", "params", "state", "n_variables"}
     if not isinstance(document, dict) or set(document) != keys:
         raise SavingError(f"{path}: skrnn.json must hold exactly {sorted(keys)}.")
     if document["format"] != FORMAT or document["version"] != VERSION:
         raise SavingError(f"{path}: format {document['format']!r} version "
                           f"{document['version']!r}; this skrnn reads {FORMAT!r} {VERSION}.")
-    return document, arrays
+    name, n = document["class"], document["n_variables"]
+    if not isinstance(name, str) or name not in REGISTRY:
+        raise SavingError(f"{path}: unknown estimator class {str(name)[:80]!r}.")
+    for key in ("params", "state"):
+        if not isinstance(document[key], dict):
+            raise SavingError(f"{path}: {key} must be a JSON object, not "
+                              f"{type(document[key]).__name__}.")
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise SavingError(f"{path}: n_variables = {str(n)[:80]!r}.")
+    return document
+
+
+def _spec(document, path):
+    """The network's specification, checked, and the bounds on its values."""
+    from .models._checks import check_spec, weight_bounds
+
+    cls = REGISTRY[document["class"]]
+    raw = document["state"].get("_spec")
+    if raw is None:
+        raise SavingError(f"{path}: {cls.__name__} needs its network's specification.")
+    spec = Decoder({})(raw, f"{cls.__name__}._spec")  # a specification holds no arrays
+    if type(spec).__name__ != cls._spec_type:
+        raise SavingError(f"{path}: {cls.__name__} needs a {cls._spec_type}, the file "
+                          f"holds {type(spec).__name__}.")
+    try:
+        check_spec(spec)
+    except ValueError as exc:
+        raise SavingError(f"{path}: {exc}.") from exc
+    return spec, weight_bounds(spec)
+
+
+_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0,
+            (2, 0): np.lib.format.read_array_header_2_0}
+
+
+def _arrays(archive, path, budget: int) -> dict:
+    """The arrays of ``arrays.npz``: its declared sizes, then each array's header,
+    checked before anything is decompressed or allocated."""
+    info = archive.getinfo(MEMBERS[1])
+    if info.file_size > budget:
+        raise SavingError(
+            f"{path}: {MEMBERS[1]} declares {info.file_size} bytes, more than the "
+            f"network its specification describes can need ({budget}).")
+    data = _member(archive, info, path)
+    try:
+        inner = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise SavingError(f"{path}: {MEMBERS[1]} is not an npz archive ({exc}).") from exc
+    arrays, total = {}, 0
+    with inner:
+        for entry in inner.infolist():
+            key = entry.filename[:-4]
+            if not (entry.filename.endswith(".npy") and re.fullmatch(r"\w{1,64}", key)) \
+                    or key in arrays:
+                raise SavingError(f"{path}: {MEMBERS[1]} holds {entry.filename[:80]!r}, "
+                                  "not an array skrnn writes.")
+            total += entry.file_size
+            if entry.compress_size > len(data) or total > budget:
+                raise SavingError(f"{path}: the arrays of {MEMBERS[1]} declare more than "
+                                  f"{budget} bytes, more than the network can need.")
+            arrays[key] = _array(inner, entry, path)
+    return arrays
+
+
+def _array(inner, entry, path) -> np.ndarray:
+    where = f"{path}: array {entry.filename[:-4]!r}"
+    try:
+        with inner.open(entry) as f:
+            version = np.lib.format.read_magic(f)
+            if version not in _HEADERS:
+                raise ValueError(f"npy format version {version}")
+            shape, fortran, dtype = _HEADERS[version](f)
+            declared = math.prod(shape) * dtype.itemsize
+            if dtype.hasobject:
+                raise SavingError(f"{where} is an object array (pickled Python objects), "
+                                  "which skrnn never loads (allow_pickle=False).")
+            if dtype.kind not in "biufUS" or dtype.fields is not None:
+                raise SavingError(f"{where} holds {dtype}; skrnn saves real numbers, "
+                                  "booleans and text only.")
+            if declared != entry.file_size - f.tell():
+                raise SavingError(f"{where} declares shape {shape} of {dtype} "
+                                  f"({declared} bytes) but holds "
+                                  f"{entry.file_size - f.tell()}.")
+        with inner.open(entry) as f:
+            value = np.lib.format.read_array(f, allow_pickle=False)
+    except SavingError:
+        raise
+    except Exception as exc:  # damaged bytes: zlib, CRC, truncated data, bad header
+        raise SavingError(f"{where} cannot be read ({type(exc).__name__}: {exc}).") \
+            from exc
+    if value.dtype.kind == "f" and not np.isfinite(value).all():
+        raise SavingError(f"{where} holds NaN or infinity.")
+    return value
+
+
+def _variables(arrays, n: int, bounds, path) -> list:
+    """The saved variables: present, numbers, and at least as many values as the
+    specification's network holds (checked before that network is built)."""
+    missing = [i for i in range(n) if f"variable{i}" not in arrays]
+    if missing:
+        raise SavingError(f"{path}: variables {missing[:10]} are not in {MEMBERS[1]}.")
+    values = [arrays[f"variable{i}"] for i in range(n)]
+    for i, value in enumerate(values):
+        if value.dtype.kind not in "biuf":
+            raise SavingError(f"{path}: variable {i} holds {value.dtype} values.")
+    held = sum(int(v.size) for v in values)
+    low, high = bounds
+    if not low <= held <= high:
+        raise SavingError(f"{path}: the saved variables hold {held} values; the network "
+                          f"the specification describes holds between {low} and {high}.")
+    return values
 
 
 def load(path):
     """Load an estimator written by its ``save`` method, without running code from
     the file.
 
-    The arrays are read with ``allow_pickle=False``; the network is rebuilt by skrnn's
-    own builders from its saved specification and given the saved variables (no Keras
-    layer configuration is deserialised); a Keras optimizer or learning-rate schedule
-    among the parameters is loaded from Keras' optimizer modules only, in ``safe_mode``.
+    The whole file is checked before anything is built (see :mod:`skrnn._saving`):
+    the arrays are read with ``allow_pickle=False`` after their headers and sizes are
+    checked against what the saved network's specification needs; the network is
+    rebuilt by skrnn's own builders and given the saved variables (no Keras layer
+    configuration is deserialised); a Keras optimizer or learning-rate schedule among
+    the parameters is loaded from Keras' optimizer modules only, in ``safe_mode``.
     The file may come from any Keras backend.
 
     Parameters
@@ -140,78 +321,129 @@ def load(path):
 
     Raises
     ------
-    ValueError
-        The file is not one ``save`` wrote, or was changed (another member, an unknown
-        key or tag, a refused parameter, a variable of the wrong shape): the message
-        says what.
+    skrnn.SavingError
+        A ValueError: the file is not one ``save`` wrote, or was changed (another
+        member, an unknown key or tag, sizes that do not agree, a refused parameter,
+        a variable of the wrong shape or dtype, a fitted state that contradicts its
+        network): the message names the file and says what.
     """
-    document, arrays = _read(path)
-    classes = _classes()
-    name = document["class"]
-    if name not in classes:
-        raise SavingError(f"{path}: unknown estimator class {name!r}.")
+    try:
+        return _load(path)
+    except SavingError as exc:
+        if str(path) in str(exc):
+            raise
+        raise SavingError(f"{path}: {exc}") from exc  # the codec's, naming a value
+    except (KeyboardInterrupt, MemoryError):
+        raise
+    except Exception as exc:  # whatever else a damaged file provokes
+        raise SavingError(f"{path} cannot be loaded ({type(exc).__name__}: {exc}).") \
+            from exc
+
+
+def _load(path):
+    try:
+        archive = zipfile.ZipFile(os.fspath(path))
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        raise SavingError(f"{path} is not an skrnn estimator file ({exc}).") from exc
+    with archive:
+        names = archive.namelist()
+        unknown = [n for n in names if n not in MEMBERS]
+        if unknown or sorted(names) != sorted(MEMBERS):
+            raise SavingError(f"{path}: an skrnn file holds exactly {list(MEMBERS)}; "
+                              f"found {names[:10]} (refused: "
+                              f"{unknown[:10] or 'members missing or repeated'}).")
+        document = _document(archive, path)
+        spec, bounds = _spec(document, path)
+        arrays = _arrays(archive, path, BYTES_PER_WEIGHT * bounds[1] + ARRAY_SLACK)
+    saved = _variables(arrays, document["n_variables"], bounds, path)
+    cls = REGISTRY[document["class"]]
+    name = cls.__name__
     decode = Decoder(arrays)
-    estimator = classes[name]()
+    estimator = cls()
     params = document["params"]
     # A parameter added after the file was written takes its default (which keeps the
     # behaviour the file was written with); one this skrnn does not know is refused.
-    if not isinstance(params, dict) or not set(params) <= set(estimator.get_params()):
+    if not set(params) <= set(estimator.get_params()):
         raise SavingError(f"{path}: parameters {name} does not have: "
-                          f"{sorted(set(params or ()) - set(estimator.get_params()))}.")
+                          f"{sorted(set(params) - set(estimator.get_params()))}.")
     estimator.set_params(**{k: decode(v, f"parameter {k}") for k, v in params.items()})
     try:
         estimator._check_params()
     except (ValueError, TypeError) as exc:
         raise SavingError(f"{path}: {exc}") from exc
     state = document["state"]
-    allowed = _FITTED["common"] | _FITTED[name]
-    if not isinstance(state, dict) or not set(state) <= allowed:
+    allowed = SAVED_STATE | cls._saved_state
+    if not set(state) <= allowed:
         raise SavingError(f"{path}: unknown fitted attributes "
                           f"{sorted(set(state) - allowed)}.")
-    values = {k: decode(v, f"{name}.{k}") for k, v in state.items()}
-    spec = values.get("_spec")
-    if spec is None or type(spec).__name__ != ("Seq2SeqSpec" if name == "Seq2SeqTransformer"
-                                               else "ModelSpec"):
-        raise SavingError(f"{path}: {name} needs its network's specification.")
-    estimator.__dict__.update(values)
-    _rebuild(estimator, path, arrays, document["n_variables"])
-    unused = set(arrays) - decode.used - {f"variable{i}" for i in range(
-        document["n_variables"])}
+    values = {k: decode(v, f"{name}.{k}") for k, v in state.items() if k != "_spec"}
+    estimator.__dict__.update(values, _spec=spec)
+    try:
+        estimator._check_fitted_state()
+        _check_optimizer_state(estimator.__dict__.get("_optimizer_state"), len(saved))
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise SavingError(f"{path}: the fitted state contradicts itself or its network: "
+                          f"{exc}") from exc
+    unused = set(arrays) - decode.used - {f"variable{i}" for i in range(len(saved))}
     if unused:
         raise SavingError(f"{path}: arrays.npz holds arrays nothing refers to: "
-                          f"{sorted(unused)}.")
+                          f"{sorted(unused)[:10]}.")
+    try:
+        model = estimator._rebuild_network()
+    except Exception as exc:
+        raise SavingError(f"{path}: the network cannot be built from its "
+                          f"specification ({type(exc).__name__}: {exc}).") from exc
+    if len(saved) != len(model.variables):
+        raise SavingError(f"{path}: {len(saved)} variables saved, the network has "
+                          f"{len(model.variables)}.")
+    for i, (variable, value) in enumerate(zip(model.variables, saved)):
+        if tuple(value.shape) != tuple(variable.shape) \
+                or not _fits(value, np.dtype(variable.dtype)):
+            raise SavingError(
+                f"{path}: variable {i} ({variable.path}) has shape {value.shape} and "
+                f"dtype {value.dtype}, the network {tuple(variable.shape)} and "
+                f"{variable.dtype}.")
+    for variable, value in zip(model.variables, saved):
+        variable.assign(value)
+    estimator._step = None  # built on use, taking _optimizer_state (see fitted_step)
     return estimator
 
 
-def _rebuild(estimator, path, arrays, n_variables) -> None:
-    """The network from its specification, with the saved variables."""
-    from .models import build_model
-    from .models._seq2seq import build_seq2seq
+def _fits(value: np.ndarray, dtype: np.dtype) -> bool:
+    """Whether ``value`` is what a variable of ``dtype`` holds: the same float dtype,
+    or integers within its range (backends keep seed states in int64 or uint32)."""
+    if dtype.kind == "f" or value.dtype.kind == "f":
+        return value.dtype == dtype
+    if value.dtype.kind not in "iu" or dtype.kind not in "iu":
+        return value.dtype == dtype
+    info = np.iinfo(dtype)
+    return not value.size or (int(value.min()) >= info.min and int(value.max()) <= info.max)
 
-    if type(estimator).__name__ == "Seq2SeqTransformer":
-        built = build_seq2seq(estimator._spec)
-        estimator._encoder, estimator._decoder_step = built["encoder"], built["step"]
-        estimator._inference = None
-        model = built["train"]
-    else:
-        model = build_model(estimator._spec)
-    if n_variables != len(model.variables):
-        raise SavingError(f"{path}: {n_variables} variables saved, the network has "
-                          f"{len(model.variables)}.")
-    for i, variable in enumerate(model.variables):
-        value = arrays.get(f"variable{i}")
-        if value is None or tuple(value.shape) != tuple(variable.shape):
-            raise SavingError(
-                f"{path}: variable {i} ({variable.path}) has shape "
-                f"{None if value is None else value.shape}, the network "
-                f"{tuple(variable.shape)}.")
-        variable.assign(value)
-    estimator.model_ = model
-    estimator._step = None  # built on use, taking _optimizer_state (see fitted_step)
+
+def _check_optimizer_state(values, n_variables: int) -> None:
+    if values is None:
+        return
+    if not isinstance(values, list) or len(values) > 8 * n_variables + 16:
+        raise ValueError("the optimizer state is not a list of its variables")
+    for value in values:
+        if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf":
+            raise ValueError("the optimizer state holds something other than numbers")
 
 
 class SaveMixin:
-    """``save(path)`` for the estimators."""
+    """``save(path)`` for the estimators; a subclass that declares ``_saved_state`` (the
+    fitted attributes it saves besides :data:`SAVED_STATE`) joins the
+    :data:`REGISTRY` that :func:`load` reads class names from. It also provides
+    ``_spec_type`` (the specification's class name), ``_check_fitted_state()`` and
+    ``_rebuild_network()``."""
+
+    _saved_state: frozenset = frozenset()
+    _spec_type: str = ""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "_saved_state" in cls.__dict__:
+            REGISTRY[cls.__name__] = cls
 
     def save(self, path) -> None:
         """Write the fitted estimator to one file that :func:`skrnn.load` reads back

@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from . import data as sd
 from ._base import BaseRNN
+from ._inputs import INPUT_STATE, check_statistics
 from ._constraints import CLASSIFIER
 from ._params import _FITTED_ATTRS, _SHARED_PARAMS
 
@@ -59,6 +60,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
     _score_name = "accuracy"
 
     _parameter_constraints = CLASSIFIER
+    _saved_state = INPUT_STATE | {"classes_", "_label_encoder", "_class_weights"}
 
     def __init__(self, cell="lstm", units=32, bidirectional=False, dropout=0.0,
                  recurrent_dropout=0.0, activation="tanh", layer_norm=False,
@@ -190,6 +192,20 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
 
     def _n_outputs(self):
         return len(self.classes_)
+
+    def _check_fitted_state(self) -> None:
+        classes = self.classes_
+        if not isinstance(classes, np.ndarray) or classes.ndim != 1 or not len(classes) \
+                or classes.dtype.kind not in "biufUSO" \
+                or len(np.unique(classes)) != len(classes):
+            raise ValueError("classes_ must be a 1-D array of distinct labels")
+        if not np.array_equal(self._label_encoder.classes_, classes):
+            raise ValueError("the label encoder's classes are not classes_")
+        weights = getattr(self, "_class_weights", None)
+        if weights is not None:
+            check_statistics(np.asarray(weights, dtype=float), (len(classes),),
+                             "the class weights")
+        super()._check_fitted_state()  # labels against the network's outputs
 
     def _val_score(self, y_true):
         def accuracy(outputs):

@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import data as sd
 from ._base import BaseRNN
+from ._inputs import INPUT_STATE, check_statistics
 from ._constraints import REGRESSOR
 from ._losses import LOSS_DOC, LossMixin
 from ._params import _FITTED_ATTRS, _SHARED_PARAMS
@@ -52,6 +53,8 @@ class RNNRegressor(RegressorMixin, LossMixin, BaseRNN):
     _score_name = "r2"
 
     _parameter_constraints = REGRESSOR
+    _saved_state = INPUT_STATE | {"n_outputs_", "_y_ndim", "_y_mean", "_y_scale",
+                                  "_fitted_loss", "quantiles_"}
 
     def __init__(self, cell="lstm", units=32, bidirectional=False, dropout=0.0,
                  recurrent_dropout=0.0, activation="tanh", layer_norm=False,
@@ -157,6 +160,14 @@ class RNNRegressor(RegressorMixin, LossMixin, BaseRNN):
 
     def _n_outputs(self):
         return self.n_outputs_ * self._output_columns
+
+    def _check_fitted_state(self) -> None:
+        n = self.n_outputs_
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise ValueError(f"n_outputs_ = {n!r}")
+        check_statistics(self._y_mean, (n,), "the target mean")
+        check_statistics(self._y_scale, (n,), "the target scale", positive=True)
+        super()._check_fitted_state()  # outputs (and loss columns) against the network
 
     def _val_score(self, y_true):
         def r2(outputs):

@@ -110,6 +110,12 @@ class Seq2SeqTransformer(LossMixin, Seq2SeqData, SaveMixin, ExportMixin, Transfo
     """
 
     _parameter_constraints = SEQ2SEQ
+    _saved_state = frozenset({
+        "_source_kind", "_target_kind", "_target_strings", "source_vocabulary_",
+        "target_vocabulary_", "_n_source_features", "_numeric_horizon",
+        "max_output_length_", "_end", "_start", "_y_mean", "_y_scale", "_fitted_loss",
+        "quantiles_", "_covariates"})
+    _spec_type = "Seq2SeqSpec"
     _base_task = "regression_with_stop"  # values and where each target ends
 
     def __init__(self, cell="lstm", units=64, bidirectional=False, dropout=0.0,
@@ -260,23 +266,52 @@ class Seq2SeqTransformer(LossMixin, Seq2SeqData, SaveMixin, ExportMixin, Transfo
             output_columns=1 if self._target_kind == "tokens" else self._output_columns,
             n_future_features=sd.fitted_covariates(self).n_future)
 
+    def _rebuild_network(self):
+        """The encoder-decoder of the fitted specification (new variables): ``model_``
+        and the encoder and decoder-step models sharing its layers."""
+        from .models._seq2seq import build_seq2seq
+        from .training import strategy_scope
+
+        with strategy_scope(getattr(self, "_strategy", None)):
+            models = build_seq2seq(self._spec)
+        self.model_ = models["train"]
+        self._encoder, self._decoder_step = models["encoder"], models["step"]
+        self._inference = None
+        return self.model_
+
+    def _check_fitted_state(self) -> None:
+        """Loading: the fitted state agrees with itself and with the network's
+        specification, field by field (a ValueError names the first that does not)."""
+        from ._inputs import check_statistics
+
+        spec = self._spec
+        if self._target_kind == "numeric":
+            n = spec.n_target_features
+            check_statistics(self._y_mean, (n,), "the target mean")
+            check_statistics(self._y_scale, (n,), "the target scale", positive=True)
+        elif self.target_vocabulary_ is None or self._end != len(self.target_vocabulary_) \
+                or self._start != self._end + 1:
+            raise ValueError("the start and end ids do not follow the target vocabulary")
+        expected = self._seq2seq_spec(spec.units, spec.seed)
+        for field in ("source_kind", "n_source_features", "source_vocabulary_size",
+                      "target_kind", "target_vocabulary_size", "n_target_features",
+                      "output_columns", "n_future_features"):
+            if getattr(expected, field) != getattr(spec, field):
+                raise ValueError(
+                    f"the network's {field} is {getattr(spec, field)!r}, the fitted "
+                    f"state and parameters make it {getattr(expected, field)!r}")
+
     def _build(self, units, rng):
         from .models import draw_model_seed
-        from .models._seq2seq import build_seq2seq
-        from .training import new_history, strategy_scope
+        from .training import new_history
 
         if self.target_vocabulary_ is not None:
             self._end = len(self.target_vocabulary_)  # start and end follow the tokens
             self._start = self._end + 1
         else:
             self._end = self._start = None
-        spec = self._seq2seq_spec(units, draw_model_seed(rng))
-        with strategy_scope(self._strategy):
-            models = build_seq2seq(spec)
-        self.model_ = models["train"]
-        self._encoder, self._decoder_step = models["encoder"], models["step"]
-        self._inference = None
-        self._spec = spec
+        self._spec = self._seq2seq_spec(units, draw_model_seed(rng))
+        self._rebuild_network()
         self.history_ = new_history()
         self.n_iter_ = 0
         self.best_epoch_ = None
@@ -373,18 +408,14 @@ class Seq2SeqTransformer(LossMixin, Seq2SeqData, SaveMixin, ExportMixin, Transfo
                                                       "_inference"))
 
     def __setstate__(self, state):
-        if isinstance(state.get("model_"), bytes):
+        pickled = state.get("model_")
+        self.__dict__.update(unpickled_state(state))
+        if isinstance(pickled, bytes):
             from .models import register_custom_objects
-            from .models._seq2seq import build_seq2seq
 
             register_custom_objects()  # before loading the model
-
-            trained = pickle.loads(state["model_"])
-            rebuilt = build_seq2seq(state["_spec"])
-            rebuilt["train"].set_weights(trained.get_weights())
-            state["model_"] = rebuilt["train"]
-            state["_encoder"], state["_decoder_step"] = rebuilt["encoder"], rebuilt["step"]
-        self.__dict__.update(unpickled_state(state))
+            trained = pickle.loads(pickled)
+            self._rebuild_network().set_weights(trained.get_weights())
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
