@@ -1,7 +1,7 @@
 """skrnn: scikit-learn estimators for sequence data on Keras 3 recurrent networks."""
 
-from ._history import History
 from ._codec import SavingError
+from ._history import History
 from ._saving import load
 from ._show_versions import show_versions
 from .classifier import RNNClassifier

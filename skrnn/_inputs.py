@@ -9,7 +9,6 @@ from sklearn.utils.validation import validate_data
 from . import data as sd
 from ._params import _check_sample_weight, errors_named
 
-
 #: The fitted attributes :class:`InputMixin` records (saved with the estimator).
 INPUT_STATE = frozenset({"n_features_in_", "feature_names_in_", "_layout", "_input_kind",
                          "_n_step_features", "vocabulary_", "_scaling", "scaling_mean_",
