@@ -4,11 +4,10 @@ from ._codec import SavingError
 from ._history import History
 from ._saving import load
 from ._show_versions import show_versions
+from ._version import __version__
 from .classifier import RNNClassifier
 from .regressor import RNNRegressor
 from .seq2seq import Seq2SeqTransformer
-
-__version__ = "0.1.0"
 
 __all__ = ["History", "RNNClassifier", "RNNRegressor", "SavingError", "Seq2SeqTransformer",
            "__version__", "load", "show_versions"]

@@ -42,7 +42,7 @@ def versions_info() -> dict:
     """The facts :func:`show_versions` prints, as a dict."""
     import keras
 
-    from . import __version__
+    from ._version import __version__
 
     backend = keras.backend.backend()
     info = {
