@@ -21,6 +21,15 @@ per sample as ``values`` ``(batch, n_features)``) decodes greedily inside the gr
 targets; values in the target's units and ``lengths`` for numeric targets (with
 ``quantiles`` or ``std`` as ``predict_quantiles`` / ``return_std`` give them).
 Loading needs TensorFlow alone (``tf.saved_model.load``), neither Keras nor skrnn.
+
+The graph checks its inputs as ``predict`` does (:func:`_guard`): ``lengths`` (and the
+covariates) hold one row per sequence, every length is at least 1 and at most the
+number of steps, values are finite on the real steps. A SavedModel stops a call that
+breaks one with ``tf.errors.InvalidArgumentError`` whose message starts ``skrnn:`` and
+names the rule. ONNX has no way to raise, so an ONNX file has one more output,
+``valid`` (bool, one per sequence): a row whose ``valid`` is False holds an answer to
+inputs ``predict`` would refuse and must be discarded (all rows are False when the batch
+sizes differ).
 """
 
 from __future__ import annotations
@@ -48,6 +57,62 @@ def _scale(tf, values, mask, mode, stats):
     return tf.cast(x * real, tf.float32)
 
 
+def _guard(tf, inputs, lengths=None, static=None, future=None, *, numeric=True,
+           assert_=True):
+    """The serving graph's own input checks, those ``predict`` makes: one length per
+    sequence, static and future covariates for every sequence, ``1 <= length <=
+    steps``, values finite on the real steps (padding may hold anything).
+
+    ``assert_=True`` (SavedModel): ``tf.debugging`` assertions that stop the call with
+    a message naming the problem, and everything after them waits on them. Else
+    (ONNX, which cannot raise): ``valid``, a bool per sequence, False for a sequence
+    whose inputs ``predict`` would refuse (all False when the batch sizes differ).
+    Returns ``(inputs, lengths, static, future, valid)``."""
+    n = tf.shape(inputs)[0]
+    same = [tf.equal(tf.shape(t)[0], n) for t in (lengths, static, future) if t is not None]
+    names = [name for name, t in (("lengths", lengths), ("static", static),
+                                  ("future", future)) if t is not None]
+    if assert_:
+        checks = [tf.debugging.Assert(ok, [f"skrnn: {name} must hold one row per sequence "
+                                           "of the inputs (their batch sizes differ)"])
+                  for ok, name in zip(same, names)]
+        with tf.control_dependencies(checks):
+            inputs, lengths, static, future = (None if t is None else tf.identity(t)
+                                               for t in (inputs, lengths, static, future))
+    valid = tf.ones([n], tf.bool)
+    problems = []
+    if lengths is not None:
+        steps = tf.shape(inputs)[1]
+        ok = (lengths >= 1) & (lengths <= steps)
+        problems.append((ok, "skrnn: every length must be at least 1 and at most the "
+                             "number of steps of the inputs"))
+        mask = tf.sequence_mask(tf.clip_by_value(lengths, 0, steps), steps)
+    if numeric:
+        finite = tf.math.is_finite(inputs)
+        if lengths is not None:
+            finite = finite | ~mask[..., None]
+        rank = len(inputs.shape)
+        problems.append((tf.reduce_all(finite, axis=list(range(1, rank))),
+                         "skrnn: values must be finite (NaN or infinity on a real step)"))
+    for extra, name in ((static, "static"), (future, "future")):
+        if extra is not None:
+            problems.append((tf.reduce_all(tf.math.is_finite(extra),
+                                           axis=list(range(1, len(extra.shape)))),
+                             f"skrnn: {name} covariates must be finite"))
+    if assert_:
+        checks = [tf.debugging.Assert(tf.reduce_all(ok), [message])
+                  for ok, message in problems]
+        with tf.control_dependencies(checks):
+            inputs, lengths, static, future = (None if t is None else tf.identity(t)
+                                               for t in (inputs, lengths, static, future))
+        return inputs, lengths, static, future, None
+    for ok, _ in problems:
+        valid = valid & ok
+    for ok in same:
+        valid = valid & ok
+    return inputs, lengths, static, future, valid
+
+
 def _labels(classes):
     """The classes as a tensor-ready array (strings for object arrays of strings)."""
     classes = np.asarray(classes)
@@ -59,9 +124,10 @@ def _labels(classes):
     return classes
 
 
-def _serving(estimator):
+def _serving(estimator, onnx=False):
     """``(serve, input_signature, model, lookup table or None)``: the serving function
-    of an RNNClassifier / RNNRegressor."""
+    of an RNNClassifier / RNNRegressor; ``onnx``: with a ``valid`` output instead of
+    assertions (see :func:`_guard`)."""
     import tensorflow as tf
 
     model = estimator.model_
@@ -89,6 +155,8 @@ def _serving(estimator):
         task = estimator._loss_task()
 
     def serve(inputs, lengths, static=None):
+        inputs, lengths, static, _, valid = _guard(tf, inputs, lengths, static,
+                                                   numeric=not tokens, assert_=not onnx)
         mask = tf.sequence_mask(lengths, maxlen=tf.shape(inputs)[1])
         if tokens:
             x = tf.where(mask, table.lookup(inputs), tf.zeros_like(lengths[:, None]))
@@ -97,10 +165,12 @@ def _serving(estimator):
                              static_stats)
         out = model([x, mask], training=False)
         if not classifier:  # (the loss's transforms in float32, as predict's)
-            return _regression_outputs(tf, task, out, y_mean, y_scale, squeeze)
-        out = tf.cast(out, tf.float64)
-        return {"probabilities": tf.nn.softmax(out, axis=-1),
-                "label": tf.gather(tf.constant(labels), tf.argmax(out, axis=-1))}
+            result = _regression_outputs(tf, task, out, y_mean, y_scale, squeeze)
+        else:
+            out = tf.cast(out, tf.float64)
+            result = {"probabilities": tf.nn.softmax(out, axis=-1),
+                      "label": tf.gather(tf.constant(labels), tf.argmax(out, axis=-1))}
+        return result if valid is None else {**result, "valid": valid}
 
     return serve, signature, model, table
 
@@ -239,6 +309,8 @@ def _seq2seq_serving(est):
         named = dict(zip(names_in, args))
         inputs, lengths = args[0], named.get("lengths")
         static, future = named.get("static"), named.get("future")
+        inputs, lengths, static, future, _ = _guard(
+            tf, inputs, lengths, static, future, numeric=table is None)
         n = tf.shape(inputs)[0]
         if source == "vector":
             x, mask = inputs, tf.ones([n, 1], tf.bool)
@@ -309,7 +381,7 @@ def _path_spread(tf, task, paths, y_mean, y_scale):
     return {"quantiles": q * tf.constant(y_scale)[:, None] + tf.constant(y_mean)[:, None]}
 
 
-def _serving_of(estimator):
+def _serving_of(estimator, onnx=False):
     """The serving function of any estimator, on the TensorFlow backend."""
     import keras
 
@@ -320,8 +392,9 @@ def _serving_of(estimator):
             "it with skrnn.load under KERAS_BACKEND=tensorflow, and export there.")
     if getattr(estimator, "_step", None) is not None:
         estimator._step.sync_to_model()
-    serving = _seq2seq_serving if hasattr(estimator, "_decoder_step") else _serving
-    return serving(estimator)
+    if hasattr(estimator, "_decoder_step"):
+        return _seq2seq_serving(estimator)
+    return _serving(estimator, onnx=onnx)
 
 
 def export_saved_model(estimator, path) -> None:
@@ -353,7 +426,7 @@ def export_onnx(estimator, path) -> None:
         raise ImportError("format='onnx' needs tf2onnx: pip install 'skrnn[export]'.") from exc
     import tensorflow as tf
 
-    serve, signature, _, _ = _serving_of(estimator)
+    serve, signature, _, _ = _serving_of(estimator, onnx=True)
     function = tf.function(serve, input_signature=signature)
     tf2onnx.convert.from_function(function, input_signature=signature, opset=ONNX_OPSET,
                                   output_path=str(path))
@@ -376,7 +449,13 @@ class ExportMixin:
         (``tf.saved_model.load``). ``format="onnx"`` (RNNClassifier and RNNRegressor
         on numeric sequences; needs
         ``pip install 'skrnn[export]'``): one ``.onnx`` file with the same inputs and
-        outputs, for ``onnxruntime``. Both need the TensorFlow backend."""
+        outputs plus ``valid`` (one bool per sequence), for ``onnxruntime``. Both need
+        the TensorFlow backend.
+
+        The graphs check their inputs as ``predict`` does (lengths between 1 and the
+        number of steps, one per sequence; finite values on the real steps): the
+        SavedModel raises ``InvalidArgumentError`` naming the rule ("skrnn: ..."); ONNX
+        cannot raise, so discard every row whose ``valid`` output is False."""
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self)

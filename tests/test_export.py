@@ -200,3 +200,53 @@ def test_refusals(tmp_path):
     with pytest.raises(ValueError, match="format='onnx' exports models of numeric "
                                          "sequences"):
         tokens.export(tmp_path / "t.onnx", format="onnx")
+
+
+BAD_REQUESTS = [  # (what, change to a good padded request, the graph's rule)
+    ("a NaN on a real step", lambda r: r["values"].__setitem__((0, 0, 0), np.nan),
+     "values must be finite"),
+    ("infinity", lambda r: r["values"].__setitem__((2, 1, 1), np.inf),
+     "values must be finite"),
+    ("a length of 0", lambda r: r["lengths"].__setitem__(1, 0), "every length must be"),
+    ("a length beyond the steps", lambda r: r["lengths"].__setitem__(0, 99),
+     "every length must be"),
+    ("one length for the batch", lambda r: r.update(lengths=r["lengths"][:1]),
+     "lengths must hold one row per sequence"),
+]
+
+
+@pytest.mark.slow
+def test_the_exported_graphs_check_their_inputs(tmp_path):
+    """What predict refuses, the SavedModel refuses with a message naming the rule, and
+    ONNX (which cannot raise) flags in its ``valid`` output; a NaN on a padded step is
+    no problem for either."""
+    import onnxruntime
+    import tensorflow as tf
+
+    X, labels = ragged(12, hi=6)
+    est = RNNClassifier(**TINY, conv_filters=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, labels)
+    est.export(tmp_path / "sm")
+    est.export(tmp_path / "m.onnx", format="onnx")
+    serve = tf.saved_model.load(str(tmp_path / "sm")).signatures["serving_default"]
+    session = onnxruntime.InferenceSession(str(tmp_path / "m.onnx"))
+    names = [o.name for o in session.get_outputs()]
+    good = padded(X[:4])
+    for i, n in enumerate(good["lengths"]):
+        good["values"][i, n:] = np.nan  # padding: ignored
+    assert np.isnan(good["values"]).any()
+    assert serve(**good)["label"].shape == (4,)
+    assert dict(zip(names, session.run(None, good)))["valid"].all()
+    for what, change, rule in BAD_REQUESTS:
+        request = {k: v.copy() for k, v in padded(X[:4]).items()}
+        change(request)
+        with pytest.raises(tf.errors.InvalidArgumentError, match=f"skrnn: .*{rule}"):
+            serve(**request)
+        valid = dict(zip(names, session.run(None, request)))["valid"]
+        assert not valid.all(), what
+        if what != "one length for the batch":  # the other rows are fine
+            assert valid.sum() == 3, what
+    with pytest.raises(ValueError):  # what predict says of the same
+        est.predict([np.array([[np.nan, 0.0]])])
