@@ -16,14 +16,12 @@ from sklearn.utils.validation import check_is_fitted
 from . import data as sd
 from ._constraints import check_callbacks, conv_blocks, sizes, validate_params
 from ._export import ExportMixin
+from ._fitting import FitData, FitSkeleton
 from ._inputs import InputMixin
 from ._params import (
     _check_sample_weight,
-    check_same_spec,
     fit_settings,
     fitted_step,
-    forget_step,
-    fresh_rng,
     picklable_state,
     resolve_batch_size,
     resolve_patience,
@@ -31,10 +29,10 @@ from ._params import (
     unpickled_state,
 )
 from ._saving import SaveMixin
-from ._transaction import check_finite_outputs, fit_transaction, warn_if_outputs_diverged
+from ._transaction import check_finite_outputs, warn_if_outputs_diverged
 
 
-class BaseRNN(InputMixin, SaveMixin, ExportMixin, BaseEstimator):
+class BaseRNN(FitSkeleton, InputMixin, SaveMixin, ExportMixin, BaseEstimator):
     """Shared machinery of :class:`RNNClassifier` and :class:`RNNRegressor`."""
 
     _task = None  # "classification" or "regression"
@@ -133,91 +131,60 @@ class BaseRNN(InputMixin, SaveMixin, ExportMixin, BaseEstimator):
     def __sklearn_is_fitted__(self) -> bool:
         return self._is_fitted()
 
-    def _fit(self, X, y, sample_weight, *, reset: bool, epochs: int, classes=None,
-             to_convergence: bool = False, validation_data=(None, None, None)):
-        """Validate, build and train, as one transaction (a fit that raises changes
-        nothing). ``to_convergence`` (``fit``, not ``partial_fit``): stop on a plateau of
-        the monitored loss and warn when ``epochs`` run out first."""
-        with fit_transaction(self, warm=not reset):
-            units = self._check_params()
-            if y is None:
-                raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
-                                 "target y is None.")
-            seq = self._check_X(X, reset=reset)
-            conv = self._conv(seq.kind)
-            n = len(seq)
-            y_enc = self._prepare_targets(y, seq, reset=reset, classes=classes)
-            sw = _check_sample_weight(sample_weight, n)
-            weights = self._target_weights(y_enc, sw)
-            rng = self._rng(reset)
-            if reset:
-                if seq.kind == "tokens":
-                    self.vocabulary_ = sd.Vocabulary(int(self.min_token_frequency)).fit(seq.values)
-                else:
-                    self.vocabulary_ = None
-                # Fitted from this data, but recorded only with the new model below, so a
-                # fit that fails before then leaves a fitted model its own scaling.
-                mode = self.scaling if seq.kind == "numeric" else None
-                scaling = (mode, sd.fit_scaling(seq.values, mode))
+    # ------------------------------------------------------ the fit skeleton's hooks
+    def _fit_data(self, X, y, sample_weight, *, reset: bool, classes=None):
+        """X and y through the input gate, encoded (see :class:`~skrnn._fitting.FitData`);
+        on ``reset`` the vocabulary is learned, and the input scaling, which is recorded
+        only with the new network (a fit that fails before then leaves a fitted model its
+        own scaling)."""
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
+                             "target y is None.")
+        seq = self._check_X(X, reset=reset)
+        conv = self._conv(seq.kind)
+        n = len(seq)
+        y_enc = self._prepare_targets(y, seq, reset=reset, classes=classes)
+        sw = _check_sample_weight(sample_weight, n)
+        weights = self._target_weights(y_enc, sw)
+        if reset:
+            if seq.kind == "tokens":
+                self.vocabulary_ = sd.Vocabulary(int(self.min_token_frequency)).fit(seq.values)
             else:
-                scaling = self._input_scaling()
-            x = self._encode_X(seq, scaling)
-            full = sd.SupervisedSet(x, seq.lengths, y_enc, weights, self.return_sequences)
-            train, validation = full, None
-            if any(v is not None for v in validation_data):
-                validation = self._validation_set(*validation_data, scaling)
-            elif self.early_stopping:
-                by_class = self._task == "classification" and not self.return_sequences
-                train, validation = sd.split_validation(full, self.validation_fraction, rng,
-                                                        y_enc if by_class else None)
-            from . import models, training  # Keras is imported here, not at import time
+                self.vocabulary_ = None
+            mode = self.scaling if seq.kind == "numeric" else None
+            scaling = (mode, sd.fit_scaling(seq.values, mode))
+        else:
+            scaling = self._input_scaling()
+        full = sd.SupervisedSet(self._encode_X(seq, scaling), seq.lengths, y_enc, weights,
+                                self.return_sequences)
+        by_class = self._task == "classification" and not self.return_sequences
+        return FitData(full, stratify=y_enc if by_class else None,
+                       commit=lambda: self._commit_scaling(*scaling),
+                       context={"seq": seq, "conv": conv, "scaling": scaling})
 
-            if reset:
-                self._strategy = training.resolve_strategy(self.strategy, self.random_state)
-                spec = self._model_spec(seq, units, conv, models.draw_model_seed(rng))
-                with training.strategy_scope(self._strategy):
-                    self.model_ = models.build_model(spec)
-                self._commit_scaling(*scaling)
-                self._spec = spec
-                self.history_ = training.new_history()
-                self.n_iter_ = 0
-                forget_step(self)
-            else:  # every model-defining parameter must be as the network was built
-                check_same_spec(self._spec, self._model_spec(seq, units, conv, self._spec.seed))
-            if (getattr(self, "_step", None) is None
-                    or getattr(self, "_step_params", None) != self._training_params()):
-                # A changed optimizer, learning rate or clipping takes effect (and starts
-                # the optimizer afresh); otherwise its state carries over.
-                self._step = self._make_step()
-            val_score = self._val_score(validation.y) if validation is not None else None
-            batch_size = resolve_batch_size(self.batch_size, len(train))
-            summary = training.run_epochs(
-                self._step, train, epochs=epochs, batch_size=batch_size, rng=rng,
-                history=self.history_, validation=validation, val_score=val_score,
-                score_name=self._score_name, early_stopping=self.early_stopping,
-                n_iter_no_change=resolve_patience(self.n_iter_no_change, len(train), batch_size),
-                tol=float(self.tol),
-                verbose=int(self.verbose),
-                truncate_steps=None if self.truncate_steps is None else int(self.truncate_steps),
-                lr_schedule=self.lr_schedule, stop_on_plateau=to_convergence,
-                warn_convergence=to_convergence, callbacks=self.callbacks,
-                settings=fit_settings(self))
-            training.calibrate_normalisation(self._step, train, batch_size)
-            if summary["non_finite"] is not None:
-                warn_if_outputs_diverged(self, full, batch_size)
-            self.n_iter_ += summary["epochs_run"]
-            self.best_epoch_ = summary["best_epoch"]
-            return self
+    def _network_spec(self, data, units, seed):
+        return self._model_spec(data.context["seq"], units, data.context["conv"], seed)
 
-    def _rng(self, reset: bool) -> np.random.RandomState:
-        """Random stream for init, shuffling and splits.
+    def _loop_settings(self, train, validation, epochs: int, to_convergence: bool):
+        from .training import LoopSettings
 
-        A fresh fit restarts it from ``random_state``; warm starts and ``partial_fit``
-        continue the stream so successive calls see different shuffles.
-        """
-        if reset or getattr(self, "_random", None) is None:
-            self._random = fresh_rng(self.random_state)
-        return self._random
+        batch_size = resolve_batch_size(self.batch_size, len(train))
+        loop = LoopSettings(
+            epochs=epochs, batch_size=batch_size, early_stopping=self.early_stopping,
+            n_iter_no_change=resolve_patience(self.n_iter_no_change, len(train), batch_size),
+            tol=float(self.tol), lr_schedule=self.lr_schedule,
+            stop_on_plateau=to_convergence, warn_convergence=to_convergence,
+            truncate_steps=None if self.truncate_steps is None else int(self.truncate_steps),
+            verbose=int(self.verbose), score_name=self._score_name,
+            callbacks=self.callbacks, fit_key=fit_settings(self))
+        return loop, (self._val_score(validation.y) if validation is not None else None)
+
+    def _after_training(self, data, train, summary, batch_size) -> None:
+        from . import training
+
+        training.calibrate_normalisation(self._step, train, batch_size)
+        if summary["non_finite"] is not None:
+            warn_if_outputs_diverged(self, data.full, batch_size)
 
     # ------------------------------------------------------------------ predicting
     def _outputs(self, X):
@@ -270,8 +237,10 @@ class BaseRNN(InputMixin, SaveMixin, ExportMixin, BaseEstimator):
         """The network of the fitted specification (new variables), as ``model_``:
         what loading a saved estimator builds before it assigns the saved variables."""
         from .models import build_model
+        from .training import strategy_scope
 
-        self.model_ = build_model(self._spec)
+        with strategy_scope(getattr(self, "_strategy", None)):
+            self.model_ = build_model(self._spec)
         return self.model_
 
     def _check_fitted_state(self) -> None:

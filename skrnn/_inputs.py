@@ -141,8 +141,11 @@ class InputMixin:
             for name in ("scaling_mean_", "scaling_scale_"):
                 self.__dict__.pop(name, None)
 
-    def _validation_set(self, X_val, y_val, sample_weight_val, scaling):
-        """``fit``'s fixed validation data, read with what it learned from X and y."""
+    def _validation_set(self, validation_data, data):
+        """``fit``'s fixed validation data ``(X_val, y_val, sample_weight_val)``, read
+        with what it learned from X and y (``data``, a :class:`~skrnn._fitting.FitData`)."""
+        X_val, y_val, sample_weight_val = validation_data
+        scaling = data.context["scaling"]
         if X_val is None or y_val is None:
             raise ValueError("X_val and y_val go together: pass both, or neither to "
                              "validate on a validation_fraction of the training data.")

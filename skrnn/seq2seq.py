@@ -11,13 +11,11 @@ from sklearn.utils.validation import check_is_fitted
 from . import data as sd
 from ._constraints import SEQ2SEQ, check_callbacks, sizes, validate_params
 from ._export import ExportMixin
+from ._fitting import FitData, FitSkeleton
 from ._losses import LOSS_DOC, LossMixin
 from ._params import (
-    check_same_spec,
     fit_settings,
     fitted_step,
-    forget_step,
-    fresh_rng,
     picklable_state,
     resolve_patience,
     step_settings,
@@ -25,11 +23,10 @@ from ._params import (
 )
 from ._saving import SaveMixin
 from ._seq2seq_data import Seq2SeqData
-from ._transaction import fit_transaction
 
 
-class Seq2SeqTransformer(LossMixin, Seq2SeqData, SaveMixin, ExportMixin, TransformerMixin,
-                         BaseEstimator):
+class Seq2SeqTransformer(FitSkeleton, LossMixin, Seq2SeqData, SaveMixin, ExportMixin,
+                         TransformerMixin, BaseEstimator):
     __doc__ = f"""Encoder-decoder recurrent network: sequences in, sequences of other lengths out.
 
     Sources: strings (characters are tokens), token lists, numeric sequences (3-D
@@ -116,6 +113,7 @@ class Seq2SeqTransformer(LossMixin, Seq2SeqData, SaveMixin, ExportMixin, Transfo
         "max_output_length_", "_end", "_start", "_y_mean", "_y_scale", "_fitted_loss",
         "quantiles_", "_covariates"})
     _spec_type = "Seq2SeqSpec"
+    _seed_before_split = True  # as the estimator drew it before the shared skeleton
     _base_task = "regression_with_stop"  # values and where each target ends
 
     def __init__(self, cell="lstm", units=64, bidirectional=False, dropout=0.0,
@@ -178,72 +176,74 @@ class Seq2SeqTransformer(LossMixin, Seq2SeqData, SaveMixin, ExportMixin, Transfo
         self
         """
         warm = bool(self.warm_start) and hasattr(self, "model_")
-        with fit_transaction(self, warm=warm):
-            units = self._check_params()
-            X, static, future = sd.split_covariates(X)
-            s_kind, s_data, t_kind, t_data, t_strings, n = sd.read_pairs(X, Y)
-            if t_kind == "tokens" and self.loss != "squared_error":
-                raise ValueError(f"loss={self.loss!r} is for numeric targets; token "
-                                 "targets are fitted by cross-entropy (leave "
-                                 "loss='squared_error').")
-            self._record_loss()
-            reset = not warm
-            if reset:
-                self._source_kind, self._target_kind = s_kind, t_kind
-                self._target_strings = t_strings
-                self.source_vocabulary_ = (sd.Vocabulary().fit(s_data.values)
-                                           if s_kind == "tokens" else None)
-                self.target_vocabulary_ = (sd.Vocabulary().fit(t_data.values)
-                                           if t_kind == "tokens" else None)
-                self._n_source_features = (len(s_data[0]) if s_kind == "vector"
-                                           else s_data.n_features)
-                if t_kind == "numeric":
-                    self._y_mean, self._y_scale = sd.standardisation(
-                        np.concatenate(t_data.values))
-                longest = int(t_data.lengths.max())
-                # One horizon for every numeric target: decode exactly that many steps.
-                self._numeric_horizon = (longest if t_kind == "numeric"
-                                         and len(set(t_data.lengths.tolist())) == 1 else None)
-                self.max_output_length_ = (self.max_output_length
-                                           or longest + max(2, longest // 2))
-            elif (s_kind, t_kind) != (self._source_kind, self._target_kind):
-                raise ValueError("warm_start: the kinds of X and Y differ from the first fit.")
-            self._check_covariates(static, future, s_kind, reset, t_data)
-            rng = self._rng(reset)
-            from . import training
+        return self._fit(X, Y, None, reset=not warm, epochs=self.epochs,
+                         to_convergence=True, validation_data=(X_val, Y_val, None))
 
-            if reset:
-                self._strategy = training.resolve_strategy(self.strategy, self.random_state)
-                self._build(units, rng)
-            else:  # every model-defining parameter must be as the network was built
-                check_same_spec(self._spec, self._seq2seq_spec(units, self._spec.seed))
-            full = self._pair_set(s_kind, s_data, t_data, n, static, future)
-            train, validation = full, None
-            if X_val is not None or Y_val is not None:
-                validation = self._validation_pairs(X_val, Y_val)
-            elif self.early_stopping:
-                train, validation = sd.split_validation(full, self.validation_fraction, rng)
-            # changed: a new step, the optimizer afresh
-            settings = step_settings(self) + (self._fitted_loss,)
-            if getattr(self, "_step", None) is None or self._step_params != settings:
-                task = "classification" if t_kind == "tokens" else self._loss_task()
-                self._step = fitted_step(self, settings, task, True, seq2seq=True)
-            summary = training.run_epochs(
-                self._step, train, epochs=int(self.epochs), batch_size=int(self.batch_size),
-                rng=rng, history=self.history_, validation=validation,
-                early_stopping=self.early_stopping, n_iter_no_change=resolve_patience(
-                    self.n_iter_no_change, len(train), int(self.batch_size)),
-                tol=float(self.tol), verbose=int(self.verbose), lr_schedule=self.lr_schedule,
-                stop_on_plateau=True, warn_convergence=True, callbacks=self.callbacks,
-                settings=fit_settings(self))
-            self.n_iter_ += summary["epochs_run"]
-            self.best_epoch_ = summary["best_epoch"]
-            return self
+    # ------------------------------------------------------ the fit skeleton's hooks
+    def _fit_data(self, X, Y, sample_weight, *, reset: bool, classes=None):
+        """Sources and targets through the gate, encoded as teacher-forcing pairs; on
+        ``reset`` the vocabularies, the target scaling and the covariates' scaling are
+        learned (see :class:`~skrnn._fitting.FitData`)."""
+        X, static, future = sd.split_covariates(X)
+        s_kind, s_data, t_kind, t_data, t_strings, n = sd.read_pairs(X, Y)
+        if t_kind == "tokens" and self.loss != "squared_error":
+            raise ValueError(f"loss={self.loss!r} is for numeric targets; token "
+                             "targets are fitted by cross-entropy (leave "
+                             "loss='squared_error').")
+        self._record_loss()
+        if reset:
+            self._source_kind, self._target_kind = s_kind, t_kind
+            self._target_strings = t_strings
+            self.source_vocabulary_ = (sd.Vocabulary().fit(s_data.values)
+                                       if s_kind == "tokens" else None)
+            self.target_vocabulary_ = (sd.Vocabulary().fit(t_data.values)
+                                       if t_kind == "tokens" else None)
+            self._n_source_features = (len(s_data[0]) if s_kind == "vector"
+                                       else s_data.n_features)
+            if t_kind == "numeric":
+                self._y_mean, self._y_scale = sd.standardisation(
+                    np.concatenate(t_data.values))
+            longest = int(t_data.lengths.max())
+            # One horizon for every numeric target: decode exactly that many steps.
+            self._numeric_horizon = (longest if t_kind == "numeric"
+                                     and len(set(t_data.lengths.tolist())) == 1 else None)
+            self.max_output_length_ = (self.max_output_length
+                                       or longest + max(2, longest // 2))
+            if self.target_vocabulary_ is not None:
+                self._end = len(self.target_vocabulary_)  # start and end follow the tokens
+                self._start = self._end + 1
+            else:
+                self._end = self._start = None
+        elif (s_kind, t_kind) != (self._source_kind, self._target_kind):
+            raise ValueError("warm_start: the kinds of X and Y differ from the first fit.")
+        self._check_covariates(static, future, s_kind, reset, t_data)
+        return FitData(self._pair_set(s_kind, s_data, t_data, n, static, future))
 
-    def _rng(self, reset):
-        if reset or getattr(self, "_random", None) is None:
-            self._random = fresh_rng(self.random_state)
-        return self._random
+    def _network_spec(self, data, units, seed):
+        return self._seq2seq_spec(units, seed)
+
+    def _validation_set(self, validation_data, data):
+        return self._validation_pairs(*validation_data[:2])
+
+    def _training_params(self) -> tuple:
+        return step_settings(self) + (self._fitted_loss,)
+
+    def _make_step(self):
+        task = "classification" if self._target_kind == "tokens" else self._loss_task()
+        return fitted_step(self, self._training_params(), task, True, seq2seq=True)
+
+    def _loop_settings(self, train, validation, epochs: int, to_convergence: bool):
+        from .training import LoopSettings
+
+        batch_size = int(self.batch_size)
+        return LoopSettings(
+            epochs=int(epochs), batch_size=batch_size, early_stopping=self.early_stopping,
+            n_iter_no_change=resolve_patience(self.n_iter_no_change, len(train),
+                                              batch_size),
+            tol=float(self.tol), lr_schedule=self.lr_schedule,
+            stop_on_plateau=to_convergence, warn_convergence=to_convergence,
+            verbose=int(self.verbose), callbacks=self.callbacks,
+            fit_key=fit_settings(self)), None
 
     def _seq2seq_spec(self, units, seed):
         """The encoder-decoder these parameters and the fitted vocabularies define."""
@@ -300,22 +300,6 @@ class Seq2SeqTransformer(LossMixin, Seq2SeqData, SaveMixin, ExportMixin, Transfo
                 raise ValueError(
                     f"the network's {field} is {getattr(spec, field)!r}, the fitted "
                     f"state and parameters make it {getattr(expected, field)!r}")
-
-    def _build(self, units, rng):
-        from .models import draw_model_seed
-        from .training import new_history
-
-        if self.target_vocabulary_ is not None:
-            self._end = len(self.target_vocabulary_)  # start and end follow the tokens
-            self._start = self._end + 1
-        else:
-            self._end = self._start = None
-        self._spec = self._seq2seq_spec(units, draw_model_seed(rng))
-        self._rebuild_network()
-        self.history_ = new_history()
-        self.n_iter_ = 0
-        self.best_epoch_ = None
-        forget_step(self)
 
     # -------------------------------------------------------------------- predicting
     def predict(self, X, return_std=False):

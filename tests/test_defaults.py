@@ -99,7 +99,7 @@ def test_auto_front_end_only_for_numeric_sequences_with_one_target(params, data,
 
 
 def test_learning_rate_never_falls_below_a_thousandth():
-    from skrnn.training._loop import MIN_LR_FRACTION
+    from skrnn.training._monitor import MIN_LR_FRACTION
 
     X, y = ragged(20)
     with warnings.catch_warnings():

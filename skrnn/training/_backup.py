@@ -28,25 +28,13 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 
 import numpy as np
 
+from ._monitor import LoopState
+
 FILE = "skrnn-backup.npz"
-
-
-@dataclass
-class LoopState:
-    """What the loop carries from one epoch to the next."""
-
-    lr: float | None  # the learning rate the loop set (None: a schedule's)
-    min_lr: float | None  # the floor of the plateau decay
-    best_loss: float = np.inf
-    best_epoch: int | None = None
-    waited: int = 0  # epochs since the monitored loss last improved
-    since_decay: int = 0  # epochs since the learning rate was last lowered
-    epochs_run: int = 0
-    best_weights: list | None = field(default=None, repr=False)
 
 
 def split_callbacks(callbacks) -> tuple:

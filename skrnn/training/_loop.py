@@ -1,8 +1,10 @@
 """skrnn's training loop: epochs of length-bucketed batches, written once.
 
 Backend-specific work happens in a :class:`~skrnn.training.Step`; this module only
-forms batches, calls the step, keeps the history, prints progress, stops early and
-backs the fit up (:mod:`skrnn.training._backup`).
+forms batches, calls the step, keeps the history and prints progress; the stopping and
+learning-rate rules are the :class:`~skrnn.training._monitor.Monitor`'s, the backups
+:mod:`skrnn.training._backup`'s. Its settings come as one
+:class:`~skrnn.training._settings.LoopSettings`.
 """
 
 from __future__ import annotations
@@ -15,19 +17,14 @@ import numpy as np
 
 from .._history import History
 from ..data import SupervisedSet, bucket_batches
+from ._monitor import Monitor
 from ._outputs import predict_outputs, progress_bar
 from ._prefetch import prefetch
+from ._settings import LoopSettings
 
 
 def new_history() -> History:
     return History()
-
-
-#: On a plateau of ``n_iter_no_change // 2`` epochs the learning rate is multiplied by
-#: this (Keras' ``ReduceLROnPlateau`` with ``factor=0.5``), down to ``MIN_LR_FRACTION``
-#: of where it started.
-PLATEAU_FACTOR = 0.5
-MIN_LR_FRACTION = 1e-3
 
 
 def _train_epoch(step, train: SupervisedSet, batch_size: int, rng,
@@ -135,51 +132,25 @@ def _validate(step, validation: SupervisedSet, batch_size: int, val_score) -> tu
     return total / max(count, 1), score
 
 
-def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
+def run_epochs(step, train: SupervisedSet, loop: LoopSettings, *,
                rng: np.random.RandomState, history: History,
                validation: SupervisedSet | None = None,
-               val_score: Callable | None = None, score_name: str = "score",
-               early_stopping: bool = False, n_iter_no_change: int = 10,
-               tol: float = 1e-4, verbose: int = 0,
-               truncate_steps: int | None = None, lr_schedule: str = "constant",
-               stop_on_plateau: bool = False, warn_convergence: bool = False,
-               callbacks: list | None = None, settings: str = "") -> dict:
-    """Train for up to ``epochs`` epochs; returns a summary of how it ended.
+               val_score: Callable | None = None) -> dict:
+    """Train for up to ``loop.epochs`` epochs; returns a summary of how it ended.
 
     Parameters
     ----------
     step : Step
     train, validation : SupervisedSet
+    loop : LoopSettings
+        How to train (epochs, batches, the stopping and learning-rate rules,
+        callbacks).
     rng : RandomState
         Drives the per-epoch shuffling of the length buckets.
     history : skrnn.History
         Appended to (so ``warm_start`` / ``partial_fit`` continue it).
     val_score : callable, optional
         ``val_score(outputs) -> float`` on the validation outputs (higher is better).
-    early_stopping : bool
-        Monitor the validation loss (else the training loss), stop when it has not
-        improved by ``tol`` for ``n_iter_no_change`` epochs, and restore the weights of
-        the best epoch.
-    truncate_steps : int, optional
-        Truncated BPTT with chunks of this many steps (full BPTT when None).
-    lr_schedule : {"plateau", "constant"}
-        ``"plateau"``: when the monitored loss has not improved by ``tol`` for
-        ``max(1, n_iter_no_change // 2)`` epochs, multiply the learning rate by
-        ``PLATEAU_FACTOR`` (at most once per such wait, never below
-        ``MIN_LR_FRACTION`` of the starting rate).
-    stop_on_plateau : bool
-        Without ``early_stopping``: stop when the training loss has not improved by
-        ``tol`` for ``n_iter_no_change`` epochs (scikit-learn's ``MLPClassifier``
-        convergence rule). The last weights are kept.
-    warn_convergence : bool
-        Issue a ``ConvergenceWarning`` when ``epochs`` ran out while the monitored
-        loss was still improving.
-    callbacks : list of keras.callbacks.Callback, optional
-        Called at Keras' hook points (see :class:`~skrnn.training._callbacks.Hooks`);
-        a ``BackupAndRestore`` among them backs the fit up after every epoch and resumes
-        it from its backup (see :mod:`skrnn.training._backup`).
-    settings : str
-        The estimator's settings, which (with the data) identify a fit's backups.
 
     Returns
     -------
@@ -198,73 +169,37 @@ def run_epochs(step, train: SupervisedSet, *, epochs: int, batch_size: int,
     from ._backup import Backup, fit_key, is_chief, split_callbacks
     from ._callbacks import Hooks
 
-    callbacks, backup = split_callbacks(callbacks)
+    callbacks, backup = split_callbacks(loop.callbacks)
     if backup is not None:
-        backup = Backup(backup, fit_key(settings, history.n_epochs, train, validation),
+        backup = Backup(backup, fit_key(loop.fit_key, history.n_epochs, train, validation),
                         is_chief(step))
-    hooks = Hooks(callbacks, step, epochs) if callbacks else None
+    hooks = Hooks(callbacks, step, loop.epochs) if callbacks else None
     try:
         # the training set on the device for the fit, where it fits (truncated BPTT
         # pads its own chunks on the host)
-        with step.hold(train, resident=truncate_steps is None):
-            return _run(step, train, epochs, batch_size, rng, history, validation,
-                        val_score, score_name, early_stopping, n_iter_no_change, tol,
-                        verbose, truncate_steps, lr_schedule, stop_on_plateau,
-                        warn_convergence, hooks, backup)
+        with step.hold(train, resident=loop.truncate_steps is None):
+            return _run(step, train, loop, rng, history, validation, val_score, hooks,
+                        backup)
     finally:
         if hooks is not None:
             hooks.detach()
 
 
-def _improved(state, monitored: float, epoch: int, step, tol: float,
-              keep_best: bool) -> bool:
-    """Track the best epoch of the monitored loss; True when this epoch improved it."""
-    state.since_decay += 1
-    if not monitored < state.best_loss - tol:
-        state.waited += 1
-        return False
-    state.best_loss, state.best_epoch, state.waited = float(monitored), epoch, 0
-    if keep_best:
-        step.sync_to_model()
-        state.best_weights = step.model.get_weights()
-    return True
-
-
-def _decay(state, step, decay_patience: int, verbose: int) -> None:
-    """Lower the learning rate after ``decay_patience`` epochs without improvement."""
-    if (state.waited >= decay_patience and state.since_decay >= decay_patience
-            and state.lr > state.min_lr * (1 + 1e-6)):
-        new_lr = max(state.lr * PLATEAU_FACTOR, state.min_lr)
-        step.set_learning_rate(new_lr)
-        state.since_decay = 0
-        if verbose:
-            print(f"Learning rate {state.lr:.3g} -> {new_lr:.3g}: no improvement for "
-                  f"{state.waited} epochs.", flush=True)
-        state.lr = new_lr
-
-
-def _run(step, train, epochs, batch_size, rng, history, validation, val_score, score_name,
-         early_stopping, n_iter_no_change, tol, verbose, truncate_steps, lr_schedule,
-         stop_on_plateau, warn_convergence, hooks, backup) -> dict:
-    from ._backup import LoopState
-
+def _run(step, train, loop, rng, history, validation, val_score, hooks, backup) -> dict:
     step.resume()
-    monitor_validation = early_stopping and validation is not None and len(validation) > 0
-    lr = step.learning_rate()  # tracked here: reading it makes JAX sync its state
-    plateau = lr_schedule == "plateau" and lr is not None
-    # Never below a thousandth of the rate the fit started from (warm starts continue
-    # from a decayed rate, so this floor is relative to the optimizer's own rate).
-    state = LoopState(lr=lr, min_lr=lr * MIN_LR_FRACTION if plateau else None)
-    decay_patience = max(1, n_iter_no_change // 2)
+    validates = validation is not None and len(validation) > 0
+    monitor = Monitor(step, loop, validates)
+    verbose, score_name = loop.verbose, loop.score_name
     first_epoch = history.n_epochs + 1
-    last_epoch = first_epoch + epochs - 1
+    last_epoch = first_epoch + loop.epochs - 1
     restored = backup.restore(step, rng, history) if backup is not None else None
     if restored is not None:
-        state = restored
+        monitor.state = restored
         history.event("resumed", {"epoch": history.n_epochs})
         if verbose:
             print(f"Resuming after epoch {history.n_epochs} from the backup in "
                   f"{backup.directory}.", flush=True)
+    state = monitor.state
     stopped, interrupted, non_finite = False, False, None
     logs = {}
     if hooks is not None:
@@ -273,16 +208,15 @@ def _run(step, train, epochs, batch_size, rng, history, validation, val_score, s
         start = time.perf_counter()
         if hooks is not None:
             hooks.epoch_begin(epoch - first_epoch)  # from 0 in every fit, as in Keras
-            if state.lr is not None:  # a callback may set it
-                state.lr = step.learning_rate()
-        # the rate this epoch starts with (a schedule's moves with every update)
-        epoch_lr = step.current_learning_rate() if state.lr is None else state.lr
+            monitor.callback_set_rate()
+        epoch_lr = monitor.epoch_rate()
         bar = None
         if verbose == 1:
             print(f"Epoch {epoch}/{last_epoch}", flush=True)
             bar = progress_bar(1, verbose)
         try:
-            updates = _train_epoch(step, train, batch_size, rng, truncate_steps, bar, hooks)
+            updates = _train_epoch(step, train, loop.batch_size, rng, loop.truncate_steps,
+                                   bar, hooks)
         except KeyboardInterrupt:
             interrupted = True
             warnings.warn(f"Training interrupted during epoch {epoch}; keeping the "
@@ -305,9 +239,10 @@ def _run(step, train, epochs, batch_size, rng, history, validation, val_score, s
                 if len(updates["loss"]) else np.nan)
         norms, clipped = updates["norm"], updates["clipped"]
         val_loss = val_metric = np.nan
-        if validation is not None and len(validation):
+        if validates:
             try:
-                val_loss, val_metric = _validate(step, validation, batch_size, val_score)
+                val_loss, val_metric = _validate(step, validation, loop.batch_size,
+                                                 val_score)
             except KeyboardInterrupt:  # the epoch trained: record it, then stop
                 interrupted = True
                 warnings.warn(f"Training interrupted while validating epoch {epoch}; "
@@ -336,7 +271,7 @@ def _run(step, train, epochs, batch_size, rng, history, validation, val_score, s
             print(f"{line} - {history['time'][-1]:.2f}s", flush=True)
         if hooks is not None:
             logs = {"loss": loss, "learning_rate": epoch_lr}
-            if validation is not None and len(validation):
+            if validates:
                 logs["val_loss"] = float(val_loss)
                 if val_score is not None:
                     logs[f"val_{score_name}"] = val_metric
@@ -344,41 +279,25 @@ def _run(step, train, epochs, batch_size, rng, history, validation, val_score, s
                 stopped = True
         if non_finite is not None or interrupted or stopped:
             break
-        improved = _improved(state, val_loss if monitor_validation else loss, epoch, step,
-                             tol, keep_best=monitor_validation)
-        if (not improved and (monitor_validation or stop_on_plateau)
-                and state.waited >= n_iter_no_change):
+        if monitor.end_epoch(epoch, loss, val_loss):
             stopped = True
-            if verbose:
-                what = "validation loss" if monitor_validation else "training loss"
-                restoring = (f"; restoring epoch {state.best_epoch}" if monitor_validation
-                             else "")
-                print(f"Stopping: the {what} did not improve by tol={tol:g} for "
-                      f"{n_iter_no_change} epochs{restoring}.", flush=True)
             break
-        if plateau and not improved:
-            _decay(state, step, decay_patience, verbose)
         if backup is not None:
             backup.save(step, rng, history, state)
-    step.sync_to_model()
-    if monitor_validation and state.best_weights is not None:
-        step.model.set_weights(state.best_weights)
+    monitor.finish()
     if hooks is not None:
         hooks.train_end(logs)
     if backup is not None and not interrupted:
         backup.finish()
-    if (warn_convergence and not stopped and not interrupted and non_finite is None
-            and state.epochs_run == epochs):
+    if (loop.warn_convergence and not stopped and not interrupted and non_finite is None
+            and state.epochs_run == loop.epochs):
         from sklearn.exceptions import ConvergenceWarning
 
         warnings.warn(
-            f"Stopped after the maximum of epochs={epochs} while the "
-            f"{'validation' if monitor_validation else 'training'} loss was still "
-            f"improving by more than tol={tol:g} within n_iter_no_change="
-            f"{n_iter_no_change} epochs. Raise epochs (or the learning_rate) to train "
-            "to convergence.", ConvergenceWarning, stacklevel=3)
-    return {"epochs_run": state.epochs_run,
-            "best_epoch": state.best_epoch if monitor_validation else None,
-            "best_val_loss": float(state.best_loss) if monitor_validation else np.inf,
-            "stopped_early": stopped,
-            "interrupted": interrupted, "non_finite": non_finite}
+            f"Stopped after the maximum of epochs={loop.epochs} while the "
+            f"{'validation' if monitor.on_validation else 'training'} loss was still "
+            f"improving by more than tol={loop.tol:g} within n_iter_no_change="
+            f"{loop.n_iter_no_change} epochs. Raise epochs (or the learning_rate) to "
+            "train to convergence.", ConvergenceWarning, stacklevel=3)
+    return {**monitor.summary(), "stopped_early": stopped, "interrupted": interrupted,
+            "non_finite": non_finite}
