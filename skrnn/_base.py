@@ -16,19 +16,11 @@ from sklearn.utils.validation import check_is_fitted
 from . import data as sd
 from ._constraints import check_callbacks, conv_blocks, sizes, validate_params
 from ._export import ExportMixin
-from ._fitting import FitData, FitSkeleton
-from ._inputs import InputMixin
-from ._params import (
-    _check_sample_weight,
-    fit_settings,
-    fitted_step,
-    picklable_state,
-    resolve_batch_size,
-    resolve_patience,
-    step_settings,
-    unpickled_state,
-)
+from ._fitting import FitData, FitSkeleton, resolve_batch_size, resolve_patience
+from ._inputs import InputMixin, _check_sample_weight
+from ._pickling import picklable_state, unpickled_state
 from ._saving import SaveMixin
+from ._steps import fit_settings, fitted_step, step_settings
 from ._transaction import check_finite_outputs, warn_if_outputs_diverged
 
 

@@ -6,7 +6,7 @@ its constraints raises scikit-learn's ``InvalidParameterError`` (a ``ValueError`
 ``TypeError``) worded as scikit-learn words it ("The 'cell' parameter of RNNClassifier
 must be a str among {...}. Got 'x' instead."), so ``check_param_validation`` applies.
 The names a model can be built from (cells, activations, poolings, attentions,
-decodings) come from the model layer, :mod:`skrnn.models._options`.
+decodings, losses, strategies) come from :mod:`skrnn._options`.
 
 Two rules go beyond scikit-learn's table: a bool is never a number here (``epochs=True``
 is refused, where ``Interval(Integral, ...)`` alone would take it), and a tuple of
@@ -29,15 +29,14 @@ from sklearn.utils._param_validation import (
     validate_parameter_constraints,
 )
 
+from . import _options as built
 from .data import INPUT_TYPES, SCALINGS
-from .models import _options as built
 
 POSITIVE_INT = Interval(Integral, 1, None, closed="left")
 POSITIVE_FINITE = Interval(Real, 0, np.inf, closed="neither")
 FRACTION = Interval(Real, 0, 1, closed="left")  # a dropout rate
 SIZES = [POSITIVE_INT, tuple, list]  # one int, or one per layer / block
-LR_SCHEDULES = ("plateau", "constant")
-STRATEGIES = ("auto", "mirrored", "multi_worker")
+LR_SCHEDULES, STRATEGIES = built.LR_SCHEDULES, built.STRATEGIES
 #: What ``conv_filters="auto"`` means for numeric input: LSTM-FCN's front-end.
 AUTO_CONV_FILTERS = (128, 256, 128)
 
@@ -96,10 +95,7 @@ RECURRENT = {
 }
 
 CLASSIFIER = {**RECURRENT, "class_weight": [dict, StrOptions({"balanced"}), None]}
-#: (the loss names are the training step's; checked here without importing Keras)
-LOSSES = {"loss": [StrOptions({"squared_error", "absolute_error", "huber", "quantile",
-                               "gaussian"})],
-          "quantiles": [tuple, list]}
+LOSSES = {"loss": _options(built.LOSSES), "quantiles": [tuple, list]}
 REGRESSOR = {**RECURRENT, **LOSSES}
 
 SEQ2SEQ = {

@@ -32,8 +32,39 @@ from typing import Any
 import numpy as np
 
 from . import data as sd
-from ._params import check_same_spec, forget_step, fresh_rng
+from ._steps import check_same_spec, forget_step
 from ._transaction import fit_transaction
+
+#: ``n_iter_no_change="auto"``: this many epochs, and at least this many updates.
+AUTO_PATIENCE_EPOCHS, AUTO_PATIENCE_UPDATES = 10, 200
+
+
+def resolve_patience(value, n_train: int, batch_size: int) -> int:
+    """``n_iter_no_change`` as an int for ``n_train`` sequences in batches of
+    ``batch_size``."""
+    if isinstance(value, str):
+        batches = max(1, -(-n_train // batch_size))
+        return max(AUTO_PATIENCE_EPOCHS, -(-AUTO_PATIENCE_UPDATES // batches))
+    return int(value)
+
+
+def resolve_batch_size(value, n_train: int | None = None) -> int:
+    """``batch_size`` as an int: ``"auto"`` is ``n_train // 10`` within [8, 32] (32
+    where no training set size applies, e.g. predict)."""
+    if isinstance(value, str):
+        return 32 if n_train is None else int(min(32, max(8, n_train // 10)))
+    return int(value)
+
+
+def fresh_rng(random_state) -> np.random.RandomState:
+    """A new random stream seeded from ``random_state`` (int, RandomState or None)."""
+    if isinstance(random_state, np.random.RandomState):
+        seed = random_state.randint(0, 2**31 - 1)
+    elif random_state is None:
+        seed = np.random.randint(0, 2**31 - 1)
+    else:
+        seed = int(random_state)
+    return np.random.RandomState(seed)
 
 
 @dataclass

@@ -3,11 +3,42 @@ arrays, lists, tokens, static covariates), its scaling, and fit's validation set
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 from sklearn.utils.validation import validate_data
 
 from . import data as sd
-from ._params import _check_sample_weight, errors_named
+
+
+def _check_sample_weight(sample_weight, n):
+    if sample_weight is None:
+        return np.ones(n, dtype=np.float64)
+    sw = np.asarray(sample_weight, dtype=np.float64)
+    if sw.ndim != 1 or sw.shape[0] != n:
+        raise ValueError(f"sample_weight.shape == {sw.shape}, expected ({n},): one "
+                         "weight per sequence.")
+    if not np.isfinite(sw).all():
+        raise ValueError("sample_weight contains NaN or infinity in sample "
+                         f"{int(np.argmax(~np.isfinite(sw)))}.")
+    if (sw < 0).any():
+        raise ValueError(f"sample_weight is negative in sample {int(np.argmax(sw < 0))}; "
+                         "weights must be >= 0.")
+    if not sw.any():
+        raise ValueError("Sample weights must contain at least one non-zero weight; "
+                         "all sample_weight values are zero.")
+    return sw.copy()
+
+
+@contextlib.contextmanager
+def errors_named(what: str):
+    """Prefix a ValueError / TypeError raised inside with ``In {what}:`` (fit's
+    validation data is read by the code that reads X and y, whose messages say X, y)."""
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        raise type(exc)(f"In {what}: {exc}") from exc
+
 
 #: The fitted attributes :class:`InputMixin` records (saved with the estimator).
 INPUT_STATE = frozenset({"n_features_in_", "feature_names_in_", "_layout", "_input_kind",

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-LOSS_DOC = """loss : {{"squared_error", "absolute_error", "huber", "quantile", "gaussian"}}, \
-default="squared_error"
+from ._options import LOSSES
+
+LOSS_DOC = """loss : {{LOSS_NAMES}}, default="squared_error"
         What training minimises, on the standardised targets. ``"huber"`` is quadratic
         within one standard deviation of the target and linear beyond. ``"quantile"``
         fits every level of ``quantiles`` (and 0.5) with the pinball loss: ``predict``
@@ -20,6 +21,9 @@ default="squared_error"
         likelihood: ``predict(X, return_std=True)`` returns both.{extra}
     quantiles : sequence of float in (0, 1), default=(0.1, 0.5, 0.9)
         The levels of ``loss="quantile"`` (the 80 % interval and the median by default)."""
+
+
+LOSS_DOC = LOSS_DOC.replace("LOSS_NAMES", ", ".join(f'"{name}"' for name in LOSSES))
 
 
 class LossMixin:
@@ -54,7 +58,7 @@ class LossMixin:
         name, levels = getattr(self, "_fitted_loss", None) or self._loss_setting()
         if name == "squared_error":
             return self._base_task
-        from .training._step import RegressionLoss
+        from .training._losses import RegressionLoss
 
         return RegressionLoss(name, tuple(levels),
                               with_stop=self._base_task == "regression_with_stop")
@@ -75,7 +79,7 @@ class LossMixin:
             return np.asarray(out), None
         from keras import ops
 
-        from .training._step import gaussian_outputs, quantile_outputs
+        from .training._losses import gaussian_outputs, quantile_outputs
 
         if name == "quantile":
             q = ops.convert_to_numpy(quantile_outputs(out, len(task.quantiles)))
@@ -88,7 +92,7 @@ class LossMixin:
         noise from ``rng``)."""
         from keras import ops
 
-        from .training._step import sample_outputs
+        from .training._losses import sample_outputs
 
         task = self._loss_task()
         shape = raw.shape[:-1] + (raw.shape[-1] // task.columns,)

@@ -9,7 +9,7 @@ from numbers import Integral
 import numpy as np
 
 from . import data as sd
-from ._params import errors_named
+from ._inputs import errors_named
 from ._transaction import check_finite_outputs
 
 

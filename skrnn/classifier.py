@@ -13,8 +13,8 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from . import data as sd
 from ._base import BaseRNN
 from ._constraints import CLASSIFIER
+from ._docs import _FITTED_ATTRS, _SHARED_PARAMS
 from ._inputs import INPUT_STATE, check_statistics
-from ._params import _FITTED_ATTRS, _SHARED_PARAMS
 
 
 def _softmax(z):

@@ -11,18 +11,12 @@ from sklearn.utils.validation import check_is_fitted
 from . import data as sd
 from ._constraints import SEQ2SEQ, check_callbacks, sizes, validate_params
 from ._export import ExportMixin
-from ._fitting import FitData, FitSkeleton
+from ._fitting import FitData, FitSkeleton, resolve_patience
 from ._losses import LOSS_DOC, LossMixin
-from ._params import (
-    fit_settings,
-    fitted_step,
-    picklable_state,
-    resolve_patience,
-    step_settings,
-    unpickled_state,
-)
+from ._pickling import picklable_state, unpickled_state
 from ._saving import SaveMixin
 from ._seq2seq_data import Seq2SeqData
+from ._steps import fit_settings, fitted_step, step_settings
 
 
 class Seq2SeqTransformer(FitSkeleton, LossMixin, Seq2SeqData, SaveMixin, ExportMixin,

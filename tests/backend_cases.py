@@ -144,9 +144,11 @@ def train_cases(strategy=None, names=None) -> dict:
         step = training.make_step(model, optimizer, task, data.per_step, clipping,
                                   seq2seq=seq2seq, strategy=strategy)
         history = training.new_history()
-        training.run_epochs(step, data, epochs=1 if "clipped" in name else 2,
-                            batch_size=kw["batch_size"], rng=np.random.RandomState(1),
-                            history=history, truncate_steps=kw.get("truncate_steps"))
+        loop = training.LoopSettings(epochs=1 if "clipped" in name else 2,
+                                     batch_size=kw["batch_size"],
+                                     truncate_steps=kw.get("truncate_steps"))
+        training.run_epochs(step, data, loop, rng=np.random.RandomState(1),
+                            history=history)
         results[name] = [start, model.get_weights(), history]
     return results
 

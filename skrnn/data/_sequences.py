@@ -164,7 +164,8 @@ def _out_of_range(rows: np.ndarray, bound: bool) -> np.ndarray:
 
 def check_finite_rows(arr: np.ndarray, what: str = "X", *, bound: bool = True) -> None:
     """Raise a ValueError naming the first sample (row) with a non-finite value or
-    (``bound``) one beyond float32's range; a TypeError for complex values."""
+    (``bound``) one beyond float32's range; a ValueError for complex values (as
+    scikit-learn's "Complex data not supported")."""
     if arr.dtype.kind == "c":
         _fail_complex(arr, what)
     if arr.dtype.kind != "f" or arr.size == 0:
@@ -187,8 +188,9 @@ def _fail_complex(arr, what, sample=None):
         rows = arr.reshape(len(arr), -1) if arr.ndim else arr.reshape(1, 1)
         imaginary = (np.imag(rows) != 0).any(axis=1) if arr.dtype.kind == "c" else None
         sample = int(np.argmax(imaginary)) if imaginary is not None else 0
-    raise TypeError(
-        f"{what} holds complex values ({arr.dtype}) in sample {sample}; skrnn needs real "
+    raise ValueError(  # scikit-learn's words and type for complex data
+        f"Complex data not supported: {what} holds complex values ({arr.dtype}) in "
+        f"sample {sample}; skrnn needs real "
         f"numbers and never drops an imaginary part silently: pass {what}.real, "
         f"np.abs({what}) or the two parts as separate features.")
 

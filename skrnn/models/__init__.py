@@ -1,13 +1,13 @@
 """Pure functions from a small spec to a ``keras.Model``.
 
 Importing this package does not import Keras: the names of what it builds
-(:mod:`._options`, read by the estimators' parameter validation) load at once, the
+(:mod:`skrnn._options`, read by the estimators' parameter validation) load at once, the
 builders and layers on first use.
 """
 
 import importlib
 
-from ._options import (
+from .._options import (
     ACTIVATIONS,
     ATTENTIONS,
     CELLS,

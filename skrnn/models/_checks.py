@@ -9,7 +9,7 @@ a larger network than the arrays it carries is refused before memory is spent on
 
 from __future__ import annotations
 
-from ._options import ACTIVATIONS, ATTENTIONS, CELLS, CONV_MODES, POOLINGS, RECURRENT_INITIALIZERS
+from .._options import ACTIVATIONS, ATTENTIONS, CELLS, CONV_MODES, POOLINGS, RECURRENT_INITIALIZERS
 
 #: Gate blocks per cell: the kernels are ``gates * units`` wide.
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import keras
 
+from .._options import CELLS
 from ._cells import LAYER_NORM_CELLS, GateIdentity
 from ._layers import AttentionPooling, ConvBlock
-from ._options import CELLS
 from ._seeds import layer_seeds
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import keras
 from keras import ops
 
-from ._options import ATTENTIONS, CELLS
+from .._options import ATTENTIONS, CELLS
 from ._seeds import layer_seeds
 
 

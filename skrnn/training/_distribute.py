@@ -10,7 +10,8 @@ import weakref
 
 import keras
 
-STRATEGY_NAMES = ("auto", "mirrored", "multi_worker")
+from .._options import STRATEGIES as STRATEGY_NAMES
+
 _TPU_ENVIRONMENT = ("TPU_NAME", "COLAB_TPU_ADDR", "TPU_WORKER_ID")
 
 

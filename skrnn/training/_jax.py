@@ -24,8 +24,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._losses import weighted_loss
 from ._resident import cut_batch
-from ._step import Step, clip_gradients, shard_rows, weighted_loss
+from ._step import Step, clip_gradients, shard_rows
 from ._variants import Variants
 
 #: A held set's batch, cut on the device: compiled once per batch shape.

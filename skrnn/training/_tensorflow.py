@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from ._step import Step, clip_gradients, weighted_loss  # noqa: F401
+from ._losses import weighted_loss  # noqa: F401
+from ._step import Step, clip_gradients  # noqa: F401
 from ._variants import Variants
 
 

@@ -28,7 +28,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from ._step import clip_gradients, shard_rows, weighted_loss
+from ._losses import weighted_loss
+from ._step import clip_gradients, shard_rows
 from ._tensorflow import Seq2SeqTensorFlowStep, TensorFlowStep, dense, quiet
 
 

@@ -13,8 +13,9 @@ import numpy as np
 import torch
 
 from ..models._fused import known_lengths, right_padded_lengths
+from ._losses import weighted_loss
 from ._resident import cut_batch
-from ._step import Step, clip_gradients, weighted_loss
+from ._step import Step, clip_gradients
 
 _CUDA = torch.cuda.is_available()
 

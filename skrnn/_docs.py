@@ -1,15 +1,13 @@
-"""Shared parameter documentation and validation helpers of the estimators."""
+"""The parameter and attribute documentation the estimators share: written once,
+formatted into each class docstring."""
 
 from __future__ import annotations
 
-import contextlib
 import textwrap
 
-import numpy as np
-
-from ._history import History
 from ._history import describe as describe_history
 
+# Shared numpydoc parameter block: written once, formatted into each class docstring.
 # Shared numpydoc parameter block: written once, formatted into each class docstring.
 _SHARED_PARAMS = """\
 cell : {"lstm", "gru", "rnn"}, default="lstm"
@@ -168,6 +166,7 @@ cell : {"lstm", "gru", "rnn"}, default="lstm"
         (``history_["resumed"]`` records it). Pass ``lr_schedule="constant"`` when a
         callback sets the learning rate."""
 
+
 _FITTED_ATTRS = """\
 model_ : keras.Model
         The trained network (inputs ``[x, mask]``).
@@ -188,185 +187,7 @@ HISTORY_DESCRIPTION
         Epochs run in total.
     best_epoch_ : int or None
         The epoch whose weights were restored by early stopping."""
+
+
 _FITTED_ATTRS = _FITTED_ATTRS.replace("HISTORY_DESCRIPTION", textwrap.fill(
     describe_history(), width=88, initial_indent=" " * 8, subsequent_indent=" " * 8))
-
-#: ``n_iter_no_change="auto"``: this many epochs, and at least this many updates.
-AUTO_PATIENCE_EPOCHS, AUTO_PATIENCE_UPDATES = 10, 200
-
-
-def resolve_patience(value, n_train: int, batch_size: int) -> int:
-    """``n_iter_no_change`` as an int for ``n_train`` sequences in batches of
-    ``batch_size``."""
-    if isinstance(value, str):
-        batches = max(1, -(-n_train // batch_size))
-        return max(AUTO_PATIENCE_EPOCHS, -(-AUTO_PATIENCE_UPDATES // batches))
-    return int(value)
-
-
-def resolve_batch_size(value, n_train: int | None = None) -> int:
-    """``batch_size`` as an int: ``"auto"`` is ``n_train // 10`` within [8, 32] (32
-    where no training set size applies, e.g. predict)."""
-    if isinstance(value, str):
-        return 32 if n_train is None else int(min(32, max(8, n_train // 10)))
-    return int(value)
-
-
-def fresh_rng(random_state) -> np.random.RandomState:
-    """A new random stream seeded from ``random_state`` (int, RandomState or None)."""
-    if isinstance(random_state, np.random.RandomState):
-        seed = random_state.randint(0, 2**31 - 1)
-    elif random_state is None:
-        seed = np.random.randint(0, 2**31 - 1)
-    else:
-        seed = int(random_state)
-    return np.random.RandomState(seed)
-
-
-def _check_sample_weight(sample_weight, n):
-    if sample_weight is None:
-        return np.ones(n, dtype=np.float64)
-    sw = np.asarray(sample_weight, dtype=np.float64)
-    if sw.ndim != 1 or sw.shape[0] != n:
-        raise ValueError(f"sample_weight.shape == {sw.shape}, expected ({n},): one "
-                         "weight per sequence.")
-    if not np.isfinite(sw).all():
-        raise ValueError("sample_weight contains NaN or infinity in sample "
-                         f"{int(np.argmax(~np.isfinite(sw)))}.")
-    if (sw < 0).any():
-        raise ValueError(f"sample_weight is negative in sample {int(np.argmax(sw < 0))}; "
-                         "weights must be >= 0.")
-    if not sw.any():
-        raise ValueError("Sample weights must contain at least one non-zero weight; "
-                         "all sample_weight values are zero.")
-    return sw.copy()
-
-
-def _setting(value):
-    """A parameter as a comparable value: Keras objects (an optimizer, a learning-rate
-    schedule) by class and config, so an unpickled or cloned copy compares equal."""
-    if hasattr(value, "get_config"):
-        return type(value).__name__, repr(value.get_config())
-    return value
-
-
-def step_settings(est) -> tuple:
-    """What a compiled training step is made from: when any of it changes (under
-    ``warm_start``) the step is rebuilt and the optimizer starts afresh."""
-    return (_setting(est.optimizer), _setting(est.learning_rate), est.clipnorm,
-            est.clipvalue, est.global_clipnorm)
-
-
-#: Parameters that do not change what a fit computes, or that may change when a fit
-#: killed part-way is started again to resume from its backup.
-_NOT_IN_BACKUP_KEY = ("epochs", "verbose", "callbacks", "strategy")
-
-
-def fit_settings(est) -> str:
-    """The parameters that identify a fit's backups (with its data), as a string equal
-    in every process: Keras objects by class and config, a ``RandomState`` instance by
-    its type (its state is the backup's own)."""
-    settings = []
-    for name, value in sorted(est.get_params(deep=False).items()):
-        if name not in _NOT_IN_BACKUP_KEY:
-            value = _setting(value)
-            settings.append((name, type(value).__name__
-                             if isinstance(value, np.random.RandomState) else value))
-    return f"{type(est).__name__}{settings!r}"
-
-
-def clipping_of(est) -> dict:
-    """The clipping keywords of :func:`skrnn.training.clip_gradients`."""
-    return dict(clipnorm=est.clipnorm, clipvalue=est.clipvalue,
-                global_clipnorm=est.global_clipnorm)
-
-
-def picklable_state(estimator, rebuilt_on_use=()) -> dict:
-    """An estimator's ``__dict__`` ready to pickle.
-
-    The compiled step (and ``rebuilt_on_use``) and the resolved strategy (devices of this
-    process; prediction needs none) are dropped, the step's optimizer state kept as
-    arrays (``_optimizer_state``: a warm start after unpickling continues Adam's moments
-    and the learning rate reached, see :func:`fitted_step`); a strategy object
-    given as a parameter is replaced by None (strategy objects do not pickle, strings
-    do); the Keras model is pickled on its own (an in-memory ``.keras`` archive).
-    """
-    import pickle
-
-    from ._saving import saved_strategy
-
-    state = estimator.__dict__.copy()
-    step = state.pop("_step", None)
-    if step is not None:
-        state["_optimizer_state"] = step.optimizer_values()
-    for key in ("_strategy", *rebuilt_on_use):
-        state.pop(key, None)
-    if "strategy" in state:
-        state["strategy"] = saved_strategy(state["strategy"])
-    if "model_" in state:
-        state["model_"] = pickle.dumps(state["model_"])
-    return state
-
-
-def fitted_step(est, settings, task, per_step, **kwargs):
-    """The compiled training step of ``est.model_``, recorded as made under ``settings``
-    (what :func:`step_settings` returned, plus anything else the step depends on).
-
-    After unpickling, the step takes the optimizer state pickled with the estimator when
-    it was pickled under the same settings; otherwise that state is dropped."""
-    from . import training
-
-    step = training.make_step(est.model_, training.get_optimizer(est.optimizer,
-                                                                 est.learning_rate),
-                              task, per_step, clipping_of(est),
-                              strategy=getattr(est, "_strategy", None), **kwargs)
-    saved = est.__dict__.pop("_optimizer_state", None)
-    if saved is not None and getattr(est, "_step_params", None) == settings:
-        step.load_optimizer_values(saved)
-    est._step_params = settings
-    return step
-
-
-def forget_step(est) -> None:
-    """A new network: its step, and its optimizer's state, start afresh."""
-    est._step = None
-    est.__dict__.pop("_optimizer_state", None)
-
-
-@contextlib.contextmanager
-def errors_named(what: str):
-    """Prefix a ValueError / TypeError raised inside with ``In {what}:`` (fit's
-    validation data is read by the code that reads X and y, whose messages say X, y)."""
-    try:
-        yield
-    except (ValueError, TypeError) as exc:
-        raise type(exc)(f"In {what}: {exc}") from exc
-
-
-def unpickled_state(state: dict) -> dict:
-    """The counterpart of :func:`picklable_state` for what every estimator shares: a
-    history pickled as a plain dict by an earlier skrnn becomes a :class:`History`."""
-    if type(state.get("history_")) is dict:
-        state["history_"] = History(state["history_"])
-    return state
-
-
-def check_same_spec(built, now) -> None:
-    """``warm_start`` / ``partial_fit`` continue the network ``built``: refuse when the
-    parameters now define another one (``now``, a spec of the same dataclass), naming
-    every field that changed. The seed is not compared; neither are the settings of a
-    convolutional front-end that neither has."""
-    import dataclasses
-
-    ignore = {"seed"}
-    if getattr(now, "input_kind", "tokens") != "tokens":
-        ignore.add("embedding_dim")  # no embedding in front of numeric input
-    if not getattr(built, "conv_filters", None) and not getattr(now, "conv_filters", None):
-        ignore |= {"conv_mode", "conv_kernel_sizes"}
-    changed = [f.name for f in dataclasses.fields(now) if f.name not in ignore
-               and getattr(built, f.name, f.default) != getattr(now, f.name)]
-    if changed:
-        raise ValueError(
-            f"warm_start / partial_fit continue the fitted network, but {changed} changed "
-            "since it was built. Fit from scratch (warm_start=False) to use the new "
-            "architecture.")
