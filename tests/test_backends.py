@@ -105,7 +105,7 @@ def test_backend_trains_like_tensorflow(backend, tensorflow_results, runs):
 def test_strategy_trains_like_one_device(name, tensorflow_results, runs):
     """Two replicas (TF) / four devices (JAX): the same weights as one device, so the
     loss was scaled by the global batch and clipping bounded the summed gradients
-    (per-replica clipping, Keras' own, gives another update: see DESIGN.md)."""
+    (per-replica clipping, Keras' own, gives another update: see docs/design.md)."""
     final = _finished(runs, name)
     expected = flatten({k: tensorflow_results[k] for k in UNDER_STRATEGY}, 1)
     for key, value in expected.items():

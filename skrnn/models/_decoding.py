@@ -4,7 +4,7 @@ batched, written with ``keras.ops``.
 Both drive a ``step(previous_tokens, states) -> (log_probs, states)`` callable: the
 one-step decoder of :func:`~skrnn.models.build_seq2seq` wrapped by
 :func:`step_from_model`, or any hand-built function (the tests use a table). keras-hub's
-sampler would pull in tensorflow-text and more (DESIGN.md), hence our own.
+sampler would pull in tensorflow-text and more (docs/design.md), hence our own.
 """
 
 from __future__ import annotations

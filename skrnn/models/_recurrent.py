@@ -214,7 +214,7 @@ def with_state_io(model: keras.Model) -> keras.Model:
 
     Inputs ``[x, mask, *initial_states]``, outputs ``[out, *final_states]`` (states
     flattened in layer order): what truncated BPTT needs to carry the state from one
-    chunk to the next without ``stateful=True`` (see DESIGN.md).
+    chunk to the next without ``stateful=True`` (see docs/design.md).
     """
     x_in = model.inputs[0]
     x = keras.Input(tuple(x_in.shape[1:]), dtype=x_in.dtype, name="x")

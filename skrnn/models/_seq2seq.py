@@ -10,7 +10,7 @@
 
 Attention (``"additive"``: Bahdanau; ``"dot"``: Luong) reads the encoder outputs with
 the source mask passed explicitly (``MultiHeadAttention``-style mask deletion and
-Keras' mask propagation are not relied on, see DESIGN.md).
+Keras' mask propagation are not relied on, see docs/design.md).
 """
 
 from __future__ import annotations

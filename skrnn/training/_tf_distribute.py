@@ -9,7 +9,7 @@ number of replicas with filler rows of weight 0) and handed to the replicas with
    gradients summed over replicas are those of the global batch;
 2. the gradients are all-reduced (summed) in the replica context, **then** clipped, so
    ``clipnorm`` / ``global_clipnorm`` bound the real update (Keras' optimizer clips per
-   replica before its own sum, see DESIGN.md).
+   replica before its own sum, see docs/design.md).
 
 The summed, clipped gradients are then applied by a second compiled call, unless they
 or the loss are not finite (the same rule as the one-device step). The check costs one
