@@ -375,6 +375,8 @@ def to_sequences(X, *, input_type: str = "auto", what: str = "X") -> Sequences:
                     f"{what} has 0 feature(s) (shape={X.shape}) while a minimum of 1 "
                     "is required."
                 )
+            if X.dtype.kind == "c" or X.dtype == object:
+                X = real_values(X, what)  # complex, None, non-numbers: named
             if X.dtype.kind not in "biuf":
                 raise TypeError(f"{what} is a 3-D array of dtype {X.dtype}; numeric "
                                 "values are required.")
