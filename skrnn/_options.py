@@ -1,6 +1,6 @@
 """Every option skrnn names, declared once, without importing Keras.
 
-The estimators' parameter constraints (:mod:`skrnn._constraints`), the model builders
+The estimators' parameter constraints (:mod:`skrnn.estimators._constraints`), the model builders
 (:mod:`skrnn.models`), the training step (losses), the strategy resolver and the
 parameter docs read their names from here, so a cell, pooling, attention, loss or
 strategy the code cannot honour is refused at ``fit`` before anything is built, and

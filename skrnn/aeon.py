@@ -19,7 +19,7 @@ except ImportError as err:  # pragma: no cover - exercised only without aeon
     raise ImportError("skrnn.aeon needs aeon: pip install aeon") from err
 
 from . import RNNClassifier, RNNRegressor
-from ._adapters import AdapterMixin, adapter_doc
+from .integrations._adapters import AdapterMixin, adapter_doc
 
 __all__ = ["RNNTimeSeriesClassifier", "RNNTimeSeriesRegressor"]
 

@@ -11,10 +11,10 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from . import data as sd
-from ._base import BaseRNN
-from ._constraints import CLASSIFIER
-from ._docs import _FITTED_ATTRS, _SHARED_PARAMS
-from ._inputs import INPUT_STATE, check_statistics
+from .estimators._base import BaseRNN
+from .estimators._constraints import CLASSIFIER
+from .estimators._docs import _FITTED_ATTRS, _SHARED_PARAMS
+from .estimators._inputs import INPUT_STATE, check_statistics
 
 
 def _softmax(z):

@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import data as sd
-from ._constraints import SEQUENCE_SCALER, TIME_SERIES_WINDOWS, sizes, validate_params
+from .estimators._constraints import SEQUENCE_SCALER, TIME_SERIES_WINDOWS, sizes, validate_params
 
 
 class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):

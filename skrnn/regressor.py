@@ -9,11 +9,11 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
 from . import data as sd
-from ._base import BaseRNN
-from ._constraints import REGRESSOR
-from ._docs import _FITTED_ATTRS, _SHARED_PARAMS
-from ._inputs import INPUT_STATE, check_statistics
-from ._losses import LOSS_DOC, LossMixin
+from .estimators._base import BaseRNN
+from .estimators._constraints import REGRESSOR
+from .estimators._docs import _FITTED_ATTRS, _SHARED_PARAMS
+from .estimators._inputs import INPUT_STATE, check_statistics
+from .estimators._losses import LOSS_DOC, LossMixin
 
 
 class RNNRegressor(RegressorMixin, LossMixin, BaseRNN):

@@ -9,14 +9,14 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from . import data as sd
-from ._constraints import SEQ2SEQ, check_callbacks, sizes, validate_params
-from ._export import ExportMixin
-from ._fitting import FitData, FitSkeleton, resolve_patience
-from ._losses import LOSS_DOC, LossMixin
-from ._pickling import picklable_state, unpickled_state
-from ._saving import SaveMixin
-from ._seq2seq_data import Seq2SeqData
-from ._steps import fit_settings, fitted_step, step_settings
+from .estimators._constraints import SEQ2SEQ, check_callbacks, sizes, validate_params
+from .estimators._fitting import FitData, FitSkeleton, resolve_patience
+from .estimators._losses import LOSS_DOC, LossMixin
+from .estimators._seq2seq_data import Seq2SeqData
+from .estimators._steps import fit_settings, fitted_step, step_settings
+from .serving._export import ExportMixin
+from .serving._pickling import picklable_state, unpickled_state
+from .serving._saving import SaveMixin
 
 
 class Seq2SeqTransformer(FitSkeleton, LossMixin, Seq2SeqData, SaveMixin, ExportMixin,
@@ -177,7 +177,7 @@ class Seq2SeqTransformer(FitSkeleton, LossMixin, Seq2SeqData, SaveMixin, ExportM
     def _fit_data(self, X, Y, sample_weight, *, reset: bool, classes=None):
         """Sources and targets through the gate, encoded as teacher-forcing pairs; on
         ``reset`` the vocabularies, the target scaling and the covariates' scaling are
-        learned (see :class:`~skrnn._fitting.FitData`)."""
+        learned (see :class:`~skrnn.estimators._fitting.FitData`)."""
         X, static, future = sd.split_covariates(X)
         s_kind, s_data, t_kind, t_data, t_strings, n = sd.read_pairs(X, Y)
         if t_kind == "tokens" and self.loss != "squared_error":
@@ -276,7 +276,7 @@ class Seq2SeqTransformer(FitSkeleton, LossMixin, Seq2SeqData, SaveMixin, ExportM
     def _check_fitted_state(self) -> None:
         """Loading: the fitted state agrees with itself and with the network's
         specification, field by field (a ValueError names the first that does not)."""
-        from ._inputs import check_statistics
+        from .estimators._inputs import check_statistics
 
         spec = self._spec
         if self._target_kind == "numeric":

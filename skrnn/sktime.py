@@ -28,7 +28,7 @@ except ImportError as err:  # pragma: no cover - exercised only without sktime
     raise ImportError("skrnn.sktime needs sktime: pip install sktime") from err
 
 from . import RNNClassifier, RNNRegressor, Seq2SeqTransformer
-from ._adapters import AdapterMixin, adapter_doc, channels_first, seeded
+from .integrations._adapters import AdapterMixin, adapter_doc, channels_first, seeded
 from .model_selection import _point, _quantiles, fit_windows, is_seq2seq, last_window
 from .preprocessing import TimeSeriesWindows
 

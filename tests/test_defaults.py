@@ -56,7 +56,7 @@ def test_plateau_schedule_halves_the_learning_rate_and_constant_keeps_it():
 
 
 def test_auto_batch_size_and_patience_give_small_data_enough_updates():
-    from skrnn._fitting import resolve_batch_size, resolve_patience
+    from skrnn.estimators._fitting import resolve_batch_size, resolve_patience
 
     # a tenth of the training set within [8, 32]; 32 at predict time
     assert [resolve_batch_size("auto", n) for n in (30, 100, 200, 5000)] == [8, 10, 20, 32]

@@ -137,7 +137,7 @@ def test_single_class_and_continuous_labels():
     ("class_weight", "even", r"an instance of 'dict', a str among {'balanced'} or None"),
 ])
 def test_invalid_parameters_raise_at_fit(param, value, allowed):
-    """Declared once (skrnn._constraints), worded as scikit-learn words it, raised
+    """Declared once (skrnn.estimators._constraints), worded as scikit-learn words it, raised
     before anything is built."""
     from sklearn.utils._param_validation import InvalidParameterError
 

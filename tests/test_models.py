@@ -69,7 +69,7 @@ def _accepted(constraints) -> set:
 def test_the_estimators_accept_exactly_what_the_model_layer_builds():
     """The parameter constraints take their names from the model layer (without importing
     Keras), and every name they accept builds a model."""
-    from skrnn._constraints import RECURRENT, SEQ2SEQ
+    from skrnn.estimators._constraints import RECURRENT, SEQ2SEQ
     from skrnn.models import ACTIVATIONS, CELLS, CONV_MODES, POOLINGS
     from skrnn.models._seq2seq import ATTENTIONS
 

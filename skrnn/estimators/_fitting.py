@@ -1,7 +1,7 @@
 """The one fit skeleton of the three estimators.
 
 :meth:`FitSkeleton._fit` owns the order every ``fit``, ``partial_fit`` and warm start
-goes through, inside one transaction (:func:`~skrnn._transaction.fit_transaction`)::
+goes through, inside one transaction (:func:`~skrnn.estimators._transaction.fit_transaction`)::
 
     parameters -> data through the gate -> validation set -> build (or check the
     spec of the network kept) -> step -> loop -> what the fit ran
@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from . import data as sd
+from .. import data as sd
 from ._steps import check_same_spec, forget_step
 from ._transaction import fit_transaction
 
@@ -94,7 +94,7 @@ class FitSkeleton:
             units = self._check_params()
             data = self._fit_data(X, y, sample_weight, reset=reset, classes=classes)
             rng = self._rng(reset)
-            from . import models, training  # Keras is imported here, not at import time
+            from .. import models, training  # Keras is imported here, not at import time
 
             seed = (models.draw_model_seed(rng) if reset and self._seed_before_split
                     else None)

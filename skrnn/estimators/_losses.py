@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._options import LOSSES
+from .._options import LOSSES
 
 LOSS_DOC = """loss : {{LOSS_NAMES}}, default="squared_error"
         What training minimises, on the standardised targets. ``"huber"`` is quadratic
@@ -58,7 +58,7 @@ class LossMixin:
         name, levels = getattr(self, "_fitted_loss", None) or self._loss_setting()
         if name == "squared_error":
             return self._base_task
-        from .training._losses import RegressionLoss
+        from ..training._losses import RegressionLoss
 
         return RegressionLoss(name, tuple(levels),
                               with_stop=self._base_task == "regression_with_stop")
@@ -79,7 +79,7 @@ class LossMixin:
             return np.asarray(out), None
         from keras import ops
 
-        from .training._losses import gaussian_outputs, quantile_outputs
+        from ..training._losses import gaussian_outputs, quantile_outputs
 
         if name == "quantile":
             q = ops.convert_to_numpy(quantile_outputs(out, len(task.quantiles)))
@@ -92,7 +92,7 @@ class LossMixin:
         noise from ``rng``)."""
         from keras import ops
 
-        from .training._losses import sample_outputs
+        from ..training._losses import sample_outputs
 
         task = self._loss_task()
         shape = raw.shape[:-1] + (raw.shape[-1] // task.columns,)

@@ -8,7 +8,7 @@ from numbers import Integral
 
 import numpy as np
 
-from . import data as sd
+from .. import data as sd
 from ._inputs import errors_named
 from ._transaction import check_finite_outputs
 
@@ -119,7 +119,7 @@ class Seq2SeqData:
         """Decoded outputs of the sources ``idx``; ``paths=(n, sample, rng)``: ``n``
         sample paths per source instead, each step drawn by ``sample(raw, rng)`` and fed
         back, returned as ``(len(idx), n, steps, F)`` standardised values."""
-        from .models._decoding import compiled, decode_batch
+        from ..models._decoding import compiled, decode_batch
 
         if self._source_kind == "vector":
             src = np.stack([source[i] for i in idx]).astype(np.float32)

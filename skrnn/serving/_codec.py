@@ -28,8 +28,8 @@ class SavingError(ValueError):
 
 
 def _specs():
-    from .models import ModelSpec
-    from .models._seq2seq import Seq2SeqSpec
+    from ..models import ModelSpec
+    from ..models._seq2seq import Seq2SeqSpec
 
     return {"ModelSpec": ModelSpec, "Seq2SeqSpec": Seq2SeqSpec}
 
@@ -52,8 +52,8 @@ class Encoder:
     def __call__(self, value, where: str):
         from sklearn.preprocessing import LabelEncoder
 
-        from ._history import History
-        from .data import Vocabulary
+        from .._history import History
+        from ..data import Vocabulary
 
         if value is None or isinstance(value, (bool, str)):
             return value
@@ -129,14 +129,14 @@ class Decoder:
                 isinstance(p, list) and len(p) == 2 for p in body):
             return {self._key(k, where): self(v, where) for k, v in body}
         if tag == "__history__" and isinstance(body, dict):
-            from ._history import EPOCH_KEYS, EVENT_KEYS, History
+            from .._history import EPOCH_KEYS, EVENT_KEYS, History
 
             if not set(body) <= set(EPOCH_KEYS) | set(EVENT_KEYS):
                 raise SavingError(f"{where}: unknown history keys "
                                   f"{sorted(set(body) - set(EPOCH_KEYS) - set(EVENT_KEYS))}.")
             return History({k: self(v, where) for k, v in body.items()})
         if tag == "__vocabulary__" and isinstance(body, list):
-            from .data import Vocabulary
+            from ..data import Vocabulary
 
             if not isinstance(value["min_frequency"], int):
                 raise SavingError(f"{where}: min_frequency {value['min_frequency']!r}.")

@@ -52,7 +52,7 @@ def fitted_step(est, settings, task, per_step, **kwargs):
 
     After unpickling, the step takes the optimizer state pickled with the estimator when
     it was pickled under the same settings; otherwise that state is dropped."""
-    from . import training
+    from .. import training
 
     step = training.make_step(est.model_, training.get_optimizer(est.optimizer,
                                                                  est.learning_rate),

@@ -8,7 +8,7 @@ import contextlib
 import numpy as np
 from sklearn.utils.validation import validate_data
 
-from . import data as sd
+from .. import data as sd
 
 
 def _check_sample_weight(sample_weight, n):
@@ -58,7 +58,7 @@ def check_statistics(values, shape, what, positive=False) -> None:
 
 
 class InputMixin:
-    """The input half of :class:`~skrnn._base.BaseRNN`."""
+    """The input half of :class:`~skrnn.estimators._base.BaseRNN`."""
 
     def _check_input_state(self) -> None:
         """Loading: what was recorded of X agrees with itself (a ValueError if not)."""
@@ -174,7 +174,7 @@ class InputMixin:
 
     def _validation_set(self, validation_data, data):
         """``fit``'s fixed validation data ``(X_val, y_val, sample_weight_val)``, read
-        with what it learned from X and y (``data``, a :class:`~skrnn._fitting.FitData`)."""
+        with what it learned from X and y (``data``, a :class:`._fitting.FitData`)."""
         X_val, y_val, sample_weight_val = validation_data
         scaling = data.context["scaling"]
         if X_val is None or y_val is None:

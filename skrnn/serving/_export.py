@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .data import fitted_covariates
+from ..data import fitted_covariates
 
 FORMATS = ("tf_saved_model", "onnx")
 ONNX_OPSET = 17
@@ -202,7 +202,7 @@ def _with_static(tf, x, mask, static, stats):
 def _regression_outputs(tf, task, out, y_mean, y_scale, squeeze):
     """A regressor's ``prediction`` in the target's units, with its ``quantiles``
     (``loss="quantile"``) or ``std`` (``loss="gaussian"``), as ``predict`` gives them."""
-    from .training._losses import gaussian_outputs, quantile_outputs
+    from ..training._losses import gaussian_outputs, quantile_outputs
 
     mean, scale = tf.constant(y_mean), tf.constant(y_scale)
     name = getattr(task, "name", "squared_error")
@@ -356,7 +356,7 @@ def _seq2seq_serving(est):
 def _draw(tf, task, value, seed):
     """One draw per row from the predicted distribution (standardised), as ``predict``
     draws it, the noise from TensorFlow's stateless generator."""
-    from .training._losses import sample_outputs
+    from ..training._losses import sample_outputs
 
     shape = tf.concat([tf.shape(value)[:-1], [tf.shape(value)[-1] // task.columns]], 0)
     noise = (tf.random.stateless_normal(shape, seed) if task.name == "gaussian"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import textwrap
 
-from ._history import describe as describe_history
+from .._history import describe as describe_history
 
 # Shared numpydoc parameter block: written once, formatted into each class docstring.
 # Shared numpydoc parameter block: written once, formatted into each class docstring.

@@ -13,13 +13,13 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from . import data as sd
+from .. import data as sd
+from ..serving._export import ExportMixin
+from ..serving._pickling import picklable_state, unpickled_state
+from ..serving._saving import SaveMixin
 from ._constraints import check_callbacks, conv_blocks, sizes, validate_params
-from ._export import ExportMixin
 from ._fitting import FitData, FitSkeleton, resolve_batch_size, resolve_patience
 from ._inputs import InputMixin, _check_sample_weight
-from ._pickling import picklable_state, unpickled_state
-from ._saving import SaveMixin
 from ._steps import fit_settings, fitted_step, step_settings
 from ._transaction import check_finite_outputs, warn_if_outputs_diverged
 
@@ -125,7 +125,7 @@ class BaseRNN(FitSkeleton, InputMixin, SaveMixin, ExportMixin, BaseEstimator):
 
     # ------------------------------------------------------ the fit skeleton's hooks
     def _fit_data(self, X, y, sample_weight, *, reset: bool, classes=None):
-        """X and y through the input gate, encoded (see :class:`~skrnn._fitting.FitData`);
+        """X and y through the input gate, encoded (a :class:`._fitting.FitData`);
         on ``reset`` the vocabulary is learned, and the input scaling, which is recorded
         only with the new network (a fit that fails before then leaves a fitted model its
         own scaling)."""
@@ -158,7 +158,7 @@ class BaseRNN(FitSkeleton, InputMixin, SaveMixin, ExportMixin, BaseEstimator):
         return self._model_spec(data.context["seq"], units, data.context["conv"], seed)
 
     def _loop_settings(self, train, validation, epochs: int, to_convergence: bool):
-        from .training import LoopSettings
+        from ..training import LoopSettings
 
         batch_size = resolve_batch_size(self.batch_size, len(train))
         loop = LoopSettings(
@@ -172,7 +172,7 @@ class BaseRNN(FitSkeleton, InputMixin, SaveMixin, ExportMixin, BaseEstimator):
         return loop, (self._val_score(validation.y) if validation is not None else None)
 
     def _after_training(self, data, train, summary, batch_size) -> None:
-        from . import training
+        from .. import training
 
         training.calibrate_normalisation(self._step, train, batch_size)
         if summary["non_finite"] is not None:
@@ -183,7 +183,7 @@ class BaseRNN(FitSkeleton, InputMixin, SaveMixin, ExportMixin, BaseEstimator):
         """Raw model outputs for ``X`` in input order (logits or values)."""
         check_is_fitted(self)
         seq = self._check_X(X, reset=False)
-        from . import training
+        from .. import training
 
         if getattr(self, "_step", None) is None:
             self._step = self._make_step()
@@ -199,7 +199,7 @@ class BaseRNN(FitSkeleton, InputMixin, SaveMixin, ExportMixin, BaseEstimator):
 
     def _model_spec(self, seq, units, conv, seed):
         """The network these parameters and this data define."""
-        from .models import ModelSpec
+        from ..models import ModelSpec
 
         return ModelSpec(
             input_kind=seq.kind,
@@ -228,8 +228,8 @@ class BaseRNN(FitSkeleton, InputMixin, SaveMixin, ExportMixin, BaseEstimator):
     def _rebuild_network(self):
         """The network of the fitted specification (new variables), as ``model_``:
         what loading a saved estimator builds before it assigns the saved variables."""
-        from .models import build_model
-        from .training import strategy_scope
+        from ..models import build_model
+        from ..training import strategy_scope
 
         with strategy_scope(getattr(self, "_strategy", None)):
             self.model_ = build_model(self._spec)
@@ -266,7 +266,7 @@ class BaseRNN(FitSkeleton, InputMixin, SaveMixin, ExportMixin, BaseEstimator):
 
     def __setstate__(self, state):
         if isinstance(state.get("model_"), bytes):
-            from .models import register_custom_objects
+            from ..models import register_custom_objects
 
             register_custom_objects()  # before loading the model
             state["model_"] = pickle.loads(state["model_"])

@@ -103,7 +103,7 @@ def check_finite_outputs(estimator, outputs, index=None):
 def warn_if_outputs_diverged(estimator, data, batch_size: int):
     """After a non-finite update: warn when the weights kept (those of the last finite
     update) still give non-finite outputs on the training sequences ``data``."""
-    from .training import predict_outputs
+    from ..training import predict_outputs
 
     out = predict_outputs(estimator._step, data.x, data.lengths, batch_size, data.per_step)
     bad = len(_non_finite_rows(out))

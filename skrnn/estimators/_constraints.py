@@ -29,8 +29,8 @@ from sklearn.utils._param_validation import (
     validate_parameter_constraints,
 )
 
-from . import _options as built
-from .data import INPUT_TYPES, SCALINGS
+from .. import _options as built
+from ..data import INPUT_TYPES, SCALINGS
 
 POSITIVE_INT = Interval(Integral, 1, None, closed="left")
 POSITIVE_FINITE = Interval(Real, 0, np.inf, closed="neither")
@@ -180,6 +180,6 @@ def check_callbacks(callbacks, owner: str) -> None:
     """Every entry of ``callbacks`` is a Keras callback skrnn's loop can run (Keras is
     imported only when there are callbacks to check)."""
     if callbacks:
-        from .training._callbacks import check_callbacks as check
+        from ..training._callbacks import check_callbacks as check
 
         check(callbacks, owner)

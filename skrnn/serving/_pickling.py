@@ -3,7 +3,7 @@ dropped (the optimizer's state kept as arrays), a strategy object replaced by No
 
 from __future__ import annotations
 
-from ._history import History
+from .._history import History
 
 
 def picklable_state(estimator, rebuilt_on_use=()) -> dict:

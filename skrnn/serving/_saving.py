@@ -198,7 +198,7 @@ def _document(archive, path) -> dict:
 
 def _spec(document, path):
     """The network's specification, checked, and the bounds on its values."""
-    from .models._checks import check_spec, weight_bounds
+    from ..models._checks import check_spec, weight_bounds
 
     cls = REGISTRY[document["class"]]
     raw = document["state"].get("_spec")
@@ -301,7 +301,7 @@ def load(path):
     """Load an estimator written by its ``save`` method, without running code from
     the file.
 
-    The whole file is checked before anything is built (see :mod:`skrnn._saving`):
+    The whole file is checked before anything is built (see :mod:`skrnn.serving._saving`):
     the arrays are read with ``allow_pickle=False`` after their headers and sizes are
     checked against what the saved network's specification needs; the network is
     rebuilt by skrnn's own builders and given the saved variables (no Keras layer
