@@ -14,7 +14,7 @@ Each estimator supplies only what differs, as hooks:
 - ``_network_spec(data, units, seed)``: the network these parameters and data define;
 - ``_validation_set(validation_data, data)``: ``fit``'s fixed validation data;
 - ``_training_params()`` / ``_make_step()``: the training step and what it depends on;
-- ``_loop_settings(train, epochs, to_convergence)``: the loop's
+- ``_loop_settings(train, validation, epochs, to_convergence)``: the loop's
   :class:`~skrnn.training.LoopSettings` and validation score;
 - ``_after_training(data, train, summary, batch_size)`` (optional).
 
