@@ -19,7 +19,7 @@ from ._codec import Decoder, SavingError
 FORMAT, VERSION = "skrnn-estimator", 1
 MEMBERS = ("skrnn.json", "arrays.npz")
 #: The most a file's ``skrnn.json`` may hold (bytes) and how deep its JSON may nest.
-MAX_DOCUMENT, MAX_DEPTH = 256 * 2**20, 64
+MAX_DOCUMENT, MAX_DEPTH = 64 * 2**20, 64
 #: ``arrays.npz`` may hold at most this many bytes per value the network can hold
 #: (the variables, float32, and up to 4 optimizer slots each, say float64) plus
 #: :data:`ARRAY_SLACK` for the rest (classes, scaling, random state).
