@@ -162,19 +162,20 @@ def _out_of_range(rows: np.ndarray, bound: bool) -> np.ndarray:
     return bad.any(axis=1)
 
 
-def check_finite_rows(arr: np.ndarray, what: str = "X", *, bound: bool = True) -> None:
-    """Raise a ValueError naming the first sample (row) with a non-finite value or
-    (``bound``) one beyond float32's range; a ValueError for complex values (as
-    scikit-learn's "Complex data not supported")."""
+def check_finite_rows(arr: np.ndarray, what: str = "X", *, bound: bool = True,
+                      sample: int | None = None) -> None:
+    """Raise a ValueError naming the first sample (row, or ``sample`` when ``arr`` is
+    one sample) with a non-finite value or (``bound``) one beyond float32's range; a
+    ValueError for complex values (as scikit-learn's "Complex data not supported")."""
     if arr.dtype.kind == "c":
-        _fail_complex(arr, what)
+        _fail_complex(arr, what, sample)
     if arr.dtype.kind != "f" or arr.size == 0:
         return
-    rows = arr.reshape(len(arr), -1)
+    rows = arr.reshape(len(arr), -1) if arr.ndim else arr.reshape(1, 1)
     bad = _out_of_range(rows, bound)
     if bad.any():
         i = int(np.argmax(bad))
-        _fail_nonfinite("", i, what, _worst(rows[i]))
+        _fail_nonfinite("", i if sample is None else sample, what, _worst(rows[i]))
 
 
 def _worst(values):
@@ -204,40 +205,39 @@ def real_values(value, what: str = "X", *, sample: int | None = None,
 
     Errors name the sample: ``sample`` when the whole of ``value`` is one sample,
     else the row (axis 0) of ``value`` that holds the bad entry."""
+    where = what if sample is None else f"{what} (sample {sample})"
     if hasattr(value, "to_numpy"):
         value = value.to_numpy()
     try:
         arr = np.asarray(value)
     except (TypeError, ValueError) as exc:
-        where = what if sample is None else f"{what} (sample {sample})"
         raise TypeError(f"{where} is not a numeric array ({exc}).") from None
+    if arr.dtype == object:
+        _refuse_none_or_complex(arr, what, sample)
+    elif arr.dtype.kind not in "biufc":
+        raise TypeError(f"{where} holds {arr.dtype} values; numbers are required.")
     if arr.dtype.kind == "c":
         _fail_complex(arr, what, sample)
-    if arr.dtype == object:
-        rows = arr.reshape(len(arr), -1) if arr.ndim else arr.reshape(1, 1)
-        for i, row in enumerate(rows):
-            for v in row:
-                at = i if sample is None else sample
-                if v is None:
-                    raise ValueError(f"{what} contains None in sample {at}.")
-                if isinstance(v, (complex, np.complexfloating)):
-                    _fail_complex(arr, what, at)
-    elif arr.dtype.kind not in "biuf":
-        where = what if sample is None else f"{what} (sample {sample})"
-        raise TypeError(f"{where} holds {arr.dtype} values; numbers are required.")
     try:
         with np.errstate(over="ignore", invalid="ignore"):
             out = np.array(arr, dtype=np.float64)
     except (TypeError, ValueError, OverflowError) as exc:
-        where = what if sample is None else f"{what} (sample {sample})"
         raise TypeError(f"{where} holds values that are not numbers ({exc}).") from None
-    if out.size:
-        rows = out.reshape(len(out), -1) if out.ndim else out.reshape(1, 1)
-        bad = _out_of_range(rows, bound)
-        if bad.any():
-            i = int(np.argmax(bad))
-            _fail_nonfinite("", i if sample is None else sample, what, _worst(rows[i]))
+    check_finite_rows(out, what, bound=bound, sample=sample)
     return out
+
+
+def _refuse_none_or_complex(arr: np.ndarray, what: str, sample: int | None) -> None:
+    """An object array's None or complex entry, refused naming its sample (its row,
+    or ``sample`` when ``arr`` is one sample)."""
+    rows = arr.reshape(len(arr), -1) if arr.ndim else arr.reshape(1, 1)
+    for i, row in enumerate(rows):
+        for v in row:
+            at = i if sample is None else sample
+            if v is None:
+                raise ValueError(f"{what} contains None in sample {at}.")
+            if isinstance(v, (complex, np.complexfloating)):
+                _fail_complex(arr, what, at)
 
 
 def check_table(X, what: str = "X") -> None:
@@ -251,7 +251,7 @@ def check_table(X, what: str = "X") -> None:
     arr = np.asarray(X)
     if arr.dtype == object or arr.dtype.kind == "c":
         real_values(arr, what)
-    else:
+    else:  # before validate_data, whose own message names no sample
         check_finite_rows(arr, what)
 
 
@@ -271,9 +271,10 @@ def _as_numeric_sequence(seq, i: int, what: str) -> np.ndarray:
             f"(got {type(seq).__name__}: {exc}). Pass (T, F) or (T,) numbers, a list "
             "of str/int tokens, or set input_type."
         ) from None
-    if raw.dtype.kind == "c" or (raw.dtype == object and any(
-            v is None or isinstance(v, complex) for v in raw.ravel())):
-        real_values(raw, what, sample=i)  # names the None or complex value
+    if raw.dtype == object:
+        _refuse_none_or_complex(raw, what, i)
+    if raw.dtype.kind == "c":
+        _fail_complex(raw, what, i)
     if raw.dtype.kind not in "biuf":
         raise TypeError(
             f"{what}[{i}] is neither a numeric sequence nor a list of tokens "
