@@ -10,10 +10,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import data as sd
 from .estimators._constraints import SEQ2SEQ, check_callbacks, sizes, validate_params
-from .estimators._fitting import FitData, FitSkeleton, resolve_patience
+from .estimators._fitting import FitData, FitSkeleton
 from .estimators._losses import LOSS_DOC, LossMixin
 from .estimators._seq2seq_data import Seq2SeqData
-from .estimators._steps import fit_settings, fitted_step, step_settings
+from .estimators._steps import check_spec_fields, fitted_step, step_settings
 from .serving._export import ExportMixin
 from .serving._pickling import picklable_state, unpickled_state
 from .serving._saving import SaveMixin
@@ -227,17 +227,7 @@ class Seq2SeqTransformer(FitSkeleton, LossMixin, Seq2SeqData, SaveMixin, ExportM
         return fitted_step(self, self._training_params(), task, True, seq2seq=True)
 
     def _loop_settings(self, train, validation, epochs: int, to_convergence: bool):
-        from .training import LoopSettings
-
-        batch_size = int(self.batch_size)
-        return LoopSettings(
-            epochs=int(epochs), batch_size=batch_size, early_stopping=self.early_stopping,
-            n_iter_no_change=resolve_patience(self.n_iter_no_change, len(train),
-                                              batch_size),
-            tol=float(self.tol), lr_schedule=self.lr_schedule,
-            stop_on_plateau=to_convergence, warn_convergence=to_convergence,
-            verbose=int(self.verbose), callbacks=self.callbacks,
-            fit_key=fit_settings(self)), None
+        return self._loop(train, epochs, to_convergence), None
 
     def _seq2seq_spec(self, units, seed):
         """The encoder-decoder these parameters and the fitted vocabularies define."""
@@ -287,13 +277,10 @@ class Seq2SeqTransformer(FitSkeleton, LossMixin, Seq2SeqData, SaveMixin, ExportM
                 or self._start != self._end + 1:
             raise ValueError("the start and end ids do not follow the target vocabulary")
         expected = self._seq2seq_spec(spec.units, spec.seed)
-        for field in ("source_kind", "n_source_features", "source_vocabulary_size",
-                      "target_kind", "target_vocabulary_size", "n_target_features",
-                      "output_columns", "n_future_features"):
-            if getattr(expected, field) != getattr(spec, field):
-                raise ValueError(
-                    f"the network's {field} is {getattr(spec, field)!r}, the fitted "
-                    f"state and parameters make it {getattr(expected, field)!r}")
+        check_spec_fields(spec, expected, (
+            "source_kind", "n_source_features", "source_vocabulary_size", "target_kind",
+            "target_vocabulary_size", "n_target_features", "output_columns",
+            "n_future_features"))
 
     # -------------------------------------------------------------------- predicting
     def predict(self, X, return_std=False):

@@ -18,9 +18,9 @@ from ..serving._export import ExportMixin
 from ..serving._pickling import picklable_state, unpickled_state
 from ..serving._saving import SaveMixin
 from ._constraints import check_callbacks, conv_blocks, sizes, validate_params
-from ._fitting import FitData, FitSkeleton, resolve_batch_size, resolve_patience
+from ._fitting import FitData, FitSkeleton, resolve_batch_size
 from ._inputs import InputMixin, _check_sample_weight
-from ._steps import fit_settings, fitted_step, step_settings
+from ._steps import check_spec_fields, fitted_step, step_settings
 from ._transaction import check_finite_outputs, warn_if_outputs_diverged
 
 
@@ -158,17 +158,9 @@ class BaseRNN(FitSkeleton, InputMixin, SaveMixin, ExportMixin, BaseEstimator):
         return self._model_spec(data.context["seq"], units, data.context["conv"], seed)
 
     def _loop_settings(self, train, validation, epochs: int, to_convergence: bool):
-        from ..training import LoopSettings
-
-        batch_size = resolve_batch_size(self.batch_size, len(train))
-        loop = LoopSettings(
-            epochs=epochs, batch_size=batch_size, early_stopping=self.early_stopping,
-            n_iter_no_change=resolve_patience(self.n_iter_no_change, len(train), batch_size),
-            tol=float(self.tol), lr_schedule=self.lr_schedule,
-            stop_on_plateau=to_convergence, warn_convergence=to_convergence,
-            truncate_steps=None if self.truncate_steps is None else int(self.truncate_steps),
-            verbose=int(self.verbose), score_name=self._score_name,
-            callbacks=self.callbacks, fit_key=fit_settings(self))
+        truncate = None if self.truncate_steps is None else int(self.truncate_steps)
+        loop = self._loop(train, epochs, to_convergence, truncate_steps=truncate,
+                          score_name=self._score_name)
         return loop, (self._val_score(validation.y) if validation is not None else None)
 
     def _after_training(self, data, train, summary, batch_size) -> None:
@@ -245,12 +237,8 @@ class BaseRNN(FitSkeleton, InputMixin, SaveMixin, ExportMixin, BaseEstimator):
         seen = SimpleNamespace(kind=self._input_kind, n_features=self._n_step_features)
         expected = self._model_spec(seen, spec.units,
                                     (spec.conv_filters, spec.conv_kernel_sizes), spec.seed)
-        for field in ("input_kind", "n_features", "vocabulary_size", "n_outputs",
-                      "return_sequences"):
-            if getattr(expected, field) != getattr(spec, field):
-                raise ValueError(
-                    f"the network's {field} is {getattr(spec, field)!r}, the fitted "
-                    f"state and parameters make it {getattr(expected, field)!r}")
+        check_spec_fields(spec, expected, ("input_kind", "n_features", "vocabulary_size",
+                                           "n_outputs", "return_sequences"))
 
     def _loss_task(self):
         """The task a training step computes the loss of (see ``training.Step``)."""

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from .. import data as sd
-from ._steps import check_same_spec, forget_step
+from ._steps import check_same_spec, fit_settings, forget_step
 from ._transaction import fit_transaction
 
 #: ``n_iter_no_change="auto"``: this many epochs, and at least this many updates.
@@ -142,6 +142,20 @@ class FitSkeleton:
         if reset or getattr(self, "_random", None) is None:
             self._random = fresh_rng(self.random_state)
         return self._random
+
+    def _loop(self, train, epochs: int, to_convergence: bool, **extra):
+        """The :class:`~skrnn.training.LoopSettings` every estimator's parameters give
+        (``extra``: what only some estimators have, e.g. ``truncate_steps``)."""
+        from ..training import LoopSettings
+
+        batch_size = resolve_batch_size(self.batch_size, len(train))
+        return LoopSettings(
+            epochs=int(epochs), batch_size=batch_size, early_stopping=self.early_stopping,
+            n_iter_no_change=resolve_patience(self.n_iter_no_change, len(train), batch_size),
+            tol=float(self.tol), lr_schedule=self.lr_schedule,
+            stop_on_plateau=to_convergence, warn_convergence=to_convergence,
+            verbose=int(self.verbose), callbacks=self.callbacks,
+            fit_key=fit_settings(self), **extra)
 
     def _after_training(self, data, train, summary, batch_size) -> None:
         """After the loop, before the fit's counts are recorded (nothing by default)."""

@@ -71,6 +71,17 @@ def forget_step(est) -> None:
     est.__dict__.pop("_optimizer_state", None)
 
 
+def check_spec_fields(spec, expected, fields) -> None:
+    """Loading: the saved network's ``spec`` against the one the fitted state and the
+    parameters define (``expected``), on the ``fields`` the fitted state decides; a
+    ValueError names the first that differs."""
+    for field in fields:
+        if getattr(expected, field) != getattr(spec, field):
+            raise ValueError(
+                f"the network's {field} is {getattr(spec, field)!r}, the fitted state "
+                f"and parameters make it {getattr(expected, field)!r}")
+
+
 def check_same_spec(built, now) -> None:
     """``warm_start`` / ``partial_fit`` continue the network ``built``: refuse when the
     parameters now define another one (``now``, a spec of the same dataclass), naming
