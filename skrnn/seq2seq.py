@@ -17,10 +17,11 @@ from .estimators._steps import check_spec_fields, fitted_step, step_settings
 from .serving._export import ExportMixin
 from .serving._pickling import picklable_state, unpickled_state
 from .serving._saving import SaveMixin
+from .streaming import StreamMixin
 
 
 class Seq2SeqTransformer(FitSkeleton, LossMixin, Seq2SeqData, SaveMixin, ExportMixin,
-                         TransformerMixin, BaseEstimator):
+                         StreamMixin, TransformerMixin, BaseEstimator):
     __doc__ = f"""Encoder-decoder recurrent network: sequences in, sequences of other lengths out.
 
     Sources: strings (characters are tokens), token lists, numeric sequences (3-D

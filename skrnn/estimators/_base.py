@@ -17,6 +17,7 @@ from .. import data as sd
 from ..serving._export import ExportMixin
 from ..serving._pickling import picklable_state, unpickled_state
 from ..serving._saving import SaveMixin
+from ..streaming import StreamMixin
 from ._constraints import check_callbacks, conv_blocks, sizes, validate_params
 from ._fitting import FitData, FitSkeleton, resolve_batch_size
 from ._inputs import InputMixin, _check_sample_weight
@@ -24,7 +25,7 @@ from ._steps import check_spec_fields, fitted_step, step_settings
 from ._transaction import check_finite_outputs, warn_if_outputs_diverged
 
 
-class BaseRNN(FitSkeleton, InputMixin, SaveMixin, ExportMixin, BaseEstimator):
+class BaseRNN(FitSkeleton, InputMixin, SaveMixin, ExportMixin, StreamMixin, BaseEstimator):
     """Shared machinery of :class:`RNNClassifier` and :class:`RNNRegressor`."""
 
     _task = None  # "classification" or "regression"

@@ -119,30 +119,52 @@ class Seq2SeqData:
         """Decoded outputs of the sources ``idx``; ``paths=(n, sample, rng)``: ``n``
         sample paths per source instead, each step drawn by ``sample(raw, rng)`` and fed
         back, returned as ``(len(idx), n, steps, F)`` standardised values."""
-        from ..models._decoding import compiled, decode_batch
+        import keras
 
         if self._source_kind == "vector":
             src = np.stack([source[i] for i in idx]).astype(np.float32)
             mask = np.ones((len(idx), 1), bool)
         else:
             src, mask = sd.pad_batch(source, idx, lengths, dtype=source[idx[0]].dtype)
+        if paths is not None:  # every source repeated n times, sampled step by step
+            src, mask = np.repeat(src, paths[0], axis=0), np.repeat(mask, paths[0], axis=0)
+        encoder, _ = self._compiled_models()
+        # flatten: an encoder with one output (a GRU's state from a vector) returns a tensor
+        encoded = [keras.ops.convert_to_numpy(t)
+                   for t in keras.tree.flatten(encoder([src, mask]))]
+        memory, states = ((encoded[0], encoded[1:]) if self._source_kind != "vector"
+                          else (None, encoded))
+        return self._decode_encoded(memory, mask, states, idx, future, paths)
+
+    def _compiled_models(self):
+        """The encoder and the one-step decoder, compiled once per model."""
+        from ..models._decoding import compiled
+
+        if getattr(self, "_inference", None) is None:
+            self._inference = (compiled(self._encoder), compiled(self._decoder_step))
+        return self._inference
+
+    def _decode_encoded(self, memory, mask, states, idx, future=None, paths=None):
+        """Outputs decoded from encoded sources (:meth:`_decode_batch`; a stream's
+        carried encoder states): ``memory`` (the encoder's outputs, None without
+        attention), the source ``mask`` and the decoder's initial ``states``, one row per
+        source of ``idx`` (repeated ``paths[0]`` times with ``paths``)."""
+        from ..models._decoding import decode_encoded
+
         future = None if future is None else future[idx]
         point, drawn = (lambda raw: self._split(raw)[0]), []
-        if paths is not None:  # every source repeated n times, sampled step by step
+        if paths is not None:
             n_paths, sample, rng = paths
-            src, mask = np.repeat(src, n_paths, axis=0), np.repeat(mask, n_paths, axis=0)
             future = None if future is None else np.repeat(future, n_paths, axis=0)
 
             def point(raw):
                 drawn.append(sample(raw, rng))
                 return drawn[-1]
-        if getattr(self, "_inference", None) is None:  # compiled once per model
-            self._inference = (compiled(self._encoder), compiled(self._decoder_step))
         numeric = self._target_kind != "tokens"
         horizon = self._numeric_horizon
-        out, lens = decode_batch(
-            *self._inference, src, mask, has_memory=self._source_kind != "vector",
-            max_length=self._decode_length(), future=future,
+        out, lens = decode_encoded(
+            self._compiled_models()[1], memory, mask,
+            states, len(states[0]), max_length=self._decode_length(), future=future,
             n_features=len(self._y_mean) if numeric else None,
             stop_early=horizon is None, start_id=self._start, end_id=self._end,
             beam_width=int(self.beam_width) if self.decoding == "beam" else 1,

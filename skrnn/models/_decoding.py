@@ -183,10 +183,20 @@ def compiled(model):
     return lambda inputs, training=False: model(inputs, training=False)
 
 
-def decode_batch(encoder, step_model, src, mask, *, has_memory, max_length,
-                 n_features=None, stop_early=True, start_id=None, end_id=None,
-                 beam_width=1, length_penalty=1.0, check=None, point=None, future=None):
-    """Encode one padded batch of sources and decode its outputs.
+def decode_batch(encoder, step_model, src, mask, *, has_memory, **kwargs):
+    """Encode one padded batch of sources and decode its outputs
+    (:func:`decode_encoded`, whose keywords it takes)."""
+    # flatten: an encoder with one output (a GRU's state from a vector) returns a tensor
+    encoded = [ops.convert_to_numpy(t) for t in keras.tree.flatten(encoder([src, mask]))]
+    memory, states = (encoded[0], encoded[1:]) if has_memory else (None, encoded)
+    return decode_encoded(step_model, memory, mask, states, len(src), **kwargs)
+
+
+def decode_encoded(step_model, memory, mask, states, n, *, max_length, n_features=None,
+                   stop_early=True, start_id=None, end_id=None, beam_width=1,
+                   length_penalty=1.0, check=None, point=None, future=None):
+    """Decode ``n`` outputs from the encoder's ``memory`` (its outputs, None without
+    attention), the source ``mask`` and the decoder's initial ``states``.
 
     Numeric targets (``n_features`` given): :func:`decode_numeric` (``point``,
     ``future`` as there),
@@ -195,12 +205,10 @@ def decode_batch(encoder, step_model, src, mask, *, has_memory, max_length,
     ``check(rows)``, if given, sees the encoder's outputs (one row per source) before
     decoding: it refuses non-finite encodings.
     """
-    # flatten: an encoder with one output (a GRU's state from a vector) returns a tensor
-    encoded = [ops.convert_to_numpy(t) for t in keras.tree.flatten(encoder([src, mask]))]
-    n = len(src)
+    has_memory = memory is not None
     if check is not None:
-        check(np.concatenate([e.reshape(n, -1) for e in encoded], axis=1))
-    memory, states = (encoded[0], encoded[1:]) if has_memory else (None, encoded)
+        check(np.concatenate([e.reshape(n, -1) for e in ([memory] if has_memory else [])
+                              + list(states)], axis=1))
     if n_features is not None:
         return decode_numeric(step_model, memory, mask, states, n, n_features, max_length,
                               stop_early=stop_early, point=point, future=future)

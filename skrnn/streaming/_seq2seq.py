@@ -1,0 +1,45 @@
+"""The streaming encoder of a Seq2SeqTransformer: its recurrent layers' states carried
+from step to step (the decoder starts from them at every forecast)."""
+
+from __future__ import annotations
+
+import numpy as np
+from keras import ops
+
+from ._engine import _run_cell
+
+
+class EncoderEngine:
+    """The encoder of ``est`` (unidirectional), step by step: ``fields`` as for
+    :class:`~skrnn.streaming._engine.StreamEngine`; :meth:`step` returns the last
+    layer's output after every step (the memory attention reads) and the new states."""
+
+    max_chunk = None
+
+    def __init__(self, est):
+        layers = {layer.name: layer for layer in est.model_.layers}
+        spec = est._spec
+        self.embedding = layers.get("source_embedding")
+        self.recurrent = [layers[f"encoder_{spec.cell}_{i}"] for i in range(len(spec.units))]
+        self.attention = spec.attention is not None
+        self.input_width = spec.n_source_features
+        n_states = 2 if spec.cell == "lstm" else 1
+        self.fields = {"steps": (1,)}
+        self.state_names = []
+        for i, units in enumerate(spec.units):
+            for j in range(n_states):
+                self.fields[f"rnn_{i}_{j}"] = (int(units),)
+                self.state_names.append(f"rnn_{i}_{j}")
+
+    def initial(self) -> dict:
+        return {name: np.zeros(shape, np.float32) for name, shape in self.fields.items()}
+
+    def step(self, x, mask, state):
+        h = self.embedding(x) if self.embedding is not None else x
+        new = {"steps": state["steps"] + ops.sum(ops.cast(mask, "float32"), axis=1,
+                                                 keepdims=True)}
+        for i, layer in enumerate(self.recurrent):
+            names = [n for n in self.state_names if n.startswith(f"rnn_{i}_")]
+            h, final = _run_cell(layer.cell, h, mask, [state[n] for n in names])
+            new.update(zip(names, final))
+        return h, new

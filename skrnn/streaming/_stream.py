@@ -1,0 +1,497 @@
+"""Live series: ``est.stream()`` and what it returns (see docs/streaming.md)."""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Hashable
+
+import numpy as np
+
+from .. import data as sd
+
+
+def _bucket(n: int, least: int = 1) -> int:
+    """``n`` rounded up to a power of two (at least ``least``): the compiled step sees
+    few distinct shapes."""
+    return max(least, 1 << max(0, int(n) - 1).bit_length())
+
+
+def _compiled(fn):
+    """``fn`` compiled for the backend: a ``tf.function`` (shapes relaxed), a
+    ``jax.jit`` (the weights as constants: the stream holds a snapshot), or called as it
+    is (torch, without autograd)."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        compiled = tf.function(fn, reduce_retracing=True)
+        compiled._omit_frequent_tracing_warning = True
+        return compiled
+    if backend == "jax":
+        import jax
+
+        return jax.jit(fn)
+    if backend == "torch":
+        import torch
+
+        def call(*args):
+            with torch.no_grad():
+                return fn(*args)
+        return call
+    return fn
+
+
+def why_not_streamable(est) -> str | None:
+    """Why ``est`` cannot stream exactly (a sentence naming the parameter), or None."""
+    if getattr(est, "_spec", None) is not None and getattr(est._spec, "bidirectional", False):
+        return ("bidirectional=True: the backward direction reads every step from the "
+                "end, so each new step would change all of them; stream a "
+                "unidirectional model")
+    if hasattr(est, "_decoder_step"):
+        if est._source_kind == "vector":
+            return ("the source is one vector per sample (one-to-many): there are no "
+                    "steps to stream")
+        if sd.fitted_covariates(est).future is not None:
+            return ("future covariates: each forecast reads covariates over a horizon "
+                    "that moves with every update; predict on the prefix instead")
+        return None
+    if getattr(est, "_scaling", None) == "sequence":
+        return ("scaling='sequence': each prefix is z-normalised by its own mean and "
+                "standard deviation, which change with every step; refit with "
+                "scaling='feature' (or None) to stream")
+    return None
+
+
+class StreamMixin:
+    """``est.stream()`` for the three estimators."""
+
+    def stream(self):
+        """A set of live series, empty at first: feed each one new steps as they
+        arrive with :meth:`Stream.update` and get the answer after every step, at a
+        cost that does not grow with the history (the recurrent state is carried).
+
+        The outputs equal what ``predict`` / ``predict_proba`` give on each series'
+        whole prefix (to float32 rounding). The stream holds a snapshot of the fitted
+        estimator: fitting it again later does not change the stream.
+
+        Raises
+        ------
+        ValueError
+            For a model whose answers on a prefix cannot be carried step by step:
+            ``bidirectional=True``, ``scaling="sequence"``; a Seq2SeqTransformer of
+            vectors or with future covariates.
+        """
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self)
+        why = why_not_streamable(self)
+        if why is not None:
+            raise ValueError(f"{type(self).__name__} cannot stream exactly: {why}.")
+        if getattr(self, "_step", None) is not None:
+            self._step.sync_to_model()
+        snapshot = pickle.loads(pickle.dumps(self))
+        return Stream(snapshot)
+
+
+class Stream:
+    """Live series of one fitted estimator (made by ``est.stream()``).
+
+    Each series has a key (``ids``: any hashable; to save a stream, ``str``, ``int``,
+    ``float`` or tuples of them) and carries the network's state; a new step costs one
+    step of the network whatever the history.
+
+    Attributes
+    ----------
+    estimator : the fitted estimator (a snapshot taken by ``stream()``)
+    ids : list
+        The live series, in the order they started.
+    """
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+        self._seq2seq = hasattr(estimator, "_decoder_step")
+        if self._seq2seq:
+            from ._seq2seq import EncoderEngine
+
+            self._engine = EncoderEngine(estimator)
+        else:
+            from ._engine import StreamEngine
+
+            self._engine = StreamEngine(estimator.model_, estimator._spec)
+        self._rows: dict = {}  # id -> row of the state arrays
+        self._free: list = []
+        self._state = {name: np.zeros((0, *shape), np.float32)
+                       for name, shape in self._fields().items()}
+        self._memory: dict = {}  # seq2seq with attention: id -> encoder outputs
+        self._last: dict = {}  # id -> the current answer (raw outputs), once it has one
+        self._step = None
+
+    # ------------------------------------------------------------------ bookkeeping
+    def _fields(self) -> dict:
+        fields = dict(self._engine.fields)
+        n_static = sd.fitted_covariates(self.estimator).n_static
+        if n_static:
+            fields["static"] = (n_static,)
+        return fields
+
+    @property
+    def ids(self) -> list:
+        return list(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __contains__(self, key) -> bool:
+        return key in self._rows
+
+    def __repr__(self) -> str:
+        return f"<skrnn Stream of {type(self.estimator).__name__}: {len(self)} series>"
+
+    def _check_ids(self, ids, known: bool) -> list:
+        if isinstance(ids, (str, bytes)) or not hasattr(ids, "__iter__"):
+            raise TypeError(f"ids must be a list of keys, one per series; got "
+                            f"{type(ids).__name__} (for one series pass [key]).")
+        ids = list(ids.tolist() if isinstance(ids, np.ndarray) else ids)
+        seen = set()
+        for key in ids:
+            if not isinstance(key, Hashable):
+                raise TypeError(f"ids must be hashable keys; got {type(key).__name__}.")
+            if key in seen:
+                raise ValueError(f"id {key!r} appears twice in one call: give each series "
+                                 "its new steps as one chunk.")
+            seen.add(key)
+            if known and key not in self._rows:
+                raise KeyError(f"No live series with id {key!r}.")
+        return ids
+
+    def _new_rows(self, keys) -> None:
+        for key in keys:
+            if self._free:
+                row = self._free.pop()
+            else:
+                row = len(next(iter(self._state.values())))
+                grow = max(8, row)
+                for name, arr in self._state.items():
+                    self._state[name] = np.concatenate(
+                        [arr, np.zeros((grow, *arr.shape[1:]), np.float32)])
+                self._free.extend(range(row + grow - 1, row, -1))
+            self._rows[key] = row
+            self._clear(row)
+
+    def _clear(self, row) -> None:
+        for name, value in self._engine.initial().items():
+            self._state[name][row] = value
+        if "static" in self._state:
+            self._state["static"][row] = 0.0
+
+    def reset(self, ids) -> None:
+        """Start these series again from no steps (their static covariates kept)."""
+        for key in self._check_ids(ids, known=True):
+            row = self._rows[key]
+            static = self._state["static"][row].copy() if "static" in self._state else None
+            self._clear(row)
+            if static is not None:
+                self._state["static"][row] = static
+            self._last.pop(key, None)
+            self._memory.pop(key, None)
+
+    def drop(self, ids) -> None:
+        """Forget these series."""
+        for key in self._check_ids(ids, known=True):
+            self._free.append(self._rows.pop(key))
+            self._last.pop(key, None)
+            self._memory.pop(key, None)
+
+    # ----------------------------------------------------------------- the inputs
+    def _chunks(self, ids, X_new):
+        """``(chunks, static)``: each id's new steps as the network takes them (scaled,
+        token ids) and the standardised static rows given (or None)."""
+        X_new, static, future = sd.split_covariates(X_new)
+        est = self.estimator
+        if future is not None:
+            raise ValueError("A stream takes no future covariates (see stream()).")
+        if isinstance(X_new, (str, bytes)) or not hasattr(X_new, "__len__"):
+            raise TypeError("X_new must hold one chunk of new steps per id (a list, or "
+                            f"a 3-D array); got {type(X_new).__name__}.")
+        if len(X_new) != len(ids):
+            raise ValueError(f"{len(ids)} ids but {len(X_new)} chunks in X_new: give one "
+                             "chunk (possibly empty) per id.")
+        tokens = self._input_kind() == "tokens"
+        chunks = [self._chunk(c, i, key, tokens) for i, (c, key) in
+                  enumerate(zip(X_new, ids))]
+        rows = None
+        if static is not None:
+            stats = sd.fitted_covariates(est)
+            stats.check(static, None, type(est).__name__)
+            rows = stats.static_rows(sd.real_values(static, "static"))
+            if len(rows) != len(ids):
+                raise ValueError(f"{len(ids)} ids but {len(rows)} rows of static "
+                                 "covariates.")
+        elif sd.fitted_covariates(est).n_static:
+            missing = [key for key in ids if key not in self._rows]
+            if missing:
+                raise ValueError(f"{type(est).__name__} was fitted with static "
+                                 f"covariates: a new series (id {missing[0]!r}) starts "
+                                 "with its static row (X_new as "
+                                 "skrnn.data.WithCovariates(chunks, static=rows)).")
+        return chunks, rows
+
+    def _input_kind(self) -> str:
+        est = self.estimator
+        return est._source_kind if self._seq2seq else est._input_kind
+
+    def _n_features(self) -> int:
+        est = self.estimator
+        return est._n_source_features if self._seq2seq else est._n_step_features
+
+    def _chunk(self, chunk, i, key, tokens):
+        what = f"X_new[{i}] (id {key!r})"
+        if tokens:
+            if isinstance(chunk, str) and self._seq2seq and self.estimator._source_kind \
+                    == "tokens":
+                chunk = list(chunk)  # string sources are their characters
+            if isinstance(chunk, (str, bytes)) or not hasattr(chunk, "__len__"):
+                raise TypeError(f"{what} must be a list of tokens, got "
+                                f"{type(chunk).__name__}.")
+            vocabulary = (self.estimator.source_vocabulary_ if self._seq2seq
+                          else self.estimator.vocabulary_)
+            return vocabulary.encode(list(chunk))
+        arr = sd.real_values(chunk, what)
+        n = self._n_features()
+        if arr.ndim == 1 and n == 1:
+            arr = arr[:, None]
+        if arr.ndim != 2 or arr.shape[1] != n:
+            raise ValueError(f"{what} must be a (k, {n}) array of new steps, got shape "
+                             f"{arr.shape}.")
+        est = self.estimator
+        if not self._seq2seq:
+            mode, stats = est._input_scaling()
+            if mode == "feature":
+                arr = (arr - stats[0]) / stats[1]
+        out = arr.astype(np.float32)
+        if not np.isfinite(out).all():
+            raise ValueError(f"{what} holds values that are not finite once scaled.")
+        return out
+
+    # -------------------------------------------------------------------- updating
+    def update(self, ids, X_new, *, return_std=False, return_quantiles=False):
+        """Feed new steps and get the answer after each of them.
+
+        Parameters
+        ----------
+        ids : list of hashable
+            One key per series; a new key starts a series, a known one continues it.
+        X_new : list or 3-D array
+            One chunk per id in the estimator's input format: a ``(k_i, F)`` array (or
+            ``(k_i,)`` for one feature), or a list of tokens; ``k_i`` may differ and
+            may be 0. With static covariates, ``skrnn.data.WithCovariates(chunks,
+            static=rows)``: a new series must bring its row.
+        return_std, return_quantiles : bool
+            RNNRegressor with ``loss="gaussian"`` / ``"quantile"``: also return the
+            standard deviations / quantiles after every step.
+
+        Returns
+        -------
+        list, one entry per id
+            RNNClassifier: the probabilities after every new step, ``(k_i,
+            n_classes)``. RNNRegressor: the predictions after every new step, ``(k_i,)``
+            or ``(k_i, n_outputs)`` (and with ``return_std`` / ``return_quantiles`` a
+            second list). Seq2SeqTransformer: what ``predict`` gives on the prefix so
+            far, after the chunk's last step (None for a series with no steps yet).
+        """
+        ids = self._check_ids(ids, known=False)
+        self._check_extras(return_std, return_quantiles)
+        chunks, static = self._chunks(ids, X_new)
+        if static is not None:
+            for key, row in zip(ids, static):
+                if key in self._rows and self._steps(key) > 0 and not np.array_equal(
+                        self._state["static"][self._rows[key]], row):
+                    raise ValueError(f"id {key!r}: static covariates differ from those "
+                                     "the series started with (reset it to change them).")
+        self._new_rows([key for key in ids if key not in self._rows])
+        if static is not None:
+            for key, row in zip(ids, static):
+                self._state["static"][self._rows[key]] = row
+        moving = [i for i, c in enumerate(chunks) if len(c)]
+        raw = {}
+        if moving:
+            done = self._advance([ids[i] for i in moving], [chunks[i] for i in moving])
+            raw = {moving[r]: out for r, out in done.items()}
+        if self._seq2seq:
+            return [self._last.get(key) for key in ids]
+        n_out = self.estimator._spec.n_outputs
+        outs = [raw.get(i, np.zeros((0, n_out), np.float32)) for i in range(len(ids))]
+        return self._answers(outs, return_std, return_quantiles)
+
+    def _steps(self, key) -> int:
+        return int(self._state["steps"][self._rows[key], 0])
+
+    def _batch(self, keys, chunks, start, stop):
+        """The padded batch of steps ``start:stop`` of every chunk (rows and steps
+        rounded up to powers of two)."""
+        lengths = np.array([max(0, min(len(c), stop) - start) for c in chunks])
+        k = _bucket(int(lengths.max()))
+        b = _bucket(len(keys), 8)
+        tokens = self._input_kind() == "tokens"
+        width = self._engine.input_width
+        x = np.zeros((b, k) if tokens else (b, k, width), np.int32 if tokens else np.float32)
+        mask = np.zeros((b, k), bool)
+        for r, (c, n) in enumerate(zip(chunks, lengths)):
+            if n:
+                part = c[start:start + n]
+                if not tokens and width > part.shape[1]:  # static covariates appended
+                    part = np.concatenate([part, np.broadcast_to(
+                        self._state["static"][self._rows[keys[r]]],
+                        (n, width - part.shape[1]))], axis=1)
+                x[r, :n] = part
+                mask[r, :n] = True
+        return x, mask, lengths
+
+    def _advance(self, keys, chunks) -> dict:
+        """Run the chunks through the network; returns {position in ``keys``: raw
+        outputs after every new step} and stores the new states and answers."""
+        from keras import ops
+
+        rows = np.array([self._rows[key] for key in keys])
+        b = _bucket(len(keys), 8)
+        state = {name: np.zeros((b, *arr.shape[1:]), np.float32)
+                 for name, arr in self._state.items() if name in self._engine.fields}
+        for name in state:
+            state[name][:len(keys)] = self._state[name][rows]
+        longest = max(len(c) for c in chunks)
+        size = self._engine.max_chunk or longest
+        if self._step is None:
+            self._step = _compiled(self._engine.step)
+        outputs = [[] for _ in keys]
+        for start in range(0, longest, size):
+            x, mask, lengths = self._batch(keys, chunks, start, start + size)
+            out, new = self._step(x, mask, state)
+            out = ops.convert_to_numpy(out)
+            new = {name: ops.convert_to_numpy(value) for name, value in new.items()}
+            for r, n in enumerate(lengths):
+                if n:
+                    outputs[r].append(out[r, :n])
+            moved = lengths > 0
+            for name, value in new.items():  # rows without steps here keep their state
+                keep = moved[:, None] if value.ndim == 2 else moved[:, None, None]
+                state[name][:len(keys)] = np.where(keep, value[:len(keys)],
+                                                   state[name][:len(keys)])
+        for name in state:
+            self._state[name][rows] = state[name][:len(keys)]
+        result = {}
+        for r, key in enumerate(keys):
+            result_r = np.concatenate(outputs[r])
+            self._check_finite(key, result_r)
+            result[r] = result_r
+            self._last[key] = result_r[-1]
+        if self._seq2seq:
+            self._decode(keys, rows, result)
+        return result
+
+    def _decode(self, keys, rows, encoded) -> None:
+        """Seq2SeqTransformer: decode every moved series from its encoder state (and,
+        with attention, every encoder output it has had), as ``predict`` does."""
+        est = self.estimator
+        states = [self._state[name][rows] for name in self._engine.state_names]
+        memory = mask = None
+        if self._engine.attention:
+            for r, key in enumerate(keys):
+                old = self._memory.get(key)
+                self._memory[key] = (encoded[r] if old is None
+                                     else np.concatenate([old, encoded[r]]))
+            lengths = np.array([len(self._memory[key]) for key in keys])
+            memory = np.zeros((len(keys), lengths.max(), encoded[0].shape[-1]), np.float32)
+            for r, key in enumerate(keys):
+                memory[r, :lengths[r]] = self._memory[key]
+            mask = np.arange(lengths.max())[None, :] < lengths[:, None]
+        else:  # the one-step decoder takes a memory it does not read without attention
+            memory = np.zeros((len(keys), 1, encoded[0].shape[-1]), np.float32)
+            mask = np.ones((len(keys), 1), bool)
+        outputs = est._decode_encoded(memory, mask, states, np.arange(len(keys)))
+        if est._target_kind != "tokens":
+            outputs = [est._unscale(est._split(o)[0]) for o in outputs]
+        for key, out in zip(keys, outputs):
+            self._last[key] = out
+
+    def _check_finite(self, key, values) -> None:
+        if not np.isfinite(values).all():
+            raise ValueError(f"{type(self.estimator).__name__} computes non-finite "
+                             f"outputs for id {key!r}; no answer is returned rather than "
+                             "a NaN (check the scale of its steps against the training "
+                             "data).")
+
+    # -------------------------------------------------------------------- answers
+    def _check_extras(self, return_std, return_quantiles):
+        if return_std or return_quantiles:
+            if self._seq2seq or hasattr(self.estimator, "classes_"):
+                raise ValueError("return_std / return_quantiles are for an RNNRegressor.")
+            if return_std and return_quantiles:
+                raise ValueError("Ask for return_std or return_quantiles, not both.")
+            if return_std:
+                self.estimator._check_return_std(True)
+            else:
+                self.estimator._check_quantile_loss()
+
+    def _answers(self, outs, return_std=False, return_quantiles=False):
+        est = self.estimator
+        if hasattr(est, "classes_"):
+            from ..classifier import _softmax
+
+            return [_softmax(o.astype(np.float64)) for o in outs]
+        squeeze = est._y_ndim == 1
+        values = [est._unscale(est._split(o)[0], squeeze=squeeze) for o in outs]
+        if return_std:
+            return values, [est._unscale(est._split(o)[1], "std", squeeze) for o in outs]
+        if return_quantiles:
+            return values, [est._unscale(est._split(o)[1], "quantiles", squeeze)
+                            for o in outs]
+        return values
+
+    def _current(self, ids):
+        ids = self._check_ids(ids, known=True)
+        empty = [key for key in ids if key not in self._last]
+        if empty:
+            raise ValueError(f"id {empty[0]!r} has no steps yet: there is no answer to "
+                             "give.")
+        return ids, [self._last[key][None] for key in ids]
+
+    def predict(self, ids, return_std=False):
+        """The current answer of each series (after its last step): labels, values (and
+        standard deviations), or a Seq2SeqTransformer's decoded output."""
+        if self._seq2seq:
+            ids, _ = self._current(ids)
+            return [self._last[key] for key in ids]
+        ids, outs = self._current(ids)
+        est = self.estimator
+        if hasattr(est, "classes_"):
+            return np.array([est.classes_[int(o[0].argmax())] for o in outs],
+                            dtype=est.classes_.dtype)
+        answers = self._answers(outs, return_std=return_std)
+        if return_std:
+            return (np.stack([v[0] for v in answers[0]]),
+                    np.stack([s[0] for s in answers[1]]))
+        return np.stack([v[0] for v in answers])
+
+    def predict_proba(self, ids):
+        """RNNClassifier: the current class probabilities, ``(len(ids), n_classes)``."""
+        if not hasattr(self.estimator, "classes_"):
+            raise AttributeError("predict_proba is for a stream of an RNNClassifier.")
+        _, outs = self._current(ids)
+        return np.concatenate(self._answers(outs))
+
+    def predict_quantiles(self, ids):
+        """RNNRegressor with ``loss="quantile"``: the current quantiles."""
+        self._check_extras(False, True)
+        _, outs = self._current(ids)
+        return np.stack([q[0] for q in self._answers(outs, return_quantiles=True)[1]])
+
+    # --------------------------------------------------------------------- saving
+    def save(self, path) -> None:
+        """Write the estimator and every series' state to one file that
+        :func:`skrnn.load` reads back (no pickle), so a service restarts where it
+        stopped and continues bit-identically."""
+        from ..serving._saving import save_stream
+
+        save_stream(self, path)
