@@ -18,6 +18,8 @@ from ._codec import Decoder, SavingError
 
 FORMAT, VERSION = "skrnn-estimator", 1
 MEMBERS = ("skrnn.json", "arrays.npz")
+#: A saved stream's members, beside its estimator's.
+STREAM_MEMBERS = ("stream.json", "stream.npz")
 #: The most a file's ``skrnn.json`` may hold (bytes) and how deep its JSON may nest.
 MAX_DOCUMENT, MAX_DEPTH = 64 * 2**20, 64
 #: ``arrays.npz`` may hold at most this many bytes per value the network can hold
@@ -54,23 +56,28 @@ def json_depth(text: str) -> int:
     return int(np.cumsum(steps).max()) if steps.size else 0
 
 
-def read_document(archive, path, classes) -> dict:
-    """``skrnn.json``: its declared size and nesting checked before it is parsed, then
-    its fields (``classes``: the estimator classes a file may name)."""
-    info = archive.getinfo(MEMBERS[0])
+def read_json(archive, path, member) -> object:
+    """A JSON member: its declared size and nesting checked before it is parsed."""
+    info = archive.getinfo(member)
     if info.file_size > MAX_DOCUMENT:
-        raise SavingError(f"{path}: {MEMBERS[0]} declares {info.file_size} bytes; "
+        raise SavingError(f"{path}: {member} declares {info.file_size} bytes; "
                           f"skrnn reads at most {MAX_DOCUMENT}.")
     try:
         text = _member(archive, info, path).decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise SavingError(f"{path}: {MEMBERS[0]} is not UTF-8 text ({exc}).") from exc
+        raise SavingError(f"{path}: {member} is not UTF-8 text ({exc}).") from exc
     if json_depth(text) > MAX_DEPTH:
-        raise SavingError(f"{path}: {MEMBERS[0]} nests deeper than {MAX_DEPTH} levels.")
+        raise SavingError(f"{path}: {member} nests deeper than {MAX_DEPTH} levels.")
     try:
-        document = json.loads(text)
+        return json.loads(text)
     except (ValueError, RecursionError) as exc:
-        raise SavingError(f"{path}: {MEMBERS[0]} is not valid JSON ({exc}).") from exc
+        raise SavingError(f"{path}: {member} is not valid JSON ({exc}).") from exc
+
+
+def read_document(archive, path, classes) -> dict:
+    """``skrnn.json``: its declared size and nesting checked before it is parsed, then
+    its fields (``classes``: the estimator classes a file may name)."""
+    document = read_json(archive, path, MEMBERS[0])
     keys = {"format", "version", "class", "params", "state", "n_variables"}
     if not isinstance(document, dict) or set(document) != keys:
         raise SavingError(f"{path}: skrnn.json must hold exactly {sorted(keys)}.")
@@ -112,30 +119,30 @@ _HEADERS = {(1, 0): np.lib.format.read_array_header_1_0,
             (2, 0): np.lib.format.read_array_header_2_0}
 
 
-def read_arrays(archive, path, budget: int) -> dict:
-    """The arrays of ``arrays.npz``: its declared sizes, then each array's header,
-    checked before anything is decompressed or allocated."""
-    info = archive.getinfo(MEMBERS[1])
+def read_arrays(archive, path, budget: int, member: str = MEMBERS[1]) -> dict:
+    """The arrays of ``arrays.npz`` (or another npz ``member``): its declared sizes,
+    then each array's header, checked before anything is decompressed or allocated."""
+    info = archive.getinfo(member)
     if info.file_size > budget:
         raise SavingError(
-            f"{path}: {MEMBERS[1]} declares {info.file_size} bytes, more than the "
+            f"{path}: {member} declares {info.file_size} bytes, more than the "
             f"network its specification describes can need ({budget}).")
     data = _member(archive, info, path)
     try:
         inner = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise SavingError(f"{path}: {MEMBERS[1]} is not an npz archive ({exc}).") from exc
+        raise SavingError(f"{path}: {member} is not an npz archive ({exc}).") from exc
     arrays, total = {}, 0
     with inner:
         for entry in inner.infolist():
             key = entry.filename[:-4]
             if not (entry.filename.endswith(".npy") and re.fullmatch(r"\w{1,64}", key)) \
                     or key in arrays:
-                raise SavingError(f"{path}: {MEMBERS[1]} holds {entry.filename[:80]!r}, "
+                raise SavingError(f"{path}: {member} holds {entry.filename[:80]!r}, "
                                   "not an array skrnn writes.")
             total += entry.file_size
             if entry.compress_size > len(data) or total > budget:
-                raise SavingError(f"{path}: the arrays of {MEMBERS[1]} declare more than "
+                raise SavingError(f"{path}: the arrays of {member} declare more than "
                                   f"{budget} bytes, more than the network can need.")
             arrays[key] = _array(inner, entry, path)
     return arrays

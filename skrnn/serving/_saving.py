@@ -47,6 +47,7 @@ from ._reading import (
     BYTES_PER_WEIGHT,
     FORMAT,
     MEMBERS,
+    STREAM_MEMBERS,
     VERSION,
     check_optimizer_state,
     fits,
@@ -74,6 +75,19 @@ def saved_strategy(value):
 
 def save(estimator, path) -> None:
     """Write ``estimator`` (fitted) to ``path`` (see the module's docstring)."""
+    document, arrays = _members(estimator)
+    _write_atomically(os.fspath(path), {MEMBERS[0]: json.dumps(document).encode(),
+                                        MEMBERS[1]: _npz(arrays)})
+
+
+def _npz(arrays: dict) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _members(estimator):
+    """``(document, arrays)``: what ``skrnn.json`` and ``arrays.npz`` hold."""
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(estimator)
@@ -107,10 +121,20 @@ def save(estimator, path) -> None:
                 "params": saved_params, "state": state, "n_variables": len(variables)}
     arrays = dict(encode.arrays)
     arrays.update({f"variable{i}": v for i, v in enumerate(variables)})
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    _write_atomically(os.fspath(path), {MEMBERS[0]: json.dumps(document).encode(),
-                                        MEMBERS[1]: buffer.getvalue()})
+    return document, arrays
+
+
+def save_stream(stream, path) -> None:
+    """Write a :class:`~skrnn.streaming.Stream`: the estimator's two members and the
+    stream's own two (see :mod:`skrnn.serving._stream_file`)."""
+    from ._stream_file import stream_members
+
+    document, arrays = _members(stream.estimator)
+    stream_document, stream_arrays = stream_members(stream)
+    _write_atomically(os.fspath(path), {
+        MEMBERS[0]: json.dumps(document).encode(), MEMBERS[1]: _npz(arrays),
+        STREAM_MEMBERS[0]: json.dumps(stream_document).encode(),
+        STREAM_MEMBERS[1]: _npz(stream_arrays)})
 
 
 def _write_atomically(target: str, members: dict) -> None:
@@ -187,15 +211,25 @@ def _load(path):
         raise SavingError(f"{path} is not an skrnn estimator file ({exc}).") from exc
     with archive:
         names = archive.namelist()
-        unknown = [n for n in names if n not in MEMBERS]
-        if unknown or sorted(names) != sorted(MEMBERS):
-            raise SavingError(f"{path}: an skrnn file holds exactly {list(MEMBERS)}; "
-                              f"found {names[:10]} (refused: "
-                              f"{unknown[:10] or 'members missing or repeated'}).")
-        document = read_document(archive, path, REGISTRY)
-        cls = REGISTRY[document["class"]]
-        spec, bounds = read_spec(document, cls, path)
-        arrays = read_arrays(archive, path, BYTES_PER_WEIGHT * bounds[1] + ARRAY_SLACK)
+        streamed = sorted(names) == sorted(MEMBERS + STREAM_MEMBERS)
+        unknown = [n for n in names if n not in MEMBERS + STREAM_MEMBERS]
+        if unknown or (sorted(names) != sorted(MEMBERS) and not streamed):
+            raise SavingError(f"{path}: an skrnn file holds exactly {list(MEMBERS)} (and "
+                              f"a stream's {list(STREAM_MEMBERS)}); found {names[:10]} "
+                              f"(refused: {unknown[:10] or 'members missing or repeated'}).")
+        estimator = _load_estimator(archive, path)
+        if not streamed:
+            return estimator
+        from ._stream_file import read_stream
+
+        return read_stream(archive, path, estimator)
+
+
+def _load_estimator(archive, path):
+    document = read_document(archive, path, REGISTRY)
+    cls = REGISTRY[document["class"]]
+    spec, bounds = read_spec(document, cls, path)
+    arrays = read_arrays(archive, path, BYTES_PER_WEIGHT * bounds[1] + ARRAY_SLACK)
     saved = saved_variables(arrays, document["n_variables"], bounds, path)
     name = cls.__name__
     decode = Decoder(arrays)

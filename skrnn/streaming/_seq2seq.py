@@ -23,6 +23,7 @@ class EncoderEngine:
         self.recurrent = [layers[f"encoder_{spec.cell}_{i}"] for i in range(len(spec.units))]
         self.attention = spec.attention is not None
         self.input_width = spec.n_source_features
+        self.memory_width = int(spec.units[-1])
         n_states = 2 if spec.cell == "lstm" else 1
         self.fields = {"steps": (1,)}
         self.state_names = []

@@ -37,6 +37,7 @@ def _compiled(fn):
         import torch
 
         def call(*args):
+            args = keras.tree.map_structure(keras.ops.convert_to_tensor, args)
             with torch.no_grad():
                 return fn(*args)
         return call
@@ -455,7 +456,8 @@ class Stream:
         if empty:
             raise ValueError(f"id {empty[0]!r} has no steps yet: there is no answer to "
                              "give.")
-        return ids, [self._last[key][None] for key in ids]
+        return ids, [self._last[key] if self._seq2seq else self._last[key][None]
+                     for key in ids]
 
     def predict(self, ids, return_std=False):
         """The current answer of each series (after its last step): labels, values (and
@@ -488,6 +490,30 @@ class Stream:
         return np.stack([q[0] for q in self._answers(outs, return_quantiles=True)[1]])
 
     # --------------------------------------------------------------------- saving
+    def _engine_memory(self) -> bool:
+        """Whether each series keeps its encoder outputs (seq2seq with attention)."""
+        return self._seq2seq and self._engine.attention
+
+    def _restore(self, ids, state, last, memory, lengths) -> None:
+        """A loaded stream's series (checked by the loader)."""
+        self._rows = {key: i for i, key in enumerate(ids)}
+        self._free = []
+        self._state = {name: np.array(value, np.float32) for name, value in state.items()}
+        if memory is not None:
+            ends = np.cumsum(lengths)
+            for key, end, length in zip(ids, ends, lengths):
+                if length:
+                    self._memory[key] = memory[end - length:end]
+        moved = [key for key in ids if self._steps(key) > 0]
+        if not self._seq2seq:
+            for i, key in enumerate(ids):
+                if key in moved:
+                    self._last[key] = last[i]
+        elif moved:
+            rows = np.array([self._rows[key] for key in moved])
+            self._decode(moved, rows, [np.zeros((0, self._engine.memory_width), np.float32)]
+                         * len(moved))
+
     def save(self, path) -> None:
         """Write the estimator and every series' state to one file that
         :func:`skrnn.load` reads back (no pickle), so a service restarts where it
