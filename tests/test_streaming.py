@@ -330,10 +330,10 @@ def test_the_work_of_an_update_does_not_grow_with_the_history(fitted):
     rng = np.random.RandomState(0)
     stream.update(["a", "b"], [rng.randn(3000, 3), rng.randn(2000, 3)])
     seen = []
-    original = stream._step
-    stream._step = lambda x, mask, state: (seen.append((x.shape, {k: v.shape for k, v in
-                                                                   state.items()})),
-                                           original(x, mask, state))[1]
+    original = stream._compiled_step(False)
+    stream._compiled_step = lambda last_only: lambda x, mask, state: (
+        seen.append((x.shape, {k: v.shape for k, v in state.items()})),
+        original(x, mask, state))[1]
     out = stream.update(["a", "b"], [rng.randn(1, 3), rng.randn(1, 3)])
     assert [shape for shape, _ in seen] == [(8, 1, 3)]
     assert max(np.prod(s) for s in seen[0][1].values()) < 100
@@ -486,3 +486,25 @@ def test_every_backend_streams_the_same(name, tmp_path):
         for key, value in results["tensorflow"].items():
             np.testing.assert_allclose(results[backend][key], value, atol=TOL,
                                        err_msg=f"{backend} {key}")
+
+
+@pytest.mark.parametrize("name", ["conv-parallel", "conv-before", "conv-before-mean",
+                                  "conv-before-kernel-1", "attention"])
+def test_a_history_fed_at_once_gives_the_last_answer(name):
+    """``every_step=False`` (the convolution in one pass over the chunk) ends in the
+    state, and gives the answer, that step by step gives."""
+    X, y = _data()
+    est = RNNClassifier(**{"units": 6, "epochs": 2, "random_state": 0,
+                           **CLASSIFIERS[name]}).fit(X, y)
+    fast, slow = est.stream(), est.stream()
+    ids = [0, 1, 2, 3]
+    series = X[:3] + [X[3][:0]]
+    last = fast.update(ids, series, every_step=False)
+    steps = slow.update(ids, series)
+    assert last[3] is None
+    for a, b, s in zip(last[:3], steps[:3], series):
+        np.testing.assert_allclose(a, b[-1], atol=TOL)
+        np.testing.assert_allclose(a, est.predict_proba([s])[0], atol=TOL)
+    more = [X[4][:3], X[5][:2], X[6][:1], X[7][:2]]
+    for a, b in zip(fast.update(ids, more), slow.update(ids, more)):
+        np.testing.assert_allclose(a, b, atol=TOL)

@@ -40,6 +40,13 @@ CONV_CHUNK = 32
 _SAFE_SCORE_RANGE = 60.0
 
 
+def _last_real(values, mask):
+    """Each row's value at its last real step (rows of no real step: the first)."""
+    n = ops.sum(ops.cast(mask, "int32"), axis=1, keepdims=True)
+    at = ops.maximum(n - 1, 0)
+    return ops.take_along_axis(values, ops.expand_dims(at, -1), axis=1)[:, 0]
+
+
 def _recurrent_cell(layer):
     return layer.cell
 
@@ -131,6 +138,79 @@ class StreamEngine:
         return state
 
     # ------------------------------------------------------------------ the step
+    def chunk_size(self, batch: int, last_only: bool) -> int:
+        """Steps per call for ``batch`` rows: what keeps a call's tensors bounded (about
+        a million step-rows; the convolution's windows, and its features, much fewer)."""
+        if self.conv is not None:
+            size = max(1, 2**18 // batch) if last_only else min(
+                self.max_chunk or CONV_CHUNK, CONV_CHUNK)
+        else:
+            size = max(1, 2**20 // batch)
+            if self.max_chunk and not last_only:
+                size = min(size, self.max_chunk)
+        return size
+
+    def step_last(self, x, mask, state):
+        """As :meth:`step`, but only the output after each row's last real step,
+        (B, n_outputs): the convolution runs once over the chunk (no window per step),
+        what feeding a long history costs."""
+        if self.conv is None:
+            out, new = self.step(x, mask, state)
+            return _last_real(out, mask), new
+        m = ops.cast(mask, "float32")
+        stem = self.embedding(x) if self.embedding is not None else x
+        steps = state["steps"] + ops.sum(m, axis=1, keepdims=True)
+        new = {"steps": steps}
+        rnn = [[state[f"rnn_{i}_{j}"] for j in range(self._n_states(i))]
+               for i in range(len(self.recurrent))]
+        pool = {k: state[k] for k in ("mean_sum", "attention_max", "attention_norm",
+                                      "attention_sum") if k in state}
+        buffer = ops.concatenate([state["conv_buffer"], ops.cast(stem, "float32")], axis=1)
+        real = ops.concatenate([state["conv_real"] > 0.5, mask], axis=1)
+        feats = self._features(buffer, real)  # zeros after each row's last real step
+        n_new = ops.sum(ops.cast(mask, "int32"), axis=1, keepdims=True)  # (B, 1)
+        w = self.window
+        keep = n_new + ops.expand_dims(ops.arange(w - 1), 0)
+        new["conv_buffer"] = ops.take_along_axis(buffer, ops.expand_dims(keep, -1), axis=1)
+        new["conv_real"] = ops.take_along_axis(ops.cast(real, "float32"), keep, axis=1)
+        k = ops.shape(stem)[1]
+        # new step j settles the feature at buffer position L + j; the last R real
+        # positions are the final prefix's provisional features
+        settled = feats[:, self.left:self.left + k]
+        valid = real[:, self.left:self.left + k] & mask
+        settled = settled * ops.expand_dims(ops.cast(valid, feats.dtype), -1)
+        tail_at = n_new + self.left + ops.expand_dims(ops.arange(self.right), 0)  # (B, R)
+        tail = ops.take_along_axis(feats, ops.expand_dims(tail_at, -1), axis=1)
+        tail_real = ops.take_along_axis(real, tail_at, axis=1)
+        if self.parallel:
+            z, rnn, pool = self._advance(stem, mask, rnn, pool, state["steps"])
+            z = _last_real(z, mask)
+            if self.spec.return_sequences:
+                last_at = n_new + w - 2  # the last real position
+                branch = ops.take_along_axis(feats, ops.expand_dims(last_at, -1),
+                                             axis=1)[:, 0]
+            else:
+                total = state["conv_sum"] + ops.sum(settled, axis=1)
+                new["conv_sum"] = total
+                branch = (total + ops.sum(tail * ops.expand_dims(
+                    ops.cast(tail_real, tail.dtype), -1), axis=1)) / ops.maximum(steps, 1.0)
+            out = self.head(ops.concatenate([z, branch], axis=-1))
+        else:
+            before = state["settled_steps"]
+            z, rnn, pool = self._advance(settled, valid, rnn, pool, before)
+            new["settled_steps"] = before + ops.sum(ops.cast(valid, "float32"), axis=1,
+                                                    keepdims=True)
+            if self.right:  # the tail's last position is the last real step
+                z, _, _ = self._advance(tail, tail_real, rnn, pool, new["settled_steps"])
+                out = self.head(z[:, -1])
+            else:
+                out = self.head(_last_real(z, valid))
+        for i, group in enumerate(rnn):
+            for j, s in enumerate(group):
+                new[f"rnn_{i}_{j}"] = s
+        new.update(pool)
+        return out, new
+
     def step(self, x, mask, state):
         """``x`` (B, k, F) float32 or (B, k) int32 token ids, ``mask`` (B, k) bool (real
         steps first in every row), ``state`` a dict of (B, ...) tensors; returns the

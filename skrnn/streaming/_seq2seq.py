@@ -14,8 +14,6 @@ class EncoderEngine:
     :class:`~skrnn.streaming._engine.StreamEngine`; :meth:`step` returns the last
     layer's output after every step (the memory attention reads) and the new states."""
 
-    max_chunk = None
-
     def __init__(self, est):
         layers = {layer.name: layer for layer in est.model_.layers}
         spec = est._spec
@@ -31,6 +29,11 @@ class EncoderEngine:
             for j in range(n_states):
                 self.fields[f"rnn_{i}_{j}"] = (int(units),)
                 self.state_names.append(f"rnn_{i}_{j}")
+
+    @staticmethod
+    def chunk_size(batch: int, last_only: bool) -> int:
+        """Steps per call: about a million step-rows."""
+        return max(1, 2**20 // batch)
 
     def initial(self) -> dict:
         return {name: np.zeros(shape, np.float32) for name, shape in self.fields.items()}

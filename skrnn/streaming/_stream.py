@@ -127,7 +127,7 @@ class Stream:
                        for name, shape in self._fields().items()}
         self._memory: dict = {}  # seq2seq with attention: id -> encoder outputs
         self._last: dict = {}  # id -> the current answer (raw outputs), once it has one
-        self._step = None
+        self._steps_compiled = None
 
     # ------------------------------------------------------------------ bookkeeping
     def _fields(self) -> dict:
@@ -277,7 +277,8 @@ class Stream:
         return out
 
     # -------------------------------------------------------------------- updating
-    def update(self, ids, X_new, *, return_std=False, return_quantiles=False):
+    def update(self, ids, X_new, *, every_step=True, return_std=False,
+               return_quantiles=False):
         """Feed new steps and get the answer after each of them.
 
         Parameters
@@ -289,6 +290,11 @@ class Stream:
             ``(k_i,)`` for one feature), or a list of tokens; ``k_i`` may differ and
             may be 0. With static covariates, ``skrnn.data.WithCovariates(chunks,
             static=rows)``: a new series must bring its row.
+        every_step : bool, default=True
+            False: only the answer after each chunk's last step (None for an empty
+            chunk), which is how to start series from a long history: with the
+            convolutional front-end the chunk is then read in one pass, not one window
+            per step.
         return_std, return_quantiles : bool
             RNNRegressor with ``loss="gaussian"`` / ``"quantile"``: also return the
             standard deviations / quantiles after every step.
@@ -318,13 +324,18 @@ class Stream:
         moving = [i for i, c in enumerate(chunks) if len(c)]
         raw = {}
         if moving:
-            done = self._advance([ids[i] for i in moving], [chunks[i] for i in moving])
+            done = self._advance([ids[i] for i in moving], [chunks[i] for i in moving],
+                                 last_only=not every_step)
             raw = {moving[r]: out for r, out in done.items()}
         if self._seq2seq:
             return [self._last.get(key) for key in ids]
         n_out = self.estimator._spec.n_outputs
         outs = [raw.get(i, np.zeros((0, n_out), np.float32)) for i in range(len(ids))]
-        return self._answers(outs, return_std, return_quantiles)
+        answers = self._answers(outs, return_std, return_quantiles)
+        if every_step:
+            return answers
+        last = lambda values: [v[-1] if len(v) else None for v in values]  # noqa: E731
+        return tuple(map(last, answers)) if isinstance(answers, tuple) else last(answers)
 
     def _steps(self, key) -> int:
         return int(self._state["steps"][self._rows[key], 0])
@@ -350,9 +361,19 @@ class Stream:
                 mask[r, :n] = True
         return x, mask, lengths
 
-    def _advance(self, keys, chunks) -> dict:
+    def _compiled_step(self, last_only: bool):
+        if self._steps_compiled is None:
+            self._steps_compiled = {}
+        if last_only not in self._steps_compiled:
+            fn = (self._engine.step_last if last_only and hasattr(self._engine, "step_last")
+                  else self._engine.step)
+            self._steps_compiled[last_only] = _compiled(fn)
+        return self._steps_compiled[last_only]
+
+    def _advance(self, keys, chunks, last_only=False) -> dict:
         """Run the chunks through the network; returns {position in ``keys``: raw
-        outputs after every new step} and stores the new states and answers."""
+        outputs after every new step (``last_only``: after the last)} and stores the
+        new states and answers."""
         from keras import ops
 
         rows = np.array([self._rows[key] for key in keys])
@@ -362,18 +383,17 @@ class Stream:
         for name in state:
             state[name][:len(keys)] = self._state[name][rows]
         longest = max(len(c) for c in chunks)
-        size = self._engine.max_chunk or longest
-        if self._step is None:
-            self._step = _compiled(self._engine.step)
+        size = self._engine.chunk_size(b, last_only)
+        step = self._compiled_step(last_only)
         outputs = [[] for _ in keys]
         for start in range(0, longest, size):
             x, mask, lengths = self._batch(keys, chunks, start, start + size)
-            out, new = self._step(x, mask, state)
+            out, new = step(x, mask, state)
             out = ops.convert_to_numpy(out)
             new = {name: ops.convert_to_numpy(value) for name, value in new.items()}
             for r, n in enumerate(lengths):
                 if n:
-                    outputs[r].append(out[r, :n])
+                    outputs[r].append(out[r, :n] if not last_only else out[r][None])
             moved = lengths > 0
             for name, value in new.items():  # rows without steps here keep their state
                 keep = moved[:, None] if value.ndim == 2 else moved[:, None, None]
