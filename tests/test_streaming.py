@@ -508,3 +508,27 @@ def test_a_history_fed_at_once_gives_the_last_answer(name):
     more = [X[4][:3], X[5][:2], X[6][:1], X[7][:2]]
     for a, b in zip(fast.update(ids, more), slow.update(ids, more)):
         np.testing.assert_allclose(a, b, atol=TOL)
+
+
+def test_a_3d_array_of_new_steps_is_the_same_as_a_list():
+    """The usual feed (one ``(n, k, F)`` array of new steps) is read at once."""
+    X, y = _data()
+    static = np.random.RandomState(2).randn(len(X), 2)
+    est = RNNRegressor(units=5, epochs=1, random_state=0, conv_filters=(3,),
+                       conv_kernel_sizes=(3,)).fit(WithCovariates(X, static=static),
+                                                   [s.sum() for s in X])
+    block = np.stack([s[:4] for s in X[:3]])  # (3, 4, 3)
+    as_array, as_list = est.stream(), est.stream()
+    for start, stop in ((0, 1), (1, 4)):
+        a = as_array.update([0, 1, 2], WithCovariates(block[:, start:stop],
+                                                      static=static[:3]))
+        b = as_list.update([0, 1, 2], WithCovariates(list(block[:, start:stop]),
+                                                     static=static[:3]))
+        for u, v in zip(a, b):
+            np.testing.assert_array_equal(u, v)
+    np.testing.assert_allclose(as_array.predict([0, 1, 2]), est.predict(
+        WithCovariates(list(block), static=static[:3])), atol=1e-4)
+    bad = block[:, :1].copy()
+    bad[1, 0, 0] = np.inf
+    with pytest.raises(ValueError, match=r"X_new\[1\] \(id 1\)"):
+        as_array.update([0, 1, 2], bad)

@@ -220,8 +220,10 @@ class Stream:
             raise ValueError(f"{len(ids)} ids but {len(X_new)} chunks in X_new: give one "
                              "chunk (possibly empty) per id.")
         tokens = self._input_kind() == "tokens"
-        chunks = [self._chunk(c, i, key, tokens) for i, (c, key) in
-                  enumerate(zip(X_new, ids))]
+        chunks = None if tokens else self._array_chunks(X_new)
+        if chunks is None:  # one by one, naming the id of the first that is refused
+            chunks = [self._chunk(c, i, key, tokens) for i, (c, key) in
+                      enumerate(zip(X_new, ids))]
         rows = None
         if static is not None:
             stats = sd.fitted_covariates(est)
@@ -238,6 +240,29 @@ class Stream:
                                  "with its static row (X_new as "
                                  "skrnn.data.WithCovariates(chunks, static=rows)).")
         return chunks, rows
+
+    def _array_chunks(self, X_new):
+        """A numeric ``(n, k, F)`` array of new steps read at once (the usual feed of
+        a sensor), or None when it is anything else or holds a value ``_chunk`` would
+        refuse (which then names the id)."""
+        if not isinstance(X_new, np.ndarray) or X_new.dtype.kind not in "biuf":
+            return None
+        n = self._n_features()
+        arr = X_new[..., None] if X_new.ndim == 2 and n == 1 else X_new
+        if arr.ndim != 3 or arr.shape[2] != n:
+            return None
+        with np.errstate(over="ignore", invalid="ignore"):
+            values = np.asarray(arr, np.float64)
+            if not self._seq2seq:
+                mode, stats = self.estimator._input_scaling()
+                if mode == "feature":
+                    values = (values - stats[0]) / stats[1]
+            out = values.astype(np.float32)
+        bound = np.finfo(np.float32).max
+        if not (np.isfinite(arr).all() and np.abs(arr).max(initial=0) <= bound
+                and np.isfinite(out).all()):
+            return None
+        return out
 
     def _input_kind(self) -> str:
         est = self.estimator
@@ -321,16 +346,20 @@ class Stream:
         if static is not None:
             for key, row in zip(ids, static):
                 self._state["static"][self._rows[key]] = row
-        moving = [i for i, c in enumerate(chunks) if len(c)]
-        raw = {}
+        dense = isinstance(chunks, np.ndarray)  # (n, k, F): every id moves k steps
+        moving = (list(range(len(ids))) if dense and chunks.shape[1] else [] if dense
+                  else [i for i, c in enumerate(chunks) if len(c)])
+        outs = None
         if moving:
-            done = self._advance([ids[i] for i in moving], [chunks[i] for i in moving],
+            keys = ids if dense else [ids[i] for i in moving]
+            done = self._advance(keys, chunks if dense else [chunks[i] for i in moving],
                                  last_only=not every_step)
-            raw = {moving[r]: out for r, out in done.items()}
+            outs = done if dense else dict(zip(moving, done))
         if self._seq2seq:
             return [self._last.get(key) for key in ids]
-        n_out = self.estimator._spec.n_outputs
-        outs = [raw.get(i, np.zeros((0, n_out), np.float32)) for i in range(len(ids))]
+        if not isinstance(outs, np.ndarray):  # per id, empty where no step came
+            empty = np.zeros((0, self.estimator._spec.n_outputs), np.float32)
+            outs = [(outs or {}).get(i, empty) for i in range(len(ids))]
         answers = self._answers(outs, return_std, return_quantiles)
         if every_step:
             return answers
@@ -340,25 +369,36 @@ class Stream:
     def _steps(self, key) -> int:
         return int(self._state["steps"][self._rows[key], 0])
 
-    def _batch(self, keys, chunks, start, stop):
+    def _batch(self, rows, chunks, start, stop):
         """The padded batch of steps ``start:stop`` of every chunk (rows and steps
-        rounded up to powers of two)."""
-        lengths = np.array([max(0, min(len(c), stop) - start) for c in chunks])
-        k = _bucket(int(lengths.max()))
-        b = _bucket(len(keys), 8)
+        rounded up to powers of two), static covariates appended; and each row's
+        number of steps in it."""
+        n = len(rows)
+        b = _bucket(n, 8)
         tokens = self._input_kind() == "tokens"
         width = self._engine.input_width
-        x = np.zeros((b, k) if tokens else (b, k, width), np.int32 if tokens else np.float32)
-        mask = np.zeros((b, k), bool)
-        for r, (c, n) in enumerate(zip(chunks, lengths)):
-            if n:
-                part = c[start:start + n]
-                if not tokens and width > part.shape[1]:  # static covariates appended
-                    part = np.concatenate([part, np.broadcast_to(
-                        self._state["static"][self._rows[keys[r]]],
-                        (n, width - part.shape[1]))], axis=1)
-                x[r, :n] = part
-                mask[r, :n] = True
+        if isinstance(chunks, np.ndarray):
+            part = chunks[:, start:stop]
+            lengths = np.full(n, part.shape[1])
+            k = _bucket(part.shape[1])
+            x = np.zeros((b, k, part.shape[2]), np.float32)
+            x[:n, :part.shape[1]] = part
+            mask = np.zeros((b, k), bool)
+            mask[:n, :part.shape[1]] = True
+        else:
+            lengths = np.array([max(0, min(len(c), stop) - start) for c in chunks])
+            k = _bucket(int(lengths.max()))
+            x = np.zeros((b, k) if tokens else (b, k, self._n_features()),
+                         np.int32 if tokens else np.float32)
+            mask = np.zeros((b, k), bool)
+            for r, (c, m) in enumerate(zip(chunks, lengths)):
+                if m:
+                    x[r, :m] = c[start:start + m]
+                    mask[r, :m] = True
+        if not tokens and width > x.shape[2]:  # static covariates after the values
+            static = np.zeros((b, x.shape[1], width - x.shape[2]), np.float32)
+            static[:n] = self._state["static"][rows][:, None, :]
+            x = np.concatenate([x, static * mask[..., None]], axis=2)
         return x, mask, lengths
 
     def _compiled_step(self, last_only: bool):
@@ -370,46 +410,62 @@ class Stream:
             self._steps_compiled[last_only] = _compiled(fn)
         return self._steps_compiled[last_only]
 
-    def _advance(self, keys, chunks, last_only=False) -> dict:
-        """Run the chunks through the network; returns {position in ``keys``: raw
-        outputs after every new step (``last_only``: after the last)} and stores the
-        new states and answers."""
+    def _advance(self, keys, chunks, last_only=False):
+        """Run the chunks (a list, or an ``(n, k, F)`` array) through the network and
+        store the new states and answers; returns the raw outputs after every new step
+        (``last_only``: after the last) of each key: a list, or an ``(n, k, C)`` array
+        for an array of chunks."""
         from keras import ops
 
         rows = np.array([self._rows[key] for key in keys])
-        b = _bucket(len(keys), 8)
-        state = {name: np.zeros((b, *arr.shape[1:]), np.float32)
-                 for name, arr in self._state.items() if name in self._engine.fields}
-        for name in state:
-            state[name][:len(keys)] = self._state[name][rows]
-        longest = max(len(c) for c in chunks)
+        n, b = len(keys), _bucket(len(keys), 8)
+        state = {}
+        for name in self._engine.fields:
+            value = self._state[name]
+            state[name] = np.zeros((b, *value.shape[1:]), np.float32)
+            state[name][:n] = value[rows]
+        dense = isinstance(chunks, np.ndarray)
+        longest = chunks.shape[1] if dense else max(len(c) for c in chunks)
         size = self._engine.chunk_size(b, last_only)
         step = self._compiled_step(last_only)
-        outputs = [[] for _ in keys]
+        outputs = []
         for start in range(0, longest, size):
-            x, mask, lengths = self._batch(keys, chunks, start, start + size)
+            x, mask, lengths = self._batch(rows, chunks, start, start + size)
             out, new = step(x, mask, state)
             out = ops.convert_to_numpy(out)
-            new = {name: ops.convert_to_numpy(value) for name, value in new.items()}
-            for r, n in enumerate(lengths):
-                if n:
-                    outputs[r].append(out[r, :n] if not last_only else out[r][None])
+            outputs.append((out[:n, None] if last_only else out[:n], lengths))
             moved = lengths > 0
             for name, value in new.items():  # rows without steps here keep their state
-                keep = moved[:, None] if value.ndim == 2 else moved[:, None, None]
-                state[name][:len(keys)] = np.where(keep, value[:len(keys)],
-                                                   state[name][:len(keys)])
-        for name in state:
-            self._state[name][rows] = state[name][:len(keys)]
-        result = {}
+                value = ops.convert_to_numpy(value)[:n]
+                keep = moved.reshape((n,) + (1,) * (value.ndim - 1))
+                state[name][:n] = value if moved.all() else np.where(keep, value,
+                                                                     state[name][:n])
+        for name in self._engine.fields:
+            self._state[name][rows] = state[name][:n]
+        if dense:
+            result = np.concatenate([o[:, :(1 if last_only else m[0])]
+                                     for o, m in outputs], axis=1)
+            if last_only:
+                result = result[:, -1:]
+            per_key = result
+        else:
+            per_key = []
+            for r in range(n):
+                parts = [o[r, :1 if last_only else m[r]] for o, m in outputs if m[r]]
+                per_key.append(parts[-1] if last_only else np.concatenate(parts))
+        bad = [r for r in range(n) if not np.isfinite(per_key[r]).all()] \
+            if not np.isfinite(result if dense else np.concatenate(
+                [p.reshape(-1) for p in per_key])).all() else []
+        if bad:
+            raise ValueError(f"{type(self.estimator).__name__} computes non-finite "
+                             f"outputs for id {keys[bad[0]]!r}; no answer is returned "
+                             "rather than a NaN (check the scale of its steps against the "
+                             "training data).")
         for r, key in enumerate(keys):
-            result_r = np.concatenate(outputs[r])
-            self._check_finite(key, result_r)
-            result[r] = result_r
-            self._last[key] = result_r[-1]
+            self._last[key] = per_key[r][-1]
         if self._seq2seq:
-            self._decode(keys, rows, result)
-        return result
+            self._decode(keys, rows, per_key)
+        return per_key
 
     def _decode(self, keys, rows, encoded) -> None:
         """Seq2SeqTransformer: decode every moved series from its encoder state (and,
@@ -436,13 +492,6 @@ class Stream:
         for key, out in zip(keys, outputs):
             self._last[key] = out
 
-    def _check_finite(self, key, values) -> None:
-        if not np.isfinite(values).all():
-            raise ValueError(f"{type(self.estimator).__name__} computes non-finite "
-                             f"outputs for id {key!r}; no answer is returned rather than "
-                             "a NaN (check the scale of its steps against the training "
-                             "data).")
-
     # -------------------------------------------------------------------- answers
     def _check_extras(self, return_std, return_quantiles):
         if return_std or return_quantiles:
@@ -456,18 +505,25 @@ class Stream:
                 self.estimator._check_quantile_loss()
 
     def _answers(self, outs, return_std=False, return_quantiles=False):
+        """Raw outputs (a list of ``(k_i, C)``, or one ``(n, k, C)`` array) as the
+        estimator answers: probabilities, or values (and stds or quantiles)."""
         est = self.estimator
+        if isinstance(outs, np.ndarray):
+            split = list
+        else:  # one array of every id's steps, answered at once, then cut
+            ends = np.cumsum([len(o) for o in outs])[:-1]
+            outs = np.concatenate(outs) if len(outs) else np.zeros((0, 1), np.float32)
+            split = lambda a: np.split(a, ends)  # noqa: E731
         if hasattr(est, "classes_"):
             from ..classifier import _softmax
 
-            return [_softmax(o.astype(np.float64)) for o in outs]
+            return split(_softmax(outs.astype(np.float64)))
         squeeze = est._y_ndim == 1
-        values = [est._unscale(est._split(o)[0], squeeze=squeeze) for o in outs]
+        values = split(est._unscale(est._split(outs)[0], squeeze=squeeze))
         if return_std:
-            return values, [est._unscale(est._split(o)[1], "std", squeeze) for o in outs]
+            return values, split(est._unscale(est._split(outs)[1], "std", squeeze))
         if return_quantiles:
-            return values, [est._unscale(est._split(o)[1], "quantiles", squeeze)
-                            for o in outs]
+            return values, split(est._unscale(est._split(outs)[1], "quantiles", squeeze))
         return values
 
     def _current(self, ids):
