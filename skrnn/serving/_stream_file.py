@@ -55,10 +55,6 @@ def stream_members(stream):
     document = {"format": FORMAT, "version": VERSION,
                 "ids": [_encode_id(key, i) for i, key in enumerate(ids)],
                 "memory_lengths": None}
-    if not stream._seq2seq:
-        n_out = stream.estimator._spec.n_outputs
-        arrays["last"] = np.stack([stream._last.get(key, np.zeros(n_out, np.float32))
-                                   for key in ids]).astype(np.float32).reshape(len(ids), n_out)
     if stream._engine_memory():
         lengths = [len(stream._memory.get(key, ())) for key in ids]
         document["memory_lengths"] = lengths
@@ -73,8 +69,6 @@ def _expected(stream, n, memory_lengths) -> dict:
     """The arrays a stream of ``n`` series must hold: name -> (shape, dtype)."""
     expected = {f"state_{name}": ((n, *shape), np.float32)
                 for name, shape in stream._fields().items()}
-    if not stream._seq2seq:
-        expected["last"] = ((n, stream.estimator._spec.n_outputs), np.float32)
     if memory_lengths is not None:
         expected["memory"] = ((sum(memory_lengths), stream._engine.memory_width),
                               np.float32)
@@ -131,5 +125,5 @@ def read_stream(archive, path, estimator):
                           "than steps.")
     stream._restore(ids, {name[len("state_"):]: arrays[name] for name in arrays
                           if name.startswith("state_")},
-                    arrays.get("last"), arrays.get("memory"), lengths)
+                    arrays.get("memory"), lengths)
     return stream

@@ -63,6 +63,10 @@ def _run_cell(cell, h, mask, states):
             new = [new]
         return out, list(new)
 
+    if h.shape[1] == 1:  # one step (a compiled call of its own): no loop
+        out, new = step(h[:, 0], list(states))
+        keep = ops.expand_dims(mask[:, 0], -1)
+        return ops.expand_dims(out, 1), [ops.where(keep, n, s) for n, s in zip(new, states)]
     _, outputs, new_states = kb.rnn(step, h, list(states), mask=mask,
                                     zero_output_for_mask=False, return_all_outputs=True)
     if not isinstance(new_states, (list, tuple)):

@@ -16,17 +16,18 @@ def _bucket(n: int, least: int = 1) -> int:
     return max(least, 1 << max(0, int(n) - 1).bit_length())
 
 
-def _compiled(fn):
-    """``fn`` compiled for the backend: a ``tf.function`` (shapes relaxed), a
-    ``jax.jit`` (the weights as constants: the stream holds a snapshot), or called as it
-    is (torch, without autograd)."""
+def _compiled(fn, single=False):
+    """``fn`` compiled for the backend: a ``tf.function`` (shapes relaxed; for calls
+    of one step, ``single``, compiled by XLA, which fuses the cell's few small
+    operations), a ``jax.jit`` (the weights as constants: the stream holds a snapshot),
+    or called as it is (torch, without autograd)."""
     import keras
 
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
 
-        compiled = tf.function(fn, reduce_retracing=True)
+        compiled = tf.function(fn, reduce_retracing=not single, jit_compile=single)
         compiled._omit_frequent_tracing_warning = True
         return compiled
     if backend == "jax":
@@ -126,7 +127,7 @@ class Stream:
         self._state = {name: np.zeros((0, *shape), np.float32)
                        for name, shape in self._fields().items()}
         self._memory: dict = {}  # seq2seq with attention: id -> encoder outputs
-        self._last: dict = {}  # id -> the current answer (raw outputs), once it has one
+        self._last: dict = {}  # seq2seq: id -> the decoded answer, once it has one
         self._steps_compiled = None
 
     # ------------------------------------------------------------------ bookkeeping
@@ -135,6 +136,8 @@ class Stream:
         n_static = sd.fitted_covariates(self.estimator).n_static
         if n_static:
             fields["static"] = (n_static,)
+        if not self._seq2seq:  # the raw outputs after the last step (once steps > 0)
+            fields["last"] = (self.estimator._spec.n_outputs,)
         return fields
 
     @property
@@ -155,6 +158,12 @@ class Stream:
             raise TypeError(f"ids must be a list of keys, one per series; got "
                             f"{type(ids).__name__} (for one series pass [key]).")
         ids = list(ids.tolist() if isinstance(ids, np.ndarray) else ids)
+        try:  # the usual case at once: distinct hashable keys (known ones, if asked)
+            if len(set(ids)) == len(ids) and (not known or all(k in self._rows
+                                                               for k in ids)):
+                return ids
+        except TypeError:
+            pass
         seen = set()
         for key in ids:
             if not isinstance(key, Hashable):
@@ -401,14 +410,37 @@ class Stream:
             x = np.concatenate([x, static * mask[..., None]], axis=2)
         return x, mask, lengths
 
-    def _compiled_step(self, last_only: bool):
+    def _width(self) -> int:
+        return sum(int(np.prod(shape)) for shape in self._engine.fields.values())
+
+    def _compiled_step(self, last_only: bool, single: bool = False):
+        """The engine's step compiled, as ``(x, mask, state) -> (outputs, state)`` with
+        every state field side by side in one ``(B, width)`` array (one transfer each
+        way); ``single``: a function of its own for calls of one step (traced with that
+        shape, it runs the cells without a loop)."""
         if self._steps_compiled is None:
             self._steps_compiled = {}
-        if last_only not in self._steps_compiled:
+        key = (last_only, single)
+        if key not in self._steps_compiled:
+            from keras import ops
+
             fn = (self._engine.step_last if last_only and hasattr(self._engine, "step_last")
                   else self._engine.step)
-            self._steps_compiled[last_only] = _compiled(fn)
-        return self._steps_compiled[last_only]
+            fields = dict(self._engine.fields)
+
+            def packed(x, mask, state):
+                unpacked, at, b = {}, 0, ops.shape(state)[0]
+                for name, shape in fields.items():
+                    size = int(np.prod(shape))
+                    unpacked[name] = ops.reshape(state[:, at:at + size], (b, *shape))
+                    at += size
+                out, new = fn(x, mask, unpacked)
+                return out, ops.concatenate(
+                    [ops.reshape(new.get(name, unpacked[name]), (b, int(np.prod(shape))))
+                     for name, shape in fields.items()], axis=1)
+
+            self._steps_compiled[key] = _compiled(packed, single)
+        return self._steps_compiled[key]
 
     def _advance(self, keys, chunks, last_only=False):
         """Run the chunks (a list, or an ``(n, k, F)`` array) through the network and
@@ -419,15 +451,14 @@ class Stream:
 
         rows = np.array([self._rows[key] for key in keys])
         n, b = len(keys), _bucket(len(keys), 8)
-        state = {}
-        for name in self._engine.fields:
-            value = self._state[name]
-            state[name] = np.zeros((b, *value.shape[1:]), np.float32)
-            state[name][:n] = value[rows]
+        names = list(self._engine.fields)
+        state = np.zeros((b, self._width()), np.float32)  # every field, side by side
+        state[:n] = np.concatenate([self._state[name][rows].reshape(n, -1)
+                                    for name in names], axis=1)
         dense = isinstance(chunks, np.ndarray)
         longest = chunks.shape[1] if dense else max(len(c) for c in chunks)
         size = self._engine.chunk_size(b, last_only)
-        step = self._compiled_step(last_only)
+        step = self._compiled_step(last_only, single=min(size, longest) == 1)
         outputs = []
         for start in range(0, longest, size):
             x, mask, lengths = self._batch(rows, chunks, start, start + size)
@@ -435,13 +466,16 @@ class Stream:
             out = ops.convert_to_numpy(out)
             outputs.append((out[:n, None] if last_only else out[:n], lengths))
             moved = lengths > 0
-            for name, value in new.items():  # rows without steps here keep their state
-                value = ops.convert_to_numpy(value)[:n]
-                keep = moved.reshape((n,) + (1,) * (value.ndim - 1))
-                state[name][:n] = value if moved.all() else np.where(keep, value,
-                                                                     state[name][:n])
-        for name in self._engine.fields:
-            self._state[name][rows] = state[name][:n]
+            new = ops.convert_to_numpy(new)
+            # rows without steps in this call keep their state
+            state = new if moved.all() else np.where(
+                np.concatenate([moved, np.zeros(b - n, bool)])[:, None], new, state)
+        at = 0
+        for name in names:
+            shape = self._engine.fields[name]
+            size = int(np.prod(shape))
+            self._state[name][rows] = state[:n, at:at + size].reshape(n, *shape)
+            at += size
         if dense:
             result = np.concatenate([o[:, :(1 if last_only else m[0])]
                                      for o, m in outputs], axis=1)
@@ -461,9 +495,10 @@ class Stream:
                              f"outputs for id {keys[bad[0]]!r}; no answer is returned "
                              "rather than a NaN (check the scale of its steps against the "
                              "training data).")
-        for r, key in enumerate(keys):
-            self._last[key] = per_key[r][-1]
-        if self._seq2seq:
+        if not self._seq2seq:
+            self._state["last"][rows] = (per_key[:, -1] if dense else
+                                         np.stack([p[-1] for p in per_key]))
+        else:
             self._decode(keys, rows, per_key)
         return per_key
 
@@ -527,13 +562,17 @@ class Stream:
         return values
 
     def _current(self, ids):
+        """The ids checked, and their current raw outputs ``(n, 1, C)`` (seq2seq: the
+        decoded answers)."""
         ids = self._check_ids(ids, known=True)
-        empty = [key for key in ids if key not in self._last]
-        if empty:
-            raise ValueError(f"id {empty[0]!r} has no steps yet: there is no answer to "
-                             "give.")
-        return ids, [self._last[key] if self._seq2seq else self._last[key][None]
-                     for key in ids]
+        rows = np.array([self._rows[key] for key in ids], dtype=np.int64)
+        empty = np.flatnonzero(self._state["steps"][rows, 0] == 0)
+        if len(empty):
+            raise ValueError(f"id {ids[empty[0]]!r} has no steps yet: there is no answer "
+                             "to give.")
+        if self._seq2seq:
+            return ids, [self._last[key] for key in ids]
+        return ids, self._state["last"][rows][:, None]
 
     def predict(self, ids, return_std=False):
         """The current answer of each series (after its last step): labels, values (and
@@ -544,13 +583,11 @@ class Stream:
         ids, outs = self._current(ids)
         est = self.estimator
         if hasattr(est, "classes_"):
-            return np.array([est.classes_[int(o[0].argmax())] for o in outs],
-                            dtype=est.classes_.dtype)
+            return est.classes_[outs[:, 0].argmax(axis=-1)]
         answers = self._answers(outs, return_std=return_std)
         if return_std:
-            return (np.stack([v[0] for v in answers[0]]),
-                    np.stack([s[0] for s in answers[1]]))
-        return np.stack([v[0] for v in answers])
+            return np.stack(answers[0])[:, 0], np.stack(answers[1])[:, 0]
+        return np.stack(answers)[:, 0]
 
     def predict_proba(self, ids):
         """RNNClassifier: the current class probabilities, ``(len(ids), n_classes)``."""
@@ -570,7 +607,7 @@ class Stream:
         """Whether each series keeps its encoder outputs (seq2seq with attention)."""
         return self._seq2seq and self._engine.attention
 
-    def _restore(self, ids, state, last, memory, lengths) -> None:
+    def _restore(self, ids, state, memory, lengths) -> None:
         """A loaded stream's series (checked by the loader)."""
         self._rows = {key: i for i, key in enumerate(ids)}
         self._free = []
@@ -581,11 +618,7 @@ class Stream:
                 if length:
                     self._memory[key] = memory[end - length:end]
         moved = [key for key in ids if self._steps(key) > 0]
-        if not self._seq2seq:
-            for i, key in enumerate(ids):
-                if key in moved:
-                    self._last[key] = last[i]
-        elif moved:
+        if self._seq2seq and moved:
             rows = np.array([self._rows[key] for key in moved])
             self._decode(moved, rows, [np.zeros((0, self._engine.memory_width), np.float32)]
                          * len(moved))
