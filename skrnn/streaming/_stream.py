@@ -27,9 +27,17 @@ def _compiled(fn, single=False):
     if backend == "tensorflow":
         import tensorflow as tf
 
-        compiled = tf.function(fn, reduce_retracing=not single, jit_compile=single)
-        compiled._omit_frequent_tracing_warning = True
-        return compiled
+        compiled = tf.function(fn, jit_compile=single)
+        concrete = {}  # shapes (rounded to powers of two) -> the traced graph
+
+        def call(*args):  # a concrete function skips tf.function's dispatch
+            tensors = [tf.convert_to_tensor(a) for a in args]
+            key = tuple((t.dtype, tuple(t.shape)) for t in tensors)
+            if key not in concrete:
+                concrete[key] = compiled.get_concrete_function(
+                    *[tf.TensorSpec(t.shape, t.dtype) for t in tensors])
+            return concrete[key](*tensors)
+        return call
     if backend == "jax":
         import jax
 
@@ -124,8 +132,7 @@ class Stream:
             self._engine = StreamEngine(estimator.model_, estimator._spec)
         self._rows: dict = {}  # id -> row of the state arrays
         self._free: list = []
-        self._state = {name: np.zeros((0, *shape), np.float32)
-                       for name, shape in self._fields().items()}
+        self._allocate(0)
         self._memory: dict = {}  # seq2seq with attention: id -> encoder outputs
         self._last: dict = {}  # seq2seq: id -> the decoded answer, once it has one
         self._steps_compiled = None
@@ -139,6 +146,26 @@ class Stream:
         if not self._seq2seq:  # the raw outputs after the last step (once steps > 0)
             fields["last"] = (self.estimator._spec.n_outputs,)
         return fields
+
+    def _allocate(self, capacity, old=None) -> None:
+        """Room for ``capacity`` series (the rows of ``old`` copied): the engine's
+        fields are views of one ``(capacity, width)`` array (``_packed``), which a call
+        gathers and scatters at once."""
+        packed = np.zeros((capacity, self._width()), np.float32)
+        state, at = {}, 0
+        for name, shape in self._engine.fields.items():
+            size = int(np.prod(shape))
+            state[name] = packed[:, at:at + size].reshape(capacity, *shape)
+            if size and capacity and not np.shares_memory(state[name], packed):
+                raise RuntimeError(f"the stream's field {name} is not a view")
+            at += size
+        for name, shape in self._fields().items():
+            if name not in state:
+                state[name] = np.zeros((capacity, *shape), np.float32)
+        if old is not None:
+            for name, value in old.items():
+                state[name][:len(value)] = value
+        self._packed, self._state = packed, state
 
     @property
     def ids(self) -> list:
@@ -181,11 +208,9 @@ class Stream:
             if self._free:
                 row = self._free.pop()
             else:
-                row = len(next(iter(self._state.values())))
+                row = len(self._packed)
                 grow = max(8, row)
-                for name, arr in self._state.items():
-                    self._state[name] = np.concatenate(
-                        [arr, np.zeros((grow, *arr.shape[1:]), np.float32)])
+                self._allocate(row + grow, self._state)
                 self._free.extend(range(row + grow - 1, row, -1))
             self._rows[key] = row
             self._clear(row)
@@ -335,12 +360,14 @@ class Stream:
 
         Returns
         -------
-        list, one entry per id
+        list, one entry per id (an array for an ``(n, k, F)`` array of new steps)
             RNNClassifier: the probabilities after every new step, ``(k_i,
             n_classes)``. RNNRegressor: the predictions after every new step, ``(k_i,)``
             or ``(k_i, n_outputs)`` (and with ``return_std`` / ``return_quantiles`` a
-            second list). Seq2SeqTransformer: what ``predict`` gives on the prefix so
-            far, after the chunk's last step (None for a series with no steps yet).
+            second list). For an ``(n, k, F)`` array: one ``(n, k, ...)`` array, whose
+            entry ``i`` is the ``i``-th id's. Seq2SeqTransformer: what ``predict``
+            gives on the prefix so far, after the chunk's last step (None for a series
+            with no steps yet).
         """
         ids = self._check_ids(ids, known=False)
         self._check_extras(return_std, return_quantiles)
@@ -366,13 +393,19 @@ class Stream:
             outs = done if dense else dict(zip(moving, done))
         if self._seq2seq:
             return [self._last.get(key) for key in ids]
+        if dense and outs is None:
+            outs = np.zeros((len(ids), 0, self.estimator._spec.n_outputs), np.float32)
         if not isinstance(outs, np.ndarray):  # per id, empty where no step came
             empty = np.zeros((0, self.estimator._spec.n_outputs), np.float32)
             outs = [(outs or {}).get(i, empty) for i in range(len(ids))]
         answers = self._answers(outs, return_std, return_quantiles)
         if every_step:
             return answers
-        last = lambda values: [v[-1] if len(v) else None for v in values]  # noqa: E731
+        def last(values):
+            if isinstance(values, np.ndarray):
+                return values[:, -1] if values.shape[1] else [None] * len(values)
+            return [v[-1] if len(v) else None for v in values]
+
         return tuple(map(last, answers)) if isinstance(answers, tuple) else last(answers)
 
     def _steps(self, key) -> int:
@@ -451,10 +484,8 @@ class Stream:
 
         rows = np.array([self._rows[key] for key in keys])
         n, b = len(keys), _bucket(len(keys), 8)
-        names = list(self._engine.fields)
         state = np.zeros((b, self._width()), np.float32)  # every field, side by side
-        state[:n] = np.concatenate([self._state[name][rows].reshape(n, -1)
-                                    for name in names], axis=1)
+        state[:n] = self._packed[rows]
         dense = isinstance(chunks, np.ndarray)
         longest = chunks.shape[1] if dense else max(len(c) for c in chunks)
         size = self._engine.chunk_size(b, last_only)
@@ -470,12 +501,7 @@ class Stream:
             # rows without steps in this call keep their state
             state = new if moved.all() else np.where(
                 np.concatenate([moved, np.zeros(b - n, bool)])[:, None], new, state)
-        at = 0
-        for name in names:
-            shape = self._engine.fields[name]
-            size = int(np.prod(shape))
-            self._state[name][rows] = state[:n, at:at + size].reshape(n, *shape)
-            at += size
+        self._packed[rows] = state[:n]
         if dense:
             result = np.concatenate([o[:, :(1 if last_only else m[0])]
                                      for o, m in outputs], axis=1)
@@ -543,8 +569,8 @@ class Stream:
         """Raw outputs (a list of ``(k_i, C)``, or one ``(n, k, C)`` array) as the
         estimator answers: probabilities, or values (and stds or quantiles)."""
         est = self.estimator
-        if isinstance(outs, np.ndarray):
-            split = list
+        if isinstance(outs, np.ndarray):  # (n, k, C): answered as one array
+            split = lambda a: a  # noqa: E731
         else:  # one array of every id's steps, answered at once, then cut
             ends = np.cumsum([len(o) for o in outs])[:-1]
             outs = np.concatenate(outs) if len(outs) else np.zeros((0, 1), np.float32)
@@ -611,7 +637,9 @@ class Stream:
         """A loaded stream's series (checked by the loader)."""
         self._rows = {key: i for i, key in enumerate(ids)}
         self._free = []
-        self._state = {name: np.array(value, np.float32) for name, value in state.items()}
+        self._allocate(len(ids))
+        for name, value in state.items():
+            self._state[name][:] = value
         if memory is not None:
             ends = np.cumsum(lengths)
             for key, end, length in zip(ids, ends, lengths):
