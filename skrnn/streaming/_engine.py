@@ -26,7 +26,6 @@ provisional ones for every output: a fixed cost, not one that grows with the his
 
 from __future__ import annotations
 
-import keras
 from keras import ops
 
 #: A score below every real one (finite, so a saved stream loads: -inf would not).

@@ -166,6 +166,7 @@ class Stream:
             for name, value in old.items():
                 state[name][:len(value)] = value
         self._packed, self._state = packed, state
+        self._rows_cache = None
 
     @property
     def ids(self) -> list:
@@ -213,6 +214,7 @@ class Stream:
                 self._allocate(row + grow, self._state)
                 self._free.extend(range(row + grow - 1, row, -1))
             self._rows[key] = row
+            self._rows_cache = None
             self._clear(row)
 
     def _clear(self, row) -> None:
@@ -234,6 +236,7 @@ class Stream:
 
     def drop(self, ids) -> None:
         """Forget these series."""
+        self._rows_cache = None
         for key in self._check_ids(ids, known=True):
             self._free.append(self._rows.pop(key))
             self._last.pop(key, None)
@@ -378,7 +381,8 @@ class Stream:
                         self._state["static"][self._rows[key]], row):
                     raise ValueError(f"id {key!r}: static covariates differ from those "
                                      "the series started with (reset it to change them).")
-        self._new_rows([key for key in ids if key not in self._rows])
+        if self._rows_cache is None or self._rows_cache[0] != ids:  # (else all known)
+            self._new_rows([key for key in ids if key not in self._rows])
         if static is not None:
             for key, row in zip(ids, static):
                 self._state["static"][self._rows[key]] = row
@@ -407,6 +411,16 @@ class Stream:
             return [v[-1] if len(v) else None for v in values]
 
         return tuple(map(last, answers)) if isinstance(answers, tuple) else last(answers)
+
+    def _rows_of(self, keys) -> np.ndarray:
+        """The state rows of ``keys`` (the last call's, when the keys are the same: a
+        service feeds the same series update after update)."""
+        cached = self._rows_cache
+        if cached is not None and cached[0] == keys:
+            return cached[1]
+        rows = np.array([self._rows[key] for key in keys], dtype=np.int64)
+        self._rows_cache = (list(keys), rows)
+        return rows
 
     def _steps(self, key) -> int:
         return int(self._state["steps"][self._rows[key], 0])
@@ -447,10 +461,12 @@ class Stream:
         return sum(int(np.prod(shape)) for shape in self._engine.fields.values())
 
     def _compiled_step(self, last_only: bool, single: bool = False):
-        """The engine's step compiled, as ``(x, mask, state) -> (outputs, state)`` with
-        every state field side by side in one ``(B, width)`` array (one transfer each
-        way); ``single``: a function of its own for calls of one step (traced with that
-        shape, it runs the cells without a loop)."""
+        """The engine's step compiled, as ``(x, mask, state) -> (outputs, state)``,
+        ``state`` every field side by side in one ``(B, width)`` array. The compiled
+        function itself takes one array, ``[x, mask, state]`` flattened per row, and
+        returns one, ``[outputs, state]``: a call's fixed cost is mostly per tensor
+        passed. ``single``: a function of its own for calls of one step (traced with
+        that shape, it runs the cells without a loop)."""
         if self._steps_compiled is None:
             self._steps_compiled = {}
         key = (last_only, single)
@@ -461,31 +477,56 @@ class Stream:
                   else self._engine.step)
             fields = dict(self._engine.fields)
 
-            def packed(x, mask, state):
-                unpacked, at, b = {}, 0, ops.shape(state)[0]
+            width = self._width()
+            tokens = self._input_kind() == "tokens"
+            per_step = 1 if tokens else self._n_features_in()
+
+            def packed(flat):
+                b, columns = ops.shape(flat)[0], flat.shape[1]
+                k = (columns - width) // (per_step + 1)  # (static: one trace per shape)
+                x = ops.reshape(flat[:, :k * per_step], (b, k) if tokens else
+                                (b, k, per_step))
+                x = ops.cast(x, "int32") if tokens else x
+                mask = flat[:, k * per_step:k * (per_step + 1)] > 0.5
+                unpacked, at = {}, k * (per_step + 1)
                 for name, shape in fields.items():
                     size = int(np.prod(shape))
-                    unpacked[name] = ops.reshape(state[:, at:at + size], (b, *shape))
+                    unpacked[name] = ops.reshape(flat[:, at:at + size], (b, *shape))
                     at += size
                 out, new = fn(x, mask, unpacked)
-                return out, ops.concatenate(
+                return ops.concatenate(
+                    [ops.reshape(out, (b, -1))] +
                     [ops.reshape(new.get(name, unpacked[name]), (b, int(np.prod(shape))))
                      for name, shape in fields.items()], axis=1)
 
-            self._steps_compiled[key] = _compiled(packed, single)
+            compiled = _compiled(packed, single)
+
+            def call(x, mask, state):
+                b = len(state)
+                flat = np.concatenate([x.reshape(b, -1).astype(np.float32, copy=False),
+                                       mask.astype(np.float32), state], axis=1)
+                result = ops.convert_to_numpy(compiled(flat))
+                out = result[:, :result.shape[1] - width]
+                return out.reshape(b, x.shape[1], -1) if not last_only else out, \
+                    result[:, result.shape[1] - width:]
+
+            self._steps_compiled[key] = call
         return self._steps_compiled[key]
+
+    def _n_features_in(self) -> int:
+        """Values per step the network reads (static covariates included)."""
+        return self._engine.input_width
 
     def _advance(self, keys, chunks, last_only=False):
         """Run the chunks (a list, or an ``(n, k, F)`` array) through the network and
         store the new states and answers; returns the raw outputs after every new step
         (``last_only``: after the last) of each key: a list, or an ``(n, k, C)`` array
         for an array of chunks."""
-        from keras import ops
 
-        rows = np.array([self._rows[key] for key in keys])
+        rows = self._rows_of(keys)
         n, b = len(keys), _bucket(len(keys), 8)
-        state = np.zeros((b, self._width()), np.float32)  # every field, side by side
-        state[:n] = self._packed[rows]
+        # every field side by side; filler rows repeat the first (their outputs unread)
+        state = self._packed[np.concatenate([rows, np.full(b - n, rows[0])])]
         dense = isinstance(chunks, np.ndarray)
         longest = chunks.shape[1] if dense else max(len(c) for c in chunks)
         size = self._engine.chunk_size(b, last_only)
@@ -494,20 +535,16 @@ class Stream:
         for start in range(0, longest, size):
             x, mask, lengths = self._batch(rows, chunks, start, start + size)
             out, new = step(x, mask, state)
-            out = ops.convert_to_numpy(out)
             outputs.append((out[:n, None] if last_only else out[:n], lengths))
             moved = lengths > 0
-            new = ops.convert_to_numpy(new)
             # rows without steps in this call keep their state
             state = new if moved.all() else np.where(
                 np.concatenate([moved, np.zeros(b - n, bool)])[:, None], new, state)
         self._packed[rows] = state[:n]
         if dense:
-            result = np.concatenate([o[:, :(1 if last_only else m[0])]
-                                     for o, m in outputs], axis=1)
-            if last_only:
-                result = result[:, -1:]
-            per_key = result
+            result = (outputs[0][0] if len(outputs) == 1 else np.concatenate(
+                [o[:, :(1 if last_only else m[0])] for o, m in outputs], axis=1))
+            per_key = result = result[:, -1:] if last_only else result[:, :longest]
         else:
             per_key = []
             for r in range(n):
