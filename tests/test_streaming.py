@@ -532,3 +532,89 @@ def test_a_3d_array_of_new_steps_is_the_same_as_a_list():
     bad[1, 0, 0] = np.inf
     with pytest.raises(ValueError, match=r"X_new\[1\] \(id 1\)"):
         as_array.update([0, 1, 2], bad)
+
+
+# ---------------------------------------------------------------------- export
+EXPORTED = {
+    "regressor-conv-before-mean": (RNNRegressor, dict(
+        conv_filters=(3,), conv_kernel_sizes=(4,), conv_mode="before", pooling="mean",
+        cell="gru")),
+    "classifier-attention-conv": (RNNClassifier, dict(
+        conv_filters=(3,), conv_kernel_sizes=(4,), pooling="attention")),
+    "classifier-static": (RNNClassifier, dict(conv_filters=None, layer_norm=True)),
+}
+
+
+def _exported_case(name):
+    X, y = _data()
+    kind, params = EXPORTED[name]
+    static = np.random.RandomState(4).randn(len(X), 2) if "static" in name else None
+    target = y if kind is RNNClassifier else np.array([s.sum() for s in X])
+    fit_X = X if static is None else WithCovariates(X, static=static)
+    return kind(units=6, epochs=2, random_state=0, **params).fit(fit_X, target), X, static
+
+
+def _feeds(X, static):
+    """Three series fed 1, 3, 0 and 2 steps: the padded values and lengths per call."""
+    pos = [0, 0, 0]
+    for k in (1, 3, 0, 2):
+        chunks = [x[p:p + k] for x, p in zip(X[:3], pos)]
+        values = np.zeros((3, max(k, 1), X[0].shape[1]), np.float32)
+        for i, c in enumerate(chunks):
+            values[i, :len(c)] = c
+        pos = [p + len(c) for p, c in zip(pos, chunks)]
+        yield chunks, values, np.array([len(c) for c in chunks], np.int32)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(EXPORTED))
+def test_streaming_export_equals_the_stream(name, tmp_path):
+    """``export(streaming=True)``: the SavedModel's ``step`` (loaded by TensorFlow
+    alone) and the ONNX file (onnxruntime) give what ``Stream.update`` gives."""
+    import onnxruntime
+    import tensorflow as tf
+
+    est, X, static = _exported_case(name)
+    est.export(tmp_path / "saved", streaming=True)
+    est.export(tmp_path / "step.onnx", format="onnx", streaming=True)
+    served = tf.saved_model.load(str(tmp_path / "saved"))
+    session = onnxruntime.InferenceSession(str(tmp_path / "step.onnx"))
+    outputs = [o.name for o in session.get_outputs()]
+    stream = est.stream()
+    state = served.signatures["initial_state"](n=tf.constant(3))["state"].numpy()
+    np.testing.assert_array_equal(state, stream.initial_state(3))
+    onnx_state = state
+    key = "probabilities" if isinstance(est, RNNClassifier) else "prediction"
+    extra = {} if static is None else {"static": static[:3].astype(np.float32)}
+    for chunks, values, lengths in _feeds(X, static):
+        want = stream.update([0, 1, 2], chunks if static is None else
+                             WithCovariates(chunks, static=static[:3]))
+        got = served.signatures["step"](values=tf.constant(values),
+                                        lengths=tf.constant(lengths),
+                                        state=tf.constant(state),
+                                        **{k: tf.constant(v) for k, v in extra.items()})
+        state = got["new_state"].numpy()
+        ran = dict(zip(outputs, session.run(None, {"values": values, "lengths": lengths,
+                                                   "state": onnx_state, **extra})))
+        onnx_state = ran["new_state"]
+        assert ran["valid"].all()
+        for i, n in enumerate(lengths):
+            np.testing.assert_allclose(got[key].numpy()[i, :n], want[i], atol=TOL)
+            np.testing.assert_allclose(ran[key][i, :n], want[i], atol=TOL)
+    np.testing.assert_allclose(state, stream.state_of([0, 1, 2]), atol=TOL)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="skrnn: .*state"):
+        served.signatures["step"](values=tf.constant(values), lengths=tf.constant(lengths),
+                                  state=tf.constant(state[:2]),
+                                  **{k: tf.constant(v) for k, v in extra.items()})
+
+
+def test_streaming_export_refusals(tmp_path):
+    X, y = _data()
+    est = RNNClassifier(units=4, epochs=1, random_state=0, conv_filters=None,
+                        bidirectional=True).fit(X, y)
+    with pytest.raises(ValueError, match="streaming=True.*bidirectional"):
+        est.export(tmp_path / "x", streaming=True)
+    Y = [x[-2:] for x in X]
+    s2s = Seq2SeqTransformer(units=4, epochs=1, random_state=0).fit(X, Y)
+    with pytest.raises(ValueError, match="Seq2SeqTransformer's streaming export"):
+        s2s.export(tmp_path / "y", streaming=True)

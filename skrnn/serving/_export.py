@@ -58,7 +58,7 @@ def _scale(tf, values, mask, mode, stats):
 
 
 def _guard(tf, inputs, lengths=None, static=None, future=None, *, numeric=True,
-           assert_=True):
+           assert_=True, least=1):
     """The serving graph's own input checks, those ``predict`` makes: one length per
     sequence, static and future covariates for every sequence, ``1 <= length <=
     steps``, values finite on the real steps (padding may hold anything).
@@ -83,9 +83,9 @@ def _guard(tf, inputs, lengths=None, static=None, future=None, *, numeric=True,
     problems = []
     if lengths is not None:
         steps = tf.shape(inputs)[1]
-        ok = (lengths >= 1) & (lengths <= steps)
-        problems.append((ok, "skrnn: every length must be at least 1 and at most the "
-                             "number of steps of the inputs"))
+        ok = (lengths >= least) & (lengths <= steps)
+        problems.append((ok, f"skrnn: every length must be at least {least} and at most "
+                             "the number of steps of the inputs"))
         mask = tf.sequence_mask(tf.clip_by_value(lengths, 0, steps), steps)
     if numeric:
         finite = tf.math.is_finite(inputs)
@@ -173,6 +173,87 @@ def _serving(estimator, onnx=False):
         return result if valid is None else {**result, "valid": valid}
 
     return serve, signature, model, table
+
+
+def _stream_serving(estimator, onnx=False):
+    """The streaming ``step`` of an RNNClassifier / RNNRegressor: ``(new steps, lengths,
+    [static], state) -> outputs after every new step and the new state``, the state
+    every carried field side by side in one float32 ``(batch, width)`` tensor (see
+    :mod:`skrnn.streaming`); and ``initial_state``."""
+    import tensorflow as tf
+
+    from ..streaming._engine import StreamEngine
+
+    engine = StreamEngine(estimator.model_, estimator._spec)
+    fields = dict(engine.fields)
+    width = sum(int(np.prod(shape)) for shape in fields.values())
+    initial = np.concatenate([v.reshape(-1) for v in engine.initial().values()])
+    classifier = hasattr(estimator, "classes_")
+    tokens = estimator._input_kind == "tokens"
+    table = _token_table(tf, estimator.vocabulary_) if tokens else None
+    lengths_spec = tf.TensorSpec((None,), tf.int32, name="lengths")
+    if tokens:
+        signature = [tf.TensorSpec((None, None), tf.string, name="tokens"), lengths_spec]
+    else:
+        mode, stats = estimator._input_scaling()
+        if stats is not None:
+            stats = tuple(np.asarray(a, np.float64) for a in stats)
+        signature = [tf.TensorSpec((None, None, estimator._n_step_features), tf.float32,
+                                   name="values"), lengths_spec]
+    static_spec, static_stats = _static_input(tf, estimator)
+    signature += static_spec + [tf.TensorSpec((None, width), tf.float32, name="state")]
+    names_in = [spec.name for spec in signature]
+    if classifier:
+        labels = _labels(estimator.classes_)
+    else:
+        y_mean = np.asarray(estimator._y_mean, np.float64)
+        y_scale = np.asarray(estimator._y_scale, np.float64)
+        squeeze = estimator._y_ndim == 1
+        task = estimator._loss_task()
+
+    def step(*args):
+        named = dict(zip(names_in, args))
+        inputs, lengths, state = args[0], named["lengths"], named["state"]
+        static = named.get("static")
+        inputs, lengths, static, _, valid = _guard(
+            tf, inputs, lengths, static, numeric=not tokens, assert_=not onnx, least=0)
+        n = tf.shape(inputs)[0]
+        same = tf.equal(tf.shape(state)[0], n)
+        if onnx:
+            valid = valid & same & tf.reduce_all(tf.math.is_finite(state), axis=1)
+        else:
+            check = tf.debugging.Assert(same, ["skrnn: state must hold one row per "
+                                               "sequence of the inputs"])
+            with tf.control_dependencies([check]):
+                state = tf.identity(state)
+        mask = tf.sequence_mask(lengths, maxlen=tf.shape(inputs)[1])
+        if tokens:
+            x = tf.where(mask, table.lookup(inputs), tf.zeros_like(lengths[:, None]))
+        else:
+            x = _with_static(tf, _scale(tf, inputs, mask, mode, stats), mask, static,
+                             static_stats)
+        unpacked, at = {}, 0
+        for name, shape in fields.items():
+            size = int(np.prod(shape))
+            unpacked[name] = tf.reshape(state[:, at:at + size], [n, *shape])
+            at += size
+        out, new = engine.step(x, mask, unpacked)
+        new_state = tf.concat([tf.reshape(new.get(name, unpacked[name]),
+                                          [n, int(np.prod(shape))])
+                               for name, shape in fields.items()], axis=1)
+        if classifier:
+            out = tf.cast(out, tf.float64)
+            result = {"probabilities": tf.nn.softmax(out, axis=-1),
+                      "label": tf.gather(tf.constant(labels), tf.argmax(out, axis=-1))}
+        else:
+            result = _regression_outputs(tf, task, out, y_mean, y_scale, squeeze)
+        result["new_state"] = new_state
+        return result if valid is None else {**result, "valid": valid}
+
+    def initial_state(n):
+        return {"state": tf.tile(tf.constant(initial[None, :], tf.float32), [n, 1])}
+
+    return step, signature, initial_state, estimator.model_, table
 
 
 def _static_input(tf, estimator):
@@ -397,8 +478,9 @@ def _serving_of(estimator, onnx=False):
     return _serving(estimator, onnx=onnx)
 
 
-def export_saved_model(estimator, path) -> None:
-    """Write ``estimator`` to ``path`` as a SavedModel (see the module's docstring)."""
+def export_saved_model(estimator, path, streaming=False) -> None:
+    """Write ``estimator`` to ``path`` as a SavedModel (see the module's docstring);
+    ``streaming``: with the ``step`` and ``initial_state`` signatures."""
     import keras
 
     serve, signature, model, table = _serving_of(estimator)
@@ -407,12 +489,20 @@ def export_saved_model(estimator, path) -> None:
     if table is not None:
         archive.track(table)
     archive.add_endpoint("serve", serve, input_signature=signature)
+    if streaming:
+        import tensorflow as tf
+
+        step, step_signature, initial_state, _, _ = _stream_serving(estimator)
+        archive.add_endpoint("step", step, input_signature=step_signature)
+        archive.add_endpoint("initial_state", initial_state, input_signature=[
+            tf.TensorSpec((), tf.int32, name="n")])
     archive.write_out(str(path), verbose=False)
 
 
-def export_onnx(estimator, path) -> None:
+def export_onnx(estimator, path, streaming=False) -> None:
     """Write ``estimator`` to ``path`` as an ONNX model (numeric sequences): the same
-    inputs and outputs as the SavedModel, converted by tf2onnx (opset 17)."""
+    inputs and outputs as the SavedModel, converted by tf2onnx (opset 17);
+    ``streaming``: the ``step`` function instead (the initial state is documented)."""
     if hasattr(estimator, "_decoder_step"):
         raise ValueError("format='onnx' exports RNNClassifier and RNNRegressor; export a "
                          "Seq2SeqTransformer with format='tf_saved_model'.")
@@ -426,7 +516,11 @@ def export_onnx(estimator, path) -> None:
         raise ImportError("format='onnx' needs tf2onnx: pip install 'skrnn[export]'.") from exc
     import tensorflow as tf
 
-    serve, signature, _, _ = _serving_of(estimator, onnx=True)
+    if streaming:
+        _serving_of(estimator)  # the backend check, the trained weights in the model
+        serve, signature, _, _, _ = _stream_serving(estimator, onnx=True)
+    else:
+        serve, signature, _, _ = _serving_of(estimator, onnx=True)
     function = tf.function(serve, input_signature=signature)
     tf2onnx.convert.from_function(function, input_signature=signature, opset=ONNX_OPSET,
                                   output_path=str(path))
@@ -435,7 +529,8 @@ def export_onnx(estimator, path) -> None:
 class ExportMixin:
     """``export(path, format=...)`` for the three estimators."""
 
-    def export(self, path, format: str = "tf_saved_model") -> None:  # noqa: A002
+    def export(self, path, format: str = "tf_saved_model",  # noqa: A002
+               streaming: bool = False) -> None:
         """Write the fitted estimator for serving, preprocessing and label decoding
         inside.
 
@@ -455,10 +550,27 @@ class ExportMixin:
         The graphs check their inputs as ``predict`` does (lengths between 1 and the
         number of steps, one per sequence; finite values on the real steps): the
         SavedModel raises ``InvalidArgumentError`` naming the rule ("skrnn: ..."); ONNX
-        cannot raise, so discard every row whose ``valid`` output is False."""
+        cannot raise, so discard every row whose ``valid`` output is False.
+
+        ``streaming=True`` (RNNClassifier and RNNRegressor; see docs/streaming.md):
+        the SavedModel gains a ``step`` signature, ``(values or tokens (batch, k),
+        lengths (batch,) of new steps, 0 allowed, [static], state (batch, width)) ->
+        the outputs after every new step (as above, with a steps axis) and
+        new_state``, and ``initial_state(n)``; with ``format="onnx"`` the file is that
+        ``step`` (with ``valid``), and ``est.stream().initial_state(n)`` gives the
+        state a series starts from. Equal to ``Stream.update`` (1e-5)."""
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self)
         if format not in FORMATS:
             raise ValueError(f"format must be one of {FORMATS}, got {format!r}.")
-        (export_onnx if format == "onnx" else export_saved_model)(self, path)
+        if streaming:
+            from ..streaming import why_not_streamable
+
+            why = why_not_streamable(self)
+            if why is None and hasattr(self, "_decoder_step"):
+                why = ("a Seq2SeqTransformer's streaming export is not built (its "
+                       "forecast decodes in Python); serve est.stream() instead")
+            if why is not None:
+                raise ValueError(f"export(streaming=True): {why}.")
+        (export_onnx if format == "onnx" else export_saved_model)(self, path, streaming)

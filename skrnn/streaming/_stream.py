@@ -665,6 +665,25 @@ class Stream:
         _, outs = self._current(ids)
         return np.stack([q[0] for q in self._answers(outs, return_quantiles=True)[1]])
 
+    # ------------------------------------------------------------- exported graphs
+    def initial_state(self, n: int = 1) -> np.ndarray:
+        """The state ``n`` new series start from, as the graph of
+        ``est.export(path, streaming=True)`` takes it: ``(n, width)`` float32."""
+        return np.tile(self._packed_initial(), (int(n), 1))
+
+    def state_of(self, ids) -> np.ndarray:
+        """These series' states as the exported ``step`` takes them, ``(len(ids),
+        width)`` float32: warm series here, serve them from the exported graph."""
+        if self._seq2seq:
+            raise ValueError("state_of is for the streams of RNNClassifier and "
+                             "RNNRegressor (whose graphs export with streaming=True).")
+        ids = self._check_ids(ids, known=True)
+        return self._packed[self._rows_of(ids)].copy()
+
+    def _packed_initial(self) -> np.ndarray:
+        return np.concatenate([value.reshape(-1) for value in
+                               self._engine.initial().values()]).astype(np.float32)
+
     # --------------------------------------------------------------------- saving
     def _engine_memory(self) -> bool:
         """Whether each series keeps its encoder outputs (seq2seq with attention)."""
