@@ -304,22 +304,49 @@ class StreamEngine:
         windows = ops.take(buffer, index, axis=1)  # (B, k, w, C)
         window_real = ops.take(real, index, axis=1)  # (B, k, w)
         b, c = ops.shape(windows)[0], ops.shape(windows)[-1]
-        feats = self._features(ops.reshape(windows, (-1, w, c)),
-                               ops.reshape(window_real, (-1, w)))
-        feats = ops.reshape(feats, (b, k, w, ops.shape(feats)[-1]))
+        feats = self._window_features(ops.reshape(windows, (-1, w, c)),
+                                      ops.reshape(window_real, (-1, w)))
+        feats = ops.reshape(feats, (b, k, self.right + 1, ops.shape(feats)[-1]))
         # the new buffer ends at each row's last real step
         n_new = ops.sum(ops.cast(mask, "int32"), axis=1, keepdims=True)  # (B, 1)
         keep = n_new + ops.expand_dims(ops.arange(w - 1), 0)  # (B, w - 1)
         new_buffer = ops.take_along_axis(buffer, ops.expand_dims(keep, -1), axis=1)
         new_real = ops.take_along_axis(ops.cast(real, "float32"), keep, axis=1)
-        return feats, window_real, new_buffer, new_real
+        return feats, window_real[:, :, self.left:], new_buffer, new_real
+
+    def _window_features(self, windows, real):
+        """The block's features at the last ``R + 1`` positions of each window (the
+        one a step settles, and the ``R`` provisional ones after it), as ``"same"``
+        convolutions give them for a sequence ending at the window's end: each layer
+        computes only the positions the next one reads ("valid" convolutions, zeros
+        past the end), about 40 % of the work of the whole window for LSTM-FCN."""
+        convs, norms = self.conv.convs, self.conv.norms
+        lefts = [(k - 1) // 2 for k in self.conv.kernel_sizes]
+        rights = [k - 1 - left for k, left in zip(self.conv.kernel_sizes, lefts)]
+        last = self.window - 1
+        spans = [(self.left, last)]  # the outputs each layer computes, last layer first
+        for i in range(len(convs) - 1, 0, -1):
+            a, b = spans[0]
+            spans.insert(0, (a - lefts[i], min(last, b + rights[i])))
+        keep = ops.expand_dims(ops.cast(real, windows.dtype), -1)
+        h, lo, hi = windows * keep, 0, last
+        for conv, norm, (a, b), left, right in zip(convs, norms, spans, lefts, rights):
+            start, end = a - left, b + right  # the inputs it reads
+            part = h[:, start - lo:min(end, hi) - lo + 1]
+            if end > hi:  # past the prefix: "same" padding's zeros
+                part = ops.pad(part, [[0, 0], [0, end - hi], [0, 0]])
+            z = ops.conv(part, conv.kernel, padding="valid")
+            if conv.use_bias:
+                z = z + conv.bias
+            h = ops.relu(norm(z, training=False)) * keep[:, a:b + 1]
+            lo, hi = a, b
+        return h
 
     def _settled(self, feats, wm, mask):
         """The feature each new step settles (``R`` steps back), and whether it is a real
-        step's: (B, k, C), (B, k)."""
-        at = self.left
-        valid = wm[:, :, at] & mask
-        return feats[:, :, at] * ops.expand_dims(ops.cast(valid, feats.dtype), -1), valid
+        step's: (B, k, C), (B, k). ``feats`` and ``wm`` start at that position."""
+        valid = wm[:, :, 0] & mask
+        return feats[:, :, 0] * ops.expand_dims(ops.cast(valid, feats.dtype), -1), valid
 
     def _parallel_branch(self, feats, wm, m, steps, state):
         """LSTM-FCN's branch after every new step: the feature of that step (per-step
@@ -328,8 +355,7 @@ class StreamEngine:
             return feats[:, :, -1], None
         settled, _ = self._settled(feats, wm, m > 0.5)
         total = ops.expand_dims(state["conv_sum"], 1) + ops.cumsum(settled, axis=1)
-        tail = feats[:, :, self.left + 1:] * ops.expand_dims(
-            ops.cast(wm[:, :, self.left + 1:], feats.dtype), -1)
+        tail = feats[:, :, 1:] * ops.expand_dims(ops.cast(wm[:, :, 1:], feats.dtype), -1)
         pooled = (total + ops.sum(tail, axis=2)) / ops.maximum(
             ops.expand_dims(steps, -1), 1.0)
         return pooled, total[:, -1]
@@ -351,8 +377,8 @@ class StreamEngine:
         upto = ops.expand_dims(ops.arange(k), 0) <= ops.expand_dims(ops.arange(k), 1)
         first = ops.broadcast_to(ops.expand_dims(settled, 1), (b, k, k, c))
         first_mask = ops.expand_dims(upto, 0) & ops.expand_dims(valid, 1)
-        tail = feats[:, :, self.left + 1:]
-        tail_mask = wm[:, :, self.left + 1:]
+        tail = feats[:, :, 1:]
+        tail_mask = wm[:, :, 1:]
         seqs = ops.reshape(ops.concatenate([first, tail], axis=2), (-1, k + r, c))
         seq_mask = ops.reshape(ops.concatenate([first_mask, tail_mask], axis=2), (-1, k + r))
         repeat = lambda t: ops.repeat(t, k, axis=0)  # noqa: E731
