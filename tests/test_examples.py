@@ -149,3 +149,15 @@ def test_one_to_many_smoke_and_generators():
     assert scores["words"]["nearest training number"][0] == 0.0  # unseen numbers
     assert set(scores["paths"]) == {"mean training path", "nearest training launch",
                                     "Seq2SeqTransformer (GRU)"}
+
+
+def test_streaming_smoke(capsys):
+    ex = load("streaming")
+    first, second = ex.main(["--n-train", "60", "--n-test", "12", "--epochs", "1",
+                             "--steps", "30"])
+    out = capsys.readouterr().out
+    assert "accuracy after seeing a fraction" in out and "settles" in out
+    assert len(first["settled"]) == 12 and ((first["settled"] > 0)
+                                            & (first["settled"] <= 1)).all()
+    # carried state and re-prediction give the same forecasts
+    np.testing.assert_allclose(second["streamed"], second["again"], atol=1e-4)
