@@ -17,10 +17,16 @@ import argparse
 import os
 import platform
 import time
+from functools import partial
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
+
+
+def _each(update, ids, steps):
+    """``update(ids, next new steps)``: each timed call feeds other steps."""
+    return update(ids, next(steps))
 
 
 def median_time(fn, repeats):
@@ -92,22 +98,22 @@ def main():
                 step(new_steps[0])
                 times = [[], []]
                 for x in new_steps:
-                    for which, fn in enumerate((lambda: stream.update(ids, x),
-                                                lambda: step(x))):
+                    for which, fn in enumerate((partial(stream.update, ids, x),
+                                                partial(step, x))):
                         start = time.perf_counter()
                         fn()
                         times[which].append(time.perf_counter() - start)
                 latency, keras_ms = (float(np.median(t)) for t in times)
                 stateful = f"{1e3 * keras_ms:.2f} ({keras_ms / latency:.2f}x)"
             else:
-                it = iter(new_steps)
-                latency = median_time(lambda: stream.update(ids, next(it)), args.repeats)
+                latency = median_time(partial(_each, stream.update, ids, iter(new_steps)),
+                                      args.repeats)
             base = base or latency
             if history == args.rewarm_history:
                 prefixes = list(past)
                 est.predict_proba(prefixes[:8])  # compiled shapes
-                rewarm = f"{1e3 * median_time(lambda: est.predict_proba(prefixes), 3):.0f}"
-                rewarm += f" ({median_time(lambda: est.predict_proba(prefixes), 1) / latency:.0f}x)"
+                again = median_time(partial(est.predict_proba, prefixes), 3)
+                rewarm = f"{1e3 * again:.0f} ({again / latency:.0f}x)"
             print(f"| {name} | {history} | {1e3 * latency:.2f} | {latency / base:.2f} | "
                   f"{rewarm} | {stateful} |   <!-- warm-up {warm:.1f} s -->", flush=True)
 

@@ -618,3 +618,19 @@ def test_streaming_export_refusals(tmp_path):
     s2s = Seq2SeqTransformer(units=4, epochs=1, random_state=0).fit(X, Y)
     with pytest.raises(ValueError, match="Seq2SeqTransformer's streaming export"):
         s2s.export(tmp_path / "y", streaming=True)
+
+
+def test_attention_with_scores_far_apart_streams_one_step_at_a_time():
+    """Scores that can differ by more than exp() spans within a chunk: the running
+    softmax takes one step per call, and stays exact."""
+    X, y = _data()
+    est = RNNClassifier(units=6, epochs=1, random_state=0, pooling="attention",
+                        conv_filters=None).fit(X, y)
+    pooling = next(layer for layer in est.model_.layers if layer.name == "attention_pooling")
+    pooling.v.assign(pooling.v.numpy() * 400.0)  # ||v||_1 far beyond the safe range
+    est._step = None  # predict reads the changed weights
+    stream = est.stream()
+    assert stream._engine.max_chunk == 1
+    worst, _ = _stream_against_predict(est, X[:3], lambda p, i: est.predict_proba([p])[0],
+                                       chunks=(4, 100))
+    assert worst < TOL
