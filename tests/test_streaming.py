@@ -199,6 +199,8 @@ def test_seq2seq_strings(decoding):
         out = stream.update([0, 1, 2], [s[start:stop] for s in src[:3]])
         assert out == est.predict([s[:stop] for s in src[:3]])
     assert stream.predict([0, 1, 2]) == est.predict(src[:3])
+    fresh = est.stream()  # a seq2seq stream answers after the chunk either way
+    assert fresh.update([0, 1], src[:2], every_step=False) == est.predict(src[:2])
 
 
 # ---------------------------------------------------------------------- refusals
@@ -266,7 +268,7 @@ def test_bad_updates_are_refused_naming_the_id(fitted):
     with pytest.raises(ValueError, match="Complex"):
         stream.update(["a"], [X[0] + 1j])
     assert len(stream) == 0  # nothing refused started a series
-    stream.update(["a"], [X[0][:0]])
+    stream.update(["a", "e"], [X[0][:0], np.array([])])  # empty chunks, any shape
     with pytest.raises(ValueError, match="no steps yet"):
         stream.predict(["a"])
     with pytest.raises(KeyError, match="zz"):

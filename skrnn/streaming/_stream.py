@@ -323,8 +323,8 @@ class Stream:
             return vocabulary.encode(list(chunk))
         arr = sd.real_values(chunk, what)
         n = self._n_features()
-        if arr.ndim == 1 and n == 1:
-            arr = arr[:, None]
+        if (arr.ndim == 1 and n == 1) or arr.size == 0:  # one feature; no new step
+            arr = arr.reshape(-1, n) if arr.size or n == 1 else np.zeros((0, n))
         if arr.ndim != 2 or arr.shape[1] != n:
             raise ValueError(f"{what} must be a (k, {n}) array of new steps, got shape "
                              f"{arr.shape}.")
@@ -392,8 +392,9 @@ class Stream:
         outs = None
         if moving:
             keys = ids if dense else [ids[i] for i in moving]
+            # (a decoder reads every encoder output: a seq2seq stream keeps them all)
             done = self._advance(keys, chunks if dense else [chunks[i] for i in moving],
-                                 last_only=not every_step)
+                                 last_only=not every_step and not self._seq2seq)
             outs = done if dense else dict(zip(moving, done))
         if self._seq2seq:
             return [self._last.get(key) for key in ids]
