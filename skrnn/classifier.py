@@ -239,8 +239,13 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         """Class probabilities, ``(n, n_classes)``; per step, a list of ``(T_i, n_classes)``."""
         out = self._outputs(X)
         if self.return_sequences:
-            return [_softmax(o.astype(np.float64)) for o in out]
-        return _softmax(out.astype(np.float64))
+            return [self._probabilities(o) for o in out]
+        return self._probabilities(out)
+
+    @staticmethod
+    def _probabilities(logits):
+        """The network's logits (any leading axes) as probabilities, in float64."""
+        return _softmax(np.asarray(logits).astype(np.float64))
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`."""

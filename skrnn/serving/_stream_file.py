@@ -77,13 +77,12 @@ def _expected(stream, n, memory_lengths) -> dict:
 
 def read_stream(archive, path, estimator):
     """The stream saved beside ``estimator`` (loaded and checked already)."""
-    from ..streaming import Stream, why_not_streamable
-
-    why = why_not_streamable(estimator)
+    # (through the estimator: the loader imports no estimator and no stream module)
+    why = estimator._why_not_streamable()
     if why is not None:
         raise SavingError(f"{path}: the file holds a stream of a model that cannot "
                           f"stream ({why}).")
-    stream = Stream(estimator)
+    stream = estimator._new_stream()
     document = read_json(archive, path, STREAM_MEMBERS[0])
     keys = {"format", "version", "ids", "memory_lengths"}
     if not isinstance(document, dict) or set(document) != keys:

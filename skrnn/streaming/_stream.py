@@ -17,10 +17,11 @@ def _bucket(n: int, least: int = 1) -> int:
 
 
 def _compiled(fn, single=False):
-    """``fn`` compiled for the backend: a ``tf.function`` (shapes relaxed; for calls
-    of one step, ``single``, compiled by XLA, which fuses the cell's few small
-    operations), a ``jax.jit`` (the weights as constants: the stream holds a snapshot),
-    or called as it is (torch, without autograd)."""
+    """``fn`` compiled for the backend: a ``tf.function`` traced once per shape (the
+    shapes are rounded to powers of two) and called through that concrete graph, which
+    skips tf.function's dispatch; for calls of one step (``single``) compiled by XLA,
+    which fuses the cell's few small operations. A ``jax.jit`` (the weights as
+    constants: the stream holds a snapshot). Torch: called as it is, without autograd."""
     import keras
 
     backend = keras.backend.backend()
@@ -101,8 +102,15 @@ class StreamMixin:
             raise ValueError(f"{type(self).__name__} cannot stream exactly: {why}.")
         if getattr(self, "_step", None) is not None:
             self._step.sync_to_model()
-        snapshot = pickle.loads(pickle.dumps(self))
-        return Stream(snapshot)
+        return pickle.loads(pickle.dumps(self))._new_stream()
+
+    def _new_stream(self):
+        """A stream of this estimator itself (no snapshot): what a loaded file's
+        stream is built on."""
+        return Stream(self)
+
+    def _why_not_streamable(self):
+        return why_not_streamable(self)
 
 
 class Stream:
@@ -614,9 +622,7 @@ class Stream:
             outs = np.concatenate(outs) if len(outs) else np.zeros((0, 1), np.float32)
             split = lambda a: np.split(a, ends)  # noqa: E731
         if hasattr(est, "classes_"):
-            from ..classifier import _softmax
-
-            return split(_softmax(outs.astype(np.float64)))
+            return split(est._probabilities(outs))
         squeeze = est._y_ndim == 1
         values = split(est._unscale(est._split(outs)[0], squeeze=squeeze))
         if return_std:
