@@ -269,6 +269,7 @@ def test_bad_updates_are_refused_naming_the_id(fitted):
         stream.update(["a"], [X[0] + 1j])
     assert len(stream) == 0  # nothing refused started a series
     stream.update(["a", "e"], [X[0][:0], np.array([])])  # empty chunks, any shape
+    assert stream.update([], []) == []
     with pytest.raises(ValueError, match="no steps yet"):
         stream.predict(["a"])
     with pytest.raises(KeyError, match="zz"):

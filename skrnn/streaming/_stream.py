@@ -383,6 +383,8 @@ class Stream:
         ids = self._check_ids(ids, known=False)
         self._check_extras(return_std, return_quantiles)
         chunks, static = self._chunks(ids, X_new)
+        if not ids:
+            return ([], []) if return_std or return_quantiles else []
         if static is not None:
             for key, row in zip(ids, static):
                 if key in self._rows and self._steps(key) > 0 and not np.array_equal(
@@ -616,11 +618,17 @@ class Stream:
         estimator answers: probabilities, or values (and stds or quantiles)."""
         est = self.estimator
         if isinstance(outs, np.ndarray):  # (n, k, C): answered as one array
-            split = lambda a: a  # noqa: E731
+            lead = outs.shape[:-1]
+            outs = outs.reshape(-1, outs.shape[-1])
+            cut = lambda a: a.reshape(*lead, *a.shape[1:])  # noqa: E731
         else:  # one array of every id's steps, answered at once, then cut
             ends = np.cumsum([len(o) for o in outs])[:-1]
-            outs = np.concatenate(outs) if len(outs) else np.zeros((0, 1), np.float32)
-            split = lambda a: np.split(a, ends)  # noqa: E731
+            outs = np.concatenate(outs)
+            cut = lambda a: np.split(a, ends)  # noqa: E731
+        rows = len(outs)
+        if not rows:  # (the backends' reshapes cannot infer an axis of zero rows)
+            outs = np.zeros((1, outs.shape[-1]), np.float32)
+        split = lambda a: cut(a[:rows])  # noqa: E731
         if hasattr(est, "classes_"):
             return split(est._probabilities(outs))
         squeeze = est._y_ndim == 1
