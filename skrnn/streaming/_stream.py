@@ -1,119 +1,17 @@
-"""Live series: ``est.stream()`` and what it returns (see docs/streaming.md)."""
+"""The live series ``est.stream()`` returns (see docs/streaming.md)."""
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Hashable
 
 import numpy as np
 
 from .. import data as sd
+from ._compile import bucket, packed_call
+from ._inputs import StreamInputs
 
 
-def _bucket(n: int, least: int = 1) -> int:
-    """``n`` rounded up to a power of two (at least ``least``): the compiled step sees
-    few distinct shapes."""
-    return max(least, 1 << max(0, int(n) - 1).bit_length())
-
-
-def _compiled(fn, single=False):
-    """``fn`` compiled for the backend: a ``tf.function`` traced once per shape (the
-    shapes are rounded to powers of two) and called through that concrete graph, which
-    skips tf.function's dispatch; for calls of one step (``single``) compiled by XLA,
-    which fuses the cell's few small operations. A ``jax.jit`` (the weights as
-    constants: the stream holds a snapshot). Torch: called as it is, without autograd."""
-    import keras
-
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        compiled = tf.function(fn, jit_compile=single)
-        concrete = {}  # shapes (rounded to powers of two) -> the traced graph
-
-        def call(*args):  # a concrete function skips tf.function's dispatch
-            tensors = [tf.convert_to_tensor(a) for a in args]
-            key = tuple((t.dtype, tuple(t.shape)) for t in tensors)
-            if key not in concrete:
-                concrete[key] = compiled.get_concrete_function(
-                    *[tf.TensorSpec(t.shape, t.dtype) for t in tensors])
-            return concrete[key](*tensors)
-        return call
-    if backend == "jax":
-        import jax
-
-        return jax.jit(fn)
-    if backend == "torch":
-        import torch
-
-        def call(*args):
-            args = keras.tree.map_structure(keras.ops.convert_to_tensor, args)
-            with torch.no_grad():
-                return fn(*args)
-        return call
-    return fn
-
-
-def why_not_streamable(est) -> str | None:
-    """Why ``est`` cannot stream exactly (a sentence naming the parameter), or None."""
-    if getattr(est, "_spec", None) is not None and getattr(est._spec, "bidirectional", False):
-        return ("bidirectional=True: the backward direction reads every step from the "
-                "end, so each new step would change all of them; stream a "
-                "unidirectional model")
-    if hasattr(est, "_decoder_step"):
-        if est._source_kind == "vector":
-            return ("the source is one vector per sample (one-to-many): there are no "
-                    "steps to stream")
-        if sd.fitted_covariates(est).future is not None:
-            return ("future covariates: each forecast reads covariates over a horizon "
-                    "that moves with every update; predict on the prefix instead")
-        return None
-    if getattr(est, "_scaling", None) == "sequence":
-        return ("scaling='sequence': each prefix is z-normalised by its own mean and "
-                "standard deviation, which change with every step; refit with "
-                "scaling='feature' (or None) to stream")
-    return None
-
-
-class StreamMixin:
-    """``est.stream()`` for the three estimators."""
-
-    def stream(self):
-        """A set of live series, empty at first: feed each one new steps as they
-        arrive with :meth:`Stream.update` and get the answer after every step, at a
-        cost that does not grow with the history (the recurrent state is carried).
-
-        The outputs equal what ``predict`` / ``predict_proba`` give on each series'
-        whole prefix (to float32 rounding). The stream holds a snapshot of the fitted
-        estimator: fitting it again later does not change the stream.
-
-        Raises
-        ------
-        ValueError
-            For a model whose answers on a prefix cannot be carried step by step:
-            ``bidirectional=True``, ``scaling="sequence"``; a Seq2SeqTransformer of
-            vectors or with future covariates.
-        """
-        from sklearn.utils.validation import check_is_fitted
-
-        check_is_fitted(self)
-        why = why_not_streamable(self)
-        if why is not None:
-            raise ValueError(f"{type(self).__name__} cannot stream exactly: {why}.")
-        if getattr(self, "_step", None) is not None:
-            self._step.sync_to_model()
-        return pickle.loads(pickle.dumps(self))._new_stream()
-
-    def _new_stream(self):
-        """A stream of this estimator itself (no snapshot): what a loaded file's
-        stream is built on."""
-        return Stream(self)
-
-    def _why_not_streamable(self):
-        return why_not_streamable(self)
-
-
-class Stream:
+class Stream(StreamInputs):
     """Live series of one fitted estimator (made by ``est.stream()``).
 
     Each series has a key (``ids``: any hashable; to save a stream, ``str``, ``int``,
@@ -250,102 +148,6 @@ class Stream:
             self._last.pop(key, None)
             self._memory.pop(key, None)
 
-    # ----------------------------------------------------------------- the inputs
-    def _chunks(self, ids, X_new):
-        """``(chunks, static)``: each id's new steps as the network takes them (scaled,
-        token ids) and the standardised static rows given (or None)."""
-        X_new, static, future = sd.split_covariates(X_new)
-        est = self.estimator
-        if future is not None:
-            raise ValueError("A stream takes no future covariates (see stream()).")
-        if isinstance(X_new, (str, bytes)) or not hasattr(X_new, "__len__"):
-            raise TypeError("X_new must hold one chunk of new steps per id (a list, or "
-                            f"a 3-D array); got {type(X_new).__name__}.")
-        if len(X_new) != len(ids):
-            raise ValueError(f"{len(ids)} ids but {len(X_new)} chunks in X_new: give one "
-                             "chunk (possibly empty) per id.")
-        tokens = self._input_kind() == "tokens"
-        chunks = None if tokens else self._array_chunks(X_new)
-        if chunks is None:  # one by one, naming the id of the first that is refused
-            chunks = [self._chunk(c, i, key, tokens) for i, (c, key) in
-                      enumerate(zip(X_new, ids))]
-        rows = None
-        if static is not None:
-            stats = sd.fitted_covariates(est)
-            stats.check(static, None, type(est).__name__)
-            rows = stats.static_rows(sd.real_values(static, "static"))
-            if len(rows) != len(ids):
-                raise ValueError(f"{len(ids)} ids but {len(rows)} rows of static "
-                                 "covariates.")
-        elif sd.fitted_covariates(est).n_static:
-            missing = [key for key in ids if key not in self._rows]
-            if missing:
-                raise ValueError(f"{type(est).__name__} was fitted with static "
-                                 f"covariates: a new series (id {missing[0]!r}) starts "
-                                 "with its static row (X_new as "
-                                 "skrnn.data.WithCovariates(chunks, static=rows)).")
-        return chunks, rows
-
-    def _array_chunks(self, X_new):
-        """A numeric ``(n, k, F)`` array of new steps read at once (the usual feed of
-        a sensor), or None when it is anything else or holds a value ``_chunk`` would
-        refuse (which then names the id)."""
-        if not isinstance(X_new, np.ndarray) or X_new.dtype.kind not in "biuf":
-            return None
-        n = self._n_features()
-        arr = X_new[..., None] if X_new.ndim == 2 and n == 1 else X_new
-        if arr.ndim != 3 or arr.shape[2] != n:
-            return None
-        with np.errstate(over="ignore", invalid="ignore"):
-            values = np.asarray(arr, np.float64)
-            if not self._seq2seq:
-                mode, stats = self.estimator._input_scaling()
-                if mode == "feature":
-                    values = (values - stats[0]) / stats[1]
-            out = values.astype(np.float32)
-        bound = np.finfo(np.float32).max
-        if not (np.isfinite(arr).all() and np.abs(arr).max(initial=0) <= bound
-                and np.isfinite(out).all()):
-            return None
-        return out
-
-    def _input_kind(self) -> str:
-        est = self.estimator
-        return est._source_kind if self._seq2seq else est._input_kind
-
-    def _n_features(self) -> int:
-        est = self.estimator
-        return est._n_source_features if self._seq2seq else est._n_step_features
-
-    def _chunk(self, chunk, i, key, tokens):
-        what = f"X_new[{i}] (id {key!r})"
-        if tokens:
-            if isinstance(chunk, str) and self._seq2seq and self.estimator._source_kind \
-                    == "tokens":
-                chunk = list(chunk)  # string sources are their characters
-            if isinstance(chunk, (str, bytes)) or not hasattr(chunk, "__len__"):
-                raise TypeError(f"{what} must be a list of tokens, got "
-                                f"{type(chunk).__name__}.")
-            vocabulary = (self.estimator.source_vocabulary_ if self._seq2seq
-                          else self.estimator.vocabulary_)
-            return vocabulary.encode(list(chunk))
-        arr = sd.real_values(chunk, what)
-        n = self._n_features()
-        if (arr.ndim == 1 and n == 1) or arr.size == 0:  # one feature; no new step
-            arr = arr.reshape(-1, n) if arr.size or n == 1 else np.zeros((0, n))
-        if arr.ndim != 2 or arr.shape[1] != n:
-            raise ValueError(f"{what} must be a (k, {n}) array of new steps, got shape "
-                             f"{arr.shape}.")
-        est = self.estimator
-        if not self._seq2seq:
-            mode, stats = est._input_scaling()
-            if mode == "feature":
-                arr = (arr - stats[0]) / stats[1]
-        out = arr.astype(np.float32)
-        if not np.isfinite(out).all():
-            raise ValueError(f"{what} holds values that are not finite once scaled.")
-        return out
-
     # -------------------------------------------------------------------- updating
     def update(self, ids, X_new, *, every_step=True, return_std=False,
                return_quantiles=False):
@@ -436,97 +238,19 @@ class Stream:
     def _steps(self, key) -> int:
         return int(self._state["steps"][self._rows[key], 0])
 
-    def _batch(self, rows, chunks, start, stop):
-        """The padded batch of steps ``start:stop`` of every chunk (rows and steps
-        rounded up to powers of two), static covariates appended; and each row's
-        number of steps in it."""
-        n = len(rows)
-        b = _bucket(n, 8)
-        tokens = self._input_kind() == "tokens"
-        width = self._engine.input_width
-        if isinstance(chunks, np.ndarray):
-            part = chunks[:, start:stop]
-            lengths = np.full(n, part.shape[1])
-            k = _bucket(part.shape[1])
-            x = np.zeros((b, k, part.shape[2]), np.float32)
-            x[:n, :part.shape[1]] = part
-            mask = np.zeros((b, k), bool)
-            mask[:n, :part.shape[1]] = True
-        else:
-            lengths = np.array([max(0, min(len(c), stop) - start) for c in chunks])
-            k = _bucket(int(lengths.max()))
-            x = np.zeros((b, k) if tokens else (b, k, self._n_features()),
-                         np.int32 if tokens else np.float32)
-            mask = np.zeros((b, k), bool)
-            for r, (c, m) in enumerate(zip(chunks, lengths)):
-                if m:
-                    x[r, :m] = c[start:start + m]
-                    mask[r, :m] = True
-        if not tokens and width > x.shape[2]:  # static covariates after the values
-            static = np.zeros((b, x.shape[1], width - x.shape[2]), np.float32)
-            static[:n] = self._state["static"][rows][:, None, :]
-            x = np.concatenate([x, static * mask[..., None]], axis=2)
-        return x, mask, lengths
-
     def _width(self) -> int:
         return sum(int(np.prod(shape)) for shape in self._engine.fields.values())
 
     def _compiled_step(self, last_only: bool, single: bool = False):
-        """The engine's step compiled, as ``(x, mask, state) -> (outputs, state)``,
-        ``state`` every field side by side in one ``(B, width)`` array. The compiled
-        function itself takes one array, ``[x, mask, state]`` flattened per row, and
-        returns one, ``[outputs, state]``: a call's fixed cost is mostly per tensor
-        passed. ``single``: a function of its own for calls of one step (traced with
-        that shape, it runs the cells without a loop)."""
+        """The engine's step compiled (:func:`._compile.packed_call`), once per kind of
+        call."""
         if self._steps_compiled is None:
             self._steps_compiled = {}
         key = (last_only, single)
         if key not in self._steps_compiled:
-            from keras import ops
-
-            fn = (self._engine.step_last if last_only and hasattr(self._engine, "step_last")
-                  else self._engine.step)
-            fields = dict(self._engine.fields)
-
-            width = self._width()
-            tokens = self._input_kind() == "tokens"
-            per_step = 1 if tokens else self._n_features_in()
-
-            def packed(flat):
-                b, columns = ops.shape(flat)[0], flat.shape[1]
-                k = (columns - width) // (per_step + 1)  # (static: one trace per shape)
-                x = ops.reshape(flat[:, :k * per_step], (b, k) if tokens else
-                                (b, k, per_step))
-                x = ops.cast(x, "int32") if tokens else x
-                mask = flat[:, k * per_step:k * (per_step + 1)] > 0.5
-                unpacked, at = {}, k * (per_step + 1)
-                for name, shape in fields.items():
-                    size = int(np.prod(shape))
-                    unpacked[name] = ops.reshape(flat[:, at:at + size], (b, *shape))
-                    at += size
-                out, new = fn(x, mask, unpacked)
-                return ops.concatenate(
-                    [ops.reshape(out, (b, -1))] +
-                    [ops.reshape(new.get(name, unpacked[name]), (b, int(np.prod(shape))))
-                     for name, shape in fields.items()], axis=1)
-
-            compiled = _compiled(packed, single)
-
-            def call(x, mask, state):
-                b = len(state)
-                flat = np.concatenate([x.reshape(b, -1).astype(np.float32, copy=False),
-                                       mask.astype(np.float32), state], axis=1)
-                result = ops.convert_to_numpy(compiled(flat))
-                out = result[:, :result.shape[1] - width]
-                return out.reshape(b, x.shape[1], -1) if not last_only else out, \
-                    result[:, result.shape[1] - width:]
-
-            self._steps_compiled[key] = call
+            self._steps_compiled[key] = packed_call(
+                self._engine, last_only, single, self._input_kind() == "tokens")
         return self._steps_compiled[key]
-
-    def _n_features_in(self) -> int:
-        """Values per step the network reads (static covariates included)."""
-        return self._engine.input_width
 
     def _advance(self, keys, chunks, last_only=False):
         """Run the chunks (a list, or an ``(n, k, F)`` array) through the network and
@@ -535,7 +259,7 @@ class Stream:
         for an array of chunks."""
 
         rows = self._rows_of(keys)
-        n, b = len(keys), _bucket(len(keys), 8)
+        n, b = len(keys), bucket(len(keys), 8)
         # every field side by side; filler rows repeat the first (their outputs unread)
         state = self._packed[np.concatenate([rows, np.full(b - n, rows[0])])]
         dense = isinstance(chunks, np.ndarray)
