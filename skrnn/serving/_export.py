@@ -124,13 +124,14 @@ def _labels(classes):
     return classes
 
 
-def _serving(estimator, onnx=False):
-    """``(serve, input_signature, model, lookup table or None)``: the serving function
-    of an RNNClassifier / RNNRegressor; ``onnx``: with a ``valid`` output instead of
-    assertions (see :func:`_guard`)."""
-    import tensorflow as tf
-
-    model = estimator.model_
+def _ends(tf, estimator):
+    """What both serving functions of an RNNClassifier / RNNRegressor share:
+    ``(input_signature, prepare, answer, table)``. The signature is the steps
+    (``values`` or ``tokens``), ``lengths`` and, if fitted with them, ``static``;
+    ``prepare(inputs, mask, static)`` gives the network's input as ``predict`` makes
+    it (token ids, or scaled values with the static covariates appended);
+    ``answer(out)`` what ``predict`` / ``predict_proba`` return from the network's
+    outputs (any leading axes)."""
     classifier = hasattr(estimator, "classes_")
     tokens = estimator._input_kind == "tokens"
     lengths_spec = tf.TensorSpec((None,), tf.int32, name="lengths")
@@ -154,22 +155,37 @@ def _serving(estimator, onnx=False):
         squeeze = estimator._y_ndim == 1
         task = estimator._loss_task()
 
+    def prepare(inputs, mask, static):
+        if tokens:
+            return tf.where(mask, table.lookup(inputs), tf.zeros_like(mask, tf.int32))
+        return _with_static(tf, _scale(tf, inputs, mask, mode, stats), mask, static,
+                            static_stats)
+
+    def answer(out):
+        if not classifier:  # (the loss's transforms in float32, as predict's)
+            return _regression_outputs(tf, task, out, y_mean, y_scale, squeeze)
+        out = tf.cast(out, tf.float64)
+        return {"probabilities": tf.nn.softmax(out, axis=-1),
+                "label": tf.gather(tf.constant(labels), tf.argmax(out, axis=-1))}
+
+    return signature, prepare, answer, table
+
+
+def _serving(estimator, onnx=False):
+    """``(serve, input_signature, model, lookup table or None)``: the serving function
+    of an RNNClassifier / RNNRegressor; ``onnx``: with a ``valid`` output instead of
+    assertions (see :func:`_guard`)."""
+    import tensorflow as tf
+
+    model = estimator.model_
+    signature, prepare, answer, table = _ends(tf, estimator)
+    tokens = table is not None
+
     def serve(inputs, lengths, static=None):
         inputs, lengths, static, _, valid = _guard(tf, inputs, lengths, static,
                                                    numeric=not tokens, assert_=not onnx)
         mask = tf.sequence_mask(lengths, maxlen=tf.shape(inputs)[1])
-        if tokens:
-            x = tf.where(mask, table.lookup(inputs), tf.zeros_like(lengths[:, None]))
-        else:
-            x = _with_static(tf, _scale(tf, inputs, mask, mode, stats), mask, static,
-                             static_stats)
-        out = model([x, mask], training=False)
-        if not classifier:  # (the loss's transforms in float32, as predict's)
-            result = _regression_outputs(tf, task, out, y_mean, y_scale, squeeze)
-        else:
-            out = tf.cast(out, tf.float64)
-            result = {"probabilities": tf.nn.softmax(out, axis=-1),
-                      "label": tf.gather(tf.constant(labels), tf.argmax(out, axis=-1))}
+        result = answer(model([prepare(inputs, mask, static), mask], training=False))
         return result if valid is None else {**result, "valid": valid}
 
     return serve, signature, model, table
@@ -188,28 +204,10 @@ def _stream_serving(estimator, onnx=False):
     fields = dict(engine.fields)
     width = sum(int(np.prod(shape)) for shape in fields.values())
     initial = np.concatenate([v.reshape(-1) for v in engine.initial().values()])
-    classifier = hasattr(estimator, "classes_")
-    tokens = estimator._input_kind == "tokens"
-    table = _token_table(tf, estimator.vocabulary_) if tokens else None
-    lengths_spec = tf.TensorSpec((None,), tf.int32, name="lengths")
-    if tokens:
-        signature = [tf.TensorSpec((None, None), tf.string, name="tokens"), lengths_spec]
-    else:
-        mode, stats = estimator._input_scaling()
-        if stats is not None:
-            stats = tuple(np.asarray(a, np.float64) for a in stats)
-        signature = [tf.TensorSpec((None, None, estimator._n_step_features), tf.float32,
-                                   name="values"), lengths_spec]
-    static_spec, static_stats = _static_input(tf, estimator)
-    signature += static_spec + [tf.TensorSpec((None, width), tf.float32, name="state")]
+    signature, prepare, answer, table = _ends(tf, estimator)
+    tokens = table is not None
+    signature = signature + [tf.TensorSpec((None, width), tf.float32, name="state")]
     names_in = [spec.name for spec in signature]
-    if classifier:
-        labels = _labels(estimator.classes_)
-    else:
-        y_mean = np.asarray(estimator._y_mean, np.float64)
-        y_scale = np.asarray(estimator._y_scale, np.float64)
-        squeeze = estimator._y_ndim == 1
-        task = estimator._loss_task()
 
     def step(*args):
         named = dict(zip(names_in, args))
@@ -227,27 +225,16 @@ def _stream_serving(estimator, onnx=False):
             with tf.control_dependencies([check]):
                 state = tf.identity(state)
         mask = tf.sequence_mask(lengths, maxlen=tf.shape(inputs)[1])
-        if tokens:
-            x = tf.where(mask, table.lookup(inputs), tf.zeros_like(lengths[:, None]))
-        else:
-            x = _with_static(tf, _scale(tf, inputs, mask, mode, stats), mask, static,
-                             static_stats)
         unpacked, at = {}, 0
         for name, shape in fields.items():
             size = int(np.prod(shape))
             unpacked[name] = tf.reshape(state[:, at:at + size], [n, *shape])
             at += size
-        out, new = engine.step(x, mask, unpacked)
-        new_state = tf.concat([tf.reshape(new.get(name, unpacked[name]),
-                                          [n, int(np.prod(shape))])
-                               for name, shape in fields.items()], axis=1)
-        if classifier:
-            out = tf.cast(out, tf.float64)
-            result = {"probabilities": tf.nn.softmax(out, axis=-1),
-                      "label": tf.gather(tf.constant(labels), tf.argmax(out, axis=-1))}
-        else:
-            result = _regression_outputs(tf, task, out, y_mean, y_scale, squeeze)
-        result["new_state"] = new_state
+        out, new = engine.step(prepare(inputs, mask, static), mask, unpacked)
+        result = answer(out)
+        result["new_state"] = tf.concat([tf.reshape(new.get(name, unpacked[name]),
+                                                    [n, int(np.prod(shape))])
+                                         for name, shape in fields.items()], axis=1)
         return result if valid is None else {**result, "valid": valid}
 
     def initial_state(n):
