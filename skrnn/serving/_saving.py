@@ -181,7 +181,9 @@ def load(path):
     -------
     RNNClassifier, RNNRegressor or Seq2SeqTransformer
         Fitted, predicting bit-identically to the estimator saved (same backend), and
-        holding its optimizer's state for ``warm_start``.
+        holding its optimizer's state for ``warm_start``. For a file written by
+        ``Stream.save``: the :class:`~skrnn.streaming.Stream`, its series' states
+        checked and restored (it continues bit-identically).
 
     Raises
     ------
