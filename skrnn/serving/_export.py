@@ -201,12 +201,10 @@ def _stream_serving(estimator, onnx=False):
     from ..streaming._engine import StreamEngine
 
     engine = StreamEngine(estimator.model_, estimator._spec)
-    fields = dict(engine.fields)
-    width = sum(int(np.prod(shape)) for shape in fields.values())
-    initial = np.concatenate([v.reshape(-1) for v in engine.initial().values()])
+    initial = engine.initial_row()
     signature, prepare, answer, table = _ends(tf, estimator)
     tokens = table is not None
-    signature = signature + [tf.TensorSpec((None, width), tf.float32, name="state")]
+    signature = signature + [tf.TensorSpec((None, engine.width), tf.float32, name="state")]
     names_in = [spec.name for spec in signature]
 
     def step(*args):
@@ -225,16 +223,10 @@ def _stream_serving(estimator, onnx=False):
             with tf.control_dependencies([check]):
                 state = tf.identity(state)
         mask = tf.sequence_mask(lengths, maxlen=tf.shape(inputs)[1])
-        unpacked, at = {}, 0
-        for name, shape in fields.items():
-            size = int(np.prod(shape))
-            unpacked[name] = tf.reshape(state[:, at:at + size], [n, *shape])
-            at += size
-        out, new = engine.step(prepare(inputs, mask, static), mask, unpacked)
+        carried = engine.unpack(state)
+        out, new = engine.step(prepare(inputs, mask, static), mask, carried)
         result = answer(out)
-        result["new_state"] = tf.concat([tf.reshape(new.get(name, unpacked[name]),
-                                                    [n, int(np.prod(shape))])
-                                         for name, shape in fields.items()], axis=1)
+        result["new_state"] = engine.pack(new, carried)
         return result if valid is None else {**result, "valid": valid}
 
     def initial_state(n):

@@ -61,8 +61,7 @@ def packed_call(engine, last_only: bool, single: bool, tokens: bool):
 
     fn = (engine.step_last if last_only and hasattr(engine, "step_last")
           else engine.step)
-    fields = dict(engine.fields)
-    width = sum(int(np.prod(shape)) for shape in fields.values())
+    width = engine.width
     per_step = 1 if tokens else engine.input_width
 
     def packed(flat):
@@ -72,16 +71,10 @@ def packed_call(engine, last_only: bool, single: bool, tokens: bool):
                         (b, k, per_step))
         x = ops.cast(x, "int32") if tokens else x
         mask = flat[:, k * per_step:k * (per_step + 1)] > 0.5
-        unpacked, at = {}, k * (per_step + 1)
-        for name, shape in fields.items():
-            size = int(np.prod(shape))
-            unpacked[name] = ops.reshape(flat[:, at:at + size], (b, *shape))
-            at += size
-        out, new = fn(x, mask, unpacked)
-        return ops.concatenate(
-            [ops.reshape(out, (b, -1))] +
-            [ops.reshape(new.get(name, unpacked[name]), (b, int(np.prod(shape))))
-             for name, shape in fields.items()], axis=1)
+        state = engine.unpack(flat[:, k * (per_step + 1):])
+        out, new = fn(x, mask, state)
+        return ops.concatenate([ops.reshape(out, (b, -1)), engine.pack(new, state)],
+                               axis=1)
 
     compiled_fn = compiled(packed, single)
 

@@ -73,7 +73,54 @@ def _run_cell(cell, h, mask, states):
     return outputs, list(new_states)
 
 
-class StreamEngine:
+class CarriedFields:
+    """What an engine carries per series: ``fields`` (name -> per-series shape, all
+    float32) and their layout side by side in one row of ``width`` values, which the
+    stream stores and the compiled and exported steps take (:meth:`unpack`,
+    :meth:`pack`)."""
+
+    fields: dict = {}
+
+    def initial(self) -> dict:
+        """One new series' state (per-series shapes, no batch axis): zeros."""
+        import numpy as np
+
+        return {name: np.zeros(shape, np.float32) for name, shape in self.fields.items()}
+
+    @property
+    def width(self) -> int:
+        return sum(_size(shape) for shape in self.fields.values())
+
+    def initial_row(self):
+        """:meth:`initial` as one packed row, ``(width,)``."""
+        import numpy as np
+
+        return np.concatenate([v.reshape(-1) for v in self.initial().values()] or
+                              [np.zeros(0)]).astype(np.float32)
+
+    def unpack(self, flat):
+        """``(B, width)`` -> a dict of ``(B, *shape)`` tensors."""
+        b, at, state = ops.shape(flat)[0], 0, {}
+        for name, shape in self.fields.items():
+            state[name] = ops.reshape(flat[:, at:at + _size(shape)], (b, *shape))
+            at += _size(shape)
+        return state
+
+    def pack(self, new, old):
+        """The fields of ``new`` (those it lacks from ``old``) as one ``(B, width)``."""
+        b = ops.shape(next(iter(old.values())))[0]
+        return ops.concatenate([ops.reshape(new.get(name, old[name]), (b, _size(shape)))
+                                for name, shape in self.fields.items()], axis=1)
+
+
+def _size(shape) -> int:
+    size = 1
+    for n in shape:
+        size *= int(n)
+    return size
+
+
+class StreamEngine(CarriedFields):
     """The step of one fitted :class:`~skrnn.models.ModelSpec` network (its layers,
     sharing their variables).
 
@@ -132,10 +179,8 @@ class StreamEngine:
         self.fields = fields
 
     def initial(self) -> dict:
-        """One new series' state (per-series shapes, no batch axis)."""
-        import numpy as np
-
-        state = {name: np.zeros(shape, np.float32) for name, shape in self.fields.items()}
+        """One new series' state: zeros, and a running maximum below every score."""
+        state = super().initial()
         if "attention_max" in state:
             state["attention_max"][:] = _NEG
         return state
@@ -164,10 +209,7 @@ class StreamEngine:
         stem = self.embedding(x) if self.embedding is not None else x
         steps = state["steps"] + ops.sum(m, axis=1, keepdims=True)
         new = {"steps": steps}
-        rnn = [[state[f"rnn_{i}_{j}"] for j in range(self._n_states(i))]
-               for i in range(len(self.recurrent))]
-        pool = {k: state[k] for k in ("mean_sum", "attention_max", "attention_norm",
-                                      "attention_sum") if k in state}
+        rnn, pool = self._carried(state)
         buffer = ops.concatenate([state["conv_buffer"], ops.cast(stem, "float32")], axis=1)
         real = ops.concatenate([state["conv_real"] > 0.5, mask], axis=1)
         feats = self._features(buffer, real)  # zeros after each row's last real step
@@ -208,11 +250,7 @@ class StreamEngine:
                 out = self.head(z[:, -1])
             else:
                 out = self.head(_last_real(z, valid))
-        for i, group in enumerate(rnn):
-            for j, s in enumerate(group):
-                new[f"rnn_{i}_{j}"] = s
-        new.update(pool)
-        return out, new
+        return out, self._with_carried(new, rnn, pool)
 
     def step(self, x, mask, state):
         """``x`` (B, k, F) float32 or (B, k) int32 token ids, ``mask`` (B, k) bool (real
@@ -222,10 +260,7 @@ class StreamEngine:
         stem = self.embedding(x) if self.embedding is not None else x
         steps = state["steps"] + ops.cumsum(m, axis=1)  # (B, k): steps after each
         new = {"steps": steps[:, -1:]}
-        rnn = [[state[f"rnn_{i}_{j}"] for j in range(self._n_states(i))]
-               for i in range(len(self.recurrent))]
-        pool = {k: state[k] for k in ("mean_sum", "attention_max", "attention_norm",
-                                      "attention_sum") if k in state}
+        rnn, pool = self._carried(state)
         if self.conv is None:
             z, rnn, pool = self._advance(stem, mask, rnn, pool, state["steps"])
             out = self.head(z)
@@ -240,11 +275,22 @@ class StreamEngine:
                 out = self.head(ops.concatenate([z, branch], axis=-1))
             else:
                 out, rnn, pool = self._before(feats, wm, mask, rnn, pool, state)
+        return out, self._with_carried(new, rnn, pool)
+
+    def _carried(self, state):
+        """The recurrent layers' states (a list per layer) and the pooling's fields."""
+        rnn = [[state[f"rnn_{i}_{j}"] for j in range(self._n_states(i))]
+               for i in range(len(self.recurrent))]
+        pool = {k: state[k] for k in ("mean_sum", "attention_max", "attention_norm",
+                                      "attention_sum") if k in state}
+        return rnn, pool
+
+    def _with_carried(self, new, rnn, pool) -> dict:
         for i, group in enumerate(rnn):
             for j, s in enumerate(group):
                 new[f"rnn_{i}_{j}"] = s
         new.update(pool)
-        return out, new
+        return new
 
     def _n_states(self, i):
         size = _recurrent_cell(self.recurrent[i]).state_size

@@ -3,13 +3,12 @@ from step to step (the decoder starts from them at every forecast)."""
 
 from __future__ import annotations
 
-import numpy as np
 from keras import ops
 
-from ._engine import _run_cell
+from ._engine import CarriedFields, _run_cell
 
 
-class EncoderEngine:
+class EncoderEngine(CarriedFields):
     """The encoder of ``est`` (unidirectional), step by step: ``fields`` as for
     :class:`~skrnn.streaming._engine.StreamEngine`; :meth:`step` returns the last
     layer's output after every step (the memory attention reads) and the new states."""
@@ -34,9 +33,6 @@ class EncoderEngine:
     def chunk_size(batch: int, last_only: bool) -> int:
         """Steps per call: about a million step-rows."""
         return max(1, 2**20 // batch)
-
-    def initial(self) -> dict:
-        return {name: np.zeros(shape, np.float32) for name, shape in self.fields.items()}
 
     def step(self, x, mask, state):
         h = self.embedding(x) if self.embedding is not None else x

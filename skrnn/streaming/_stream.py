@@ -36,6 +36,7 @@ class Stream(StreamInputs):
             from ._engine import StreamEngine
 
             self._engine = StreamEngine(estimator.model_, estimator._spec)
+        self._initial_row = self._engine.initial_row()
         self._rows: dict = {}  # id -> row of the state arrays
         self._free: list = []
         self._allocate(0)
@@ -57,7 +58,7 @@ class Stream(StreamInputs):
         """Room for ``capacity`` series (the rows of ``old`` copied): the engine's
         fields are views of one ``(capacity, width)`` array (``_packed``), which a call
         gathers and scatters at once."""
-        packed = np.zeros((capacity, self._width()), np.float32)
+        packed = np.zeros((capacity, self._engine.width), np.float32)
         state, at = {}, 0
         for name, shape in self._engine.fields.items():
             size = int(np.prod(shape))
@@ -122,21 +123,19 @@ class Stream(StreamInputs):
             self._rows[key] = row
             self._rows_cache = None
             self._clear(row)
+            if "static" in self._state:
+                self._state["static"][row] = 0.0
 
     def _clear(self, row) -> None:
-        for name, value in self._engine.initial().items():
-            self._state[name][row] = value
-        if "static" in self._state:
-            self._state["static"][row] = 0.0
+        """A series with no steps (its static covariates left as they are)."""
+        self._packed[row] = self._initial_row
+        if "last" in self._state:
+            self._state["last"][row] = 0.0
 
     def reset(self, ids) -> None:
         """Start these series again from no steps (their static covariates kept)."""
         for key in self._check_ids(ids, known=True):
-            row = self._rows[key]
-            static = self._state["static"][row].copy() if "static" in self._state else None
-            self._clear(row)
-            if static is not None:
-                self._state["static"][row] = static
+            self._clear(self._rows[key])
             self._last.pop(key, None)
             self._memory.pop(key, None)
 
@@ -237,9 +236,6 @@ class Stream(StreamInputs):
 
     def _steps(self, key) -> int:
         return int(self._state["steps"][self._rows[key], 0])
-
-    def _width(self) -> int:
-        return sum(int(np.prod(shape)) for shape in self._engine.fields.values())
 
     def _compiled_step(self, last_only: bool, single: bool = False):
         """The engine's step compiled (:func:`._compile.packed_call`), once per kind of
@@ -367,7 +363,7 @@ class Stream(StreamInputs):
         """The ids checked, and their current raw outputs ``(n, 1, C)`` (seq2seq: the
         decoded answers)."""
         ids = self._check_ids(ids, known=True)
-        rows = np.array([self._rows[key] for key in ids], dtype=np.int64)
+        rows = self._rows_of(ids)
         empty = np.flatnonzero(self._state["steps"][rows, 0] == 0)
         if len(empty):
             raise ValueError(f"id {ids[empty[0]]!r} has no steps yet: there is no answer "
@@ -379,10 +375,9 @@ class Stream(StreamInputs):
     def predict(self, ids, return_std=False):
         """The current answer of each series (after its last step): labels, values (and
         standard deviations), or a Seq2SeqTransformer's decoded output."""
-        if self._seq2seq:
-            ids, _ = self._current(ids)
-            return [self._last[key] for key in ids]
         ids, outs = self._current(ids)
+        if self._seq2seq:
+            return outs
         est = self.estimator
         if hasattr(est, "classes_"):
             return est.classes_[outs[:, 0].argmax(axis=-1)]
@@ -408,7 +403,7 @@ class Stream(StreamInputs):
     def initial_state(self, n: int = 1) -> np.ndarray:
         """The state ``n`` new series start from, as the graph of
         ``est.export(path, streaming=True)`` takes it: ``(n, width)`` float32."""
-        return np.tile(self._packed_initial(), (int(n), 1))
+        return np.tile(self._initial_row, (int(n), 1))
 
     def state_of(self, ids) -> np.ndarray:
         """These series' states as the exported ``step`` takes them, ``(len(ids),
@@ -418,10 +413,6 @@ class Stream(StreamInputs):
                              "RNNRegressor (whose graphs export with streaming=True).")
         ids = self._check_ids(ids, known=True)
         return self._packed[self._rows_of(ids)].copy()
-
-    def _packed_initial(self) -> np.ndarray:
-        return np.concatenate([value.reshape(-1) for value in
-                               self._engine.initial().values()]).astype(np.float32)
 
     # --------------------------------------------------------------------- saving
     def _engine_memory(self) -> bool:
@@ -442,9 +433,8 @@ class Stream(StreamInputs):
                     self._memory[key] = memory[end - length:end]
         moved = [key for key in ids if self._steps(key) > 0]
         if self._seq2seq and moved:
-            rows = np.array([self._rows[key] for key in moved])
-            self._decode(moved, rows, [np.zeros((0, self._engine.memory_width), np.float32)]
-                         * len(moved))
+            nothing = np.zeros((0, self._engine.memory_width), np.float32)
+            self._decode(moved, self._rows_of(moved), [nothing] * len(moved))
 
     def save(self, path) -> None:
         """Write the estimator and every series' state to one file that
