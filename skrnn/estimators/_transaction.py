@@ -75,27 +75,32 @@ def fit_transaction(estimator, warm: bool):
 def _non_finite_rows(outputs) -> list:
     """Positions of the samples (rows of an array, or per-sample arrays) holding a
     non-finite value."""
+    if isinstance(outputs, np.ndarray):  # at once, not row by row
+        finite = np.isfinite(outputs.reshape(len(outputs), -1)).all(axis=1)
+        return np.flatnonzero(~finite).tolist()
     return [i for i, r in enumerate(outputs) if not np.isfinite(r).all()]
 
 
-def check_finite_outputs(estimator, outputs, index=None):
+def check_finite_outputs(estimator, outputs, index=None, ids=None):
     """Refuse to return predictions computed from non-finite network outputs.
 
     ``outputs``: an array with one row per sample, or a list of per-sample arrays;
-    ``index``: the samples' positions in the caller's input (default: their order).
+    ``index``: the samples' positions in the caller's input (default: their order);
+    ``ids``: the samples' keys instead (a stream's series), named in the message.
     A NaN logit would otherwise become a silent class, a NaN value a silent prediction.
     """
     bad = _non_finite_rows(outputs)
     if not bad:
         return
     first = bad[0] if index is None else int(index[bad[0]])
+    where = f"id {ids[bad[0]]!r}" if ids is not None else f"sample {first}"
     diverged = bool(getattr(estimator, "history_", {}).get("non_finite"))
     why = ("training diverged (history_['non_finite'] records where): refit with a lower "
            "learning_rate or with gradient clipping (clipnorm)" if diverged else
            "the weights or these inputs are too large for float32: check the scale of "
            "these samples against the training data")
     raise ValueError(
-        f"{type(estimator).__name__} computes non-finite outputs for sample {first} "
+        f"{type(estimator).__name__} computes non-finite outputs for {where} "
         f"({len(bad)} of {len(outputs)} samples checked); {why}. No prediction is returned "
         "rather than a NaN or an arbitrary class.")
 

@@ -7,6 +7,7 @@ from collections.abc import Hashable
 import numpy as np
 
 from .. import data as sd
+from ..estimators._transaction import check_finite_outputs
 from ._compile import bucket, packed_call
 from ._inputs import StreamInputs
 
@@ -281,14 +282,7 @@ class Stream(StreamInputs):
             for r in range(n):
                 parts = [o[r, :1 if last_only else m[r]] for o, m in outputs if m[r]]
                 per_key.append(parts[-1] if last_only else np.concatenate(parts))
-        bad = [r for r in range(n) if not np.isfinite(per_key[r]).all()] \
-            if not np.isfinite(result if dense else np.concatenate(
-                [p.reshape(-1) for p in per_key])).all() else []
-        if bad:
-            raise ValueError(f"{type(self.estimator).__name__} computes non-finite "
-                             f"outputs for id {keys[bad[0]]!r}; no answer is returned "
-                             "rather than a NaN (check the scale of its steps against the "
-                             "training data).")
+        check_finite_outputs(self.estimator, per_key, ids=keys)
         if not self._seq2seq:
             self._state["last"][rows] = (per_key[:, -1] if dense else
                                          np.stack([p[-1] for p in per_key]))
