@@ -57,18 +57,19 @@ class StreamInputs:
         arr = X_new[..., None] if X_new.ndim == 2 and n == 1 else X_new
         if arr.ndim != 3 or arr.shape[2] != n:
             return None
-        with np.errstate(over="ignore", invalid="ignore"):
-            values = np.asarray(arr, np.float64)
-            if not self._seq2seq:
-                mode, stats = self.estimator._input_scaling()
-                if mode == "feature":
-                    values = (values - stats[0]) / stats[1]
-            out = values.astype(np.float32)
+        out = self._scaled(arr)
         bound = np.finfo(np.float32).max
         if not (np.isfinite(arr).all() and np.abs(arr).max(initial=0) <= bound
                 and np.isfinite(out).all()):
             return None
         return out
+
+    def _scaled(self, values) -> np.ndarray:
+        """New steps as the network takes them, float32: scaled as ``predict`` scales
+        them (a seq2seq source is not)."""
+        mode, stats = (None, None) if self._seq2seq else self.estimator._input_scaling()
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.asarray(sd.apply_scaling([values], mode, stats)[0], np.float32)
 
     def _input_kind(self) -> str:
         est = self.estimator
@@ -97,12 +98,7 @@ class StreamInputs:
         if arr.ndim != 2 or arr.shape[1] != n:
             raise ValueError(f"{what} must be a (k, {n}) array of new steps, got shape "
                              f"{arr.shape}.")
-        est = self.estimator
-        if not self._seq2seq:
-            mode, stats = est._input_scaling()
-            if mode == "feature":
-                arr = (arr - stats[0]) / stats[1]
-        out = arr.astype(np.float32)
+        out = self._scaled(arr)
         if not np.isfinite(out).all():
             raise ValueError(f"{what} holds values that are not finite once scaled.")
         return out
