@@ -6,11 +6,13 @@ import numbers
 
 import numpy as np
 from sklearn.base import ClassifierMixin
+from sklearn.exceptions import DataConversionWarning
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from . import data as sd
+from ._warnings import warn
 from .estimators._base import BaseRNN
 from .estimators._constraints import CLASSIFIER
 from .estimators._docs import _FITTED_ATTRS, _SHARED_PARAMS
@@ -131,7 +133,11 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
                 bad = int(np.argmax(~np.isfinite(y_arr.reshape(len(y_arr), -1)).all(1)))
                 raise ValueError(f"Input y contains NaN or infinity in sample {bad}.")
             check_classification_targets(y_arr)
-            flat = column_or_1d(y_arr, warn=True)
+            if y_arr.ndim == 2 and y_arr.shape[1] == 1:  # scikit-learn's warning, our line
+                warn("A column-vector y was passed when a 1d array was expected. Please "
+                     "change the shape of y to (n_samples,), for example using ravel().",
+                     DataConversionWarning)
+            flat = column_or_1d(y_arr)
             if len(flat) != n:
                 raise ValueError(
                     f"Found input variables with inconsistent numbers of samples: X has "

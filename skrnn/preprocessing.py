@@ -8,9 +8,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import data as sd
 from .estimators._constraints import SEQUENCE_SCALER, TIME_SERIES_WINDOWS, sizes, validate_params
+from .estimators._inputs import StepFeatures
 
 
-class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class SequenceScaler(StepFeatures, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Standardise each feature over all steps of all sequences.
 
     scikit-learn's scalers reject 3-D and ragged input; this one accepts every numeric
@@ -34,7 +35,9 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     mean_ : ndarray of shape (n_step_features,)
     scale_ : ndarray of shape (n_step_features,)
     n_features_in_ : int
-        As for the estimators: columns of 2-D input, otherwise features per step.
+        As for the estimators: the columns of 2-D input (absent for sequences).
+    n_step_features_ : int
+        Features per step.
 
     Examples
     --------
@@ -71,7 +74,7 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 values, layout = seq.values, "list"
             n_step = seq.n_features
             if reset:
-                self.n_features_in_ = n_step
+                self.__dict__.pop("n_features_in_", None)  # columns of a table only
                 if seq.feature_names is not None:
                     self.feature_names_in_ = seq.feature_names
                 elif hasattr(self, "feature_names_in_"):

@@ -28,7 +28,7 @@ def test_regressor_on_equal_length_3d_array():
     X = rng.normal(size=(60, 2, 8))  # aeon's numpy3D: (n, channels, T)
     y = X[:, 1, :].mean(axis=1)
     reg = RNNTimeSeriesRegressor(RNNRegressor(units=8, epochs=60), random_state=0).fit(X, y)
-    assert reg.estimator_.n_features_in_ == 2
+    assert reg.estimator_.n_step_features_ == 2
     assert reg.score(X, y) > 0.7
 
 

@@ -16,7 +16,7 @@ def test_classifier_learns_ragged_sequences_and_api_shapes():
     X, y = ragged(200)
     clf = RNNClassifier(units=16, epochs=40, learning_rate=0.01, random_state=0).fit(X, y)
     assert clf.classes_.tolist() == ["neg", "pos"]
-    assert clf.n_features_in_ == 2
+    assert clf.n_step_features_ == 2 and not hasattr(clf, "n_features_in_")
     assert clf.score(X, y) > 0.9
     proba = clf.predict_proba(X[:5])
     assert proba.shape == (5, 2)
@@ -49,16 +49,17 @@ def test_inputs_3d_2d_1d_lists_and_dataframes():
     rng = np.random.RandomState(0)
     X3 = rng.randn(30, 6, 3)
     y = rng.randint(0, 3, 30)
-    assert RNNClassifier(**FAST).fit(X3, y).n_features_in_ == 3
+    assert RNNClassifier(**FAST).fit(X3, y).n_step_features_ == 3
     X2 = rng.randn(30, 6)
     clf = RNNClassifier(**FAST).fit(X2, y)
     assert clf.n_features_in_ == 6  # scikit-learn's meaning for 2-D input: columns
+    assert clf.n_step_features_ == 1
     with pytest.raises(ValueError, match="X has 5 features, but RNNClassifier is expecting 6"):
         clf.predict(X2[:, :5])
     # a univariate model fitted on a table also reads ragged univariate lists
     assert clf.predict([rng.randn(9), rng.randn(3)]).shape == (2,)
     X1 = [rng.randn(rng.randint(2, 9)) for _ in range(30)]
-    assert RNNClassifier(**FAST).fit(X1, y).n_features_in_ == 1
+    assert RNNClassifier(**FAST).fit(X1, y).n_step_features_ == 1
     df = pd.DataFrame(X2, columns=[f"t{i}" for i in range(6)])
     clf = RNNClassifier(**FAST).fit(df, y)
     assert list(clf.feature_names_in_) == [f"t{i}" for i in range(6)]
@@ -80,7 +81,7 @@ def test_long_format_dataframe_path():
     y = pd.Series(labels).loc[X.ids].to_numpy()
     clf = RNNClassifier(**FAST).fit(X, y)
     assert list(clf.feature_names_in_) == ["hr", "bp"]
-    assert clf.n_features_in_ == 2
+    assert clf.n_step_features_ == 2
     assert clf.predict(X).shape == (30,)
     renamed = from_long_format(df.rename(columns={"bp": "spo2"}), "patient", "t")
     with pytest.raises(ValueError, match=r"feature names \['hr', 'spo2'\]"):

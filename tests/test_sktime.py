@@ -24,7 +24,7 @@ def test_unequal_length_multivariate_panel_learns_in_each_sktime_format():
     multiindex = pd.concat(frames, keys=range(len(frames)), names=["instance", "time"])
     clf = RNNTimeSeriesClassifier(RNNClassifier(units=8, conv_filters=None, epochs=40),
                                   random_state=0).fit(multiindex, y)
-    assert clf.estimator_.n_features_in_ == 2
+    assert clf.estimator_.n_step_features_ == 2
     assert clf.score(multiindex, y) > 0.8  # the label is the sign of channel a's mean
     # the same series in other formats: the same probabilities
     probas = clf.predict_proba(multiindex)

@@ -20,7 +20,7 @@ def data(n=40, seed=0, features=2):
 
 def state(est, X):
     """Everything a user sees of a fitted estimator."""
-    out = {name: getattr(est, name) for name in ("n_iter_", "n_features_in_")}
+    out = {name: getattr(est, name) for name in ("n_iter_", "n_step_features_")}
     out["history"] = {k: list(v) for k, v in est.history_.items()}
     out["weights"] = est.model_.get_weights()
     if hasattr(est, "classes_"):
@@ -105,7 +105,7 @@ def test_a_failed_first_fit_leaves_the_estimator_unfitted(monkeypatch, Estimator
     est = Estimator(**FAST)
     with pytest.raises(RuntimeError):
         est.fit(X, y)
-    assert not hasattr(est, "model_") and not hasattr(est, "n_features_in_")
+    assert not hasattr(est, "model_") and not hasattr(est, "n_step_features_")
     with pytest.raises(NotFittedError):
         est.predict(X)
 

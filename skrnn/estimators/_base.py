@@ -124,6 +124,12 @@ class BaseRNN(FitSkeleton, InputMixin, SaveMixin, ExportMixin, StreamMixin, Base
     def __sklearn_is_fitted__(self) -> bool:
         return self._is_fitted()
 
+    @property
+    def is_fitted(self) -> bool:
+        """Whether the estimator is fitted: skbase's name (sktime, aeon), which tools
+        such as MAPIE read when ``n_features_in_`` is absent (sequence input)."""
+        return self._is_fitted()
+
     # ------------------------------------------------------ the fit skeleton's hooks
     def _fit_data(self, X, y, sample_weight, *, reset: bool, classes=None):
         """X and y through the input gate, encoded (a :class:`._fitting.FitData`);

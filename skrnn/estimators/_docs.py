@@ -171,8 +171,11 @@ _FITTED_ATTRS = """\
 model_ : keras.Model
         The trained network (inputs ``[x, mask]``).
     n_features_in_ : int
-        For 2-D tabular input (each row one univariate series): the number of columns,
-        as in scikit-learn. For 3-D arrays and lists of sequences: features per step.
+        Only for 2-D tabular input (each row one univariate series): the number of
+        columns, scikit-learn's meaning, which other tools rely on to build a probe
+        table. Absent for 3-D arrays, lists of sequences and tokens.
+    n_step_features_ : int or None
+        Features per step the network reads (1 for a table; None for tokens).
     feature_names_in_ : ndarray of str
         Column names, when ``X`` was a DataFrame or came from
         :func:`skrnn.data.from_long_format`.

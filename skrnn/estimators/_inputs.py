@@ -57,7 +57,21 @@ def check_statistics(values, shape, what, positive=False) -> None:
                          f"{getattr(values, 'shape', '')}")
 
 
-class InputMixin:
+class StepFeatures:
+    """``n_step_features_`` of an estimator that read sequences (``_n_step_features``)."""
+
+    @property
+    def n_step_features_(self):
+        """Features per step the network reads (numeric input; 1 for a table), None
+        for tokens."""
+        try:
+            return self.__dict__["_n_step_features"]
+        except KeyError:
+            raise AttributeError(f"{type(self).__name__} is not fitted: it has no "
+                                 "n_step_features_ yet.") from None
+
+
+class InputMixin(StepFeatures):
     """The input half of :class:`~skrnn.estimators._base.BaseRNN`."""
 
     def _check_input_state(self) -> None:
@@ -96,8 +110,10 @@ class InputMixin:
         else:
             seq = sd.to_sequences(X, input_type=self.input_type)
             if reset:
-                self.n_features_in_ = (seq.n_features if seq.kind == "numeric"
-                                       else 1)
+                # scikit-learn's n_features_in_ counts the columns of a 2-D table, which
+                # is what other tools build to probe a model (MAPIE predicts on
+                # zeros((1, n_features_in_))): sequences have none (n_step_features_)
+                self.__dict__.pop("n_features_in_", None)
                 if seq.feature_names is not None:
                     self.feature_names_in_ = seq.feature_names
                 elif hasattr(self, "feature_names_in_"):

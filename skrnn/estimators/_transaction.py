@@ -19,9 +19,10 @@ from __future__ import annotations
 import contextlib
 import copy
 import sys
-import warnings
 
 import numpy as np
+
+from .._warnings import warn
 
 #: Attributes changed in place (not replaced) by a warm fit.
 _MUTABLE = ("history_", "_random")
@@ -113,8 +114,7 @@ def warn_if_outputs_diverged(estimator, data, batch_size: int):
     out = predict_outputs(estimator._step, data.x, data.lengths, batch_size, data.per_step)
     bad = len(_non_finite_rows(out))
     if bad:
-        warnings.warn(
+        warn(
             f"The weights kept give non-finite outputs for {bad} of {len(data)} training "
             "sequences: predict raises a ValueError for such samples. Refit with a lower "
-            "learning_rate or with gradient clipping (clipnorm).", RuntimeWarning,
-            stacklevel=4)
+            "learning_rate or with gradient clipping (clipnorm).", RuntimeWarning)

@@ -35,7 +35,11 @@ def picklable_state(estimator, rebuilt_on_use=()) -> dict:
 
 def unpickled_state(state: dict) -> dict:
     """The counterpart of :func:`picklable_state` for what every estimator shares: a
-    history pickled as a plain dict by an earlier skrnn becomes a :class:`History`."""
+    history pickled as a plain dict by an earlier skrnn becomes a :class:`History`; the
+    ``n_features_in_`` an earlier skrnn recorded for sequences (features per step, now
+    ``n_step_features_``) is dropped: it counts the columns of a 2-D table only."""
+    if state.get("_layout", "tabular") != "tabular":
+        state.pop("n_features_in_", None)
     if type(state.get("history_")) is dict:
         state["history_"] = History(state["history_"])
     return state

@@ -5,12 +5,12 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-import warnings
 import weakref
 
 import keras
 
 from .._options import STRATEGIES as STRATEGY_NAMES
+from .._warnings import warn
 
 _TPU_ENVIRONMENT = ("TPU_NAME", "COLAB_TPU_ADDR", "TPU_WORKER_ID")
 
@@ -151,10 +151,9 @@ def _tpu_strategy():
         return tf.distribute.TPUStrategy(resolver)
     except Exception as exc:  # URLError, ValueError("Please provide a TPU Name"), ...
         announced = [n for n in _TPU_ENVIRONMENT if os.environ.get(n)]
-        warnings.warn(
+        warn(
             f"strategy='auto': {', '.join(announced)} announce a TPU, but it could not be "
-            f"used ({type(exc).__name__}: {exc}); training without a TPU.", RuntimeWarning,
-            stacklevel=2)
+            f"used ({type(exc).__name__}: {exc}); training without a TPU.", RuntimeWarning)
         return None
 
 

@@ -10,12 +10,12 @@ learning-rate rules are the :class:`~skrnn.training._monitor.Monitor`'s, the bac
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Callable
 
 import numpy as np
 
 from .._history import History
+from .._warnings import warn
 from ..data import SupervisedSet, bucket_batches
 from ._monitor import Monitor
 from ._outputs import predict_outputs, progress_bar
@@ -219,8 +219,8 @@ def _run(step, train, loop, rng, history, validation, val_score, hooks, backup) 
                                    bar, hooks)
         except KeyboardInterrupt:
             interrupted = True
-            warnings.warn(f"Training interrupted during epoch {epoch}; keeping the "
-                          "weights reached so far.", RuntimeWarning, stacklevel=3)
+            warn(f"Training interrupted during epoch {epoch}; keeping the "
+                 "weights reached so far.", RuntimeWarning)
             break
         state.epochs_run += 1
         ok = updates["finite"]
@@ -228,11 +228,11 @@ def _run(step, train, loop, rng, history, validation, val_score, hooks, backup) 
             bad = int(np.argmin(ok))
             non_finite = {"epoch": epoch, "update": bad + 1}
             history.event("non_finite", non_finite)
-            warnings.warn(
+            warn(
                 f"Non-finite loss or gradient at epoch {epoch}, update {bad + 1} of the "
                 "epoch: training stopped and the weights after the last finite update "
                 "were kept. Clip the gradients (clipnorm, clipvalue or global_clipnorm) "
-                "or lower the learning_rate.", RuntimeWarning, stacklevel=3)
+                "or lower the learning_rate.", RuntimeWarning)
             updates = {k: v[:bad] for k, v in updates.items()}
         weights = updates["count"] if updates["count"].sum() else None
         loss = (float(np.average(updates["loss"], weights=weights))
@@ -245,9 +245,8 @@ def _run(step, train, loop, rng, history, validation, val_score, hooks, backup) 
                                                  val_score)
             except KeyboardInterrupt:  # the epoch trained: record it, then stop
                 interrupted = True
-                warnings.warn(f"Training interrupted while validating epoch {epoch}; "
-                              "keeping the weights reached so far.", RuntimeWarning,
-                              stacklevel=3)
+                warn(f"Training interrupted while validating epoch {epoch}; "
+                     "keeping the weights reached so far.", RuntimeWarning)
         history.record(
             epoch=epoch, loss=loss, val_loss=float(val_loss), val_score=val_metric,
             learning_rate=epoch_lr, time=time.perf_counter() - start,
@@ -293,11 +292,11 @@ def _run(step, train, loop, rng, history, validation, val_score, hooks, backup) 
             and state.epochs_run == loop.epochs):
         from sklearn.exceptions import ConvergenceWarning
 
-        warnings.warn(
+        warn(
             f"Stopped after the maximum of epochs={loop.epochs} while the "
             f"{'validation' if monitor.on_validation else 'training'} loss was still "
             f"improving by more than tol={loop.tol:g} within n_iter_no_change="
             f"{loop.n_iter_no_change} epochs. Raise epochs (or the learning_rate) to "
-            "train to convergence.", ConvergenceWarning, stacklevel=3)
+            "train to convergence.", ConvergenceWarning)
     return {**monitor.summary(), "stopped_early": stopped, "interrupted": interrupted,
             "non_finite": non_finite}
