@@ -41,6 +41,13 @@ class AttentionPooling(keras.layers.Layer):
                 seed=None if seed is None else seed + 1))
 
     def call(self, inputs, mask=None):
+        weights = self.attention(inputs, mask)
+        return ops.sum(inputs * ops.expand_dims(weights, -1), axis=1)
+
+    def attention(self, inputs, mask=None):
+        """The weight of every step, ``(batch, steps)``: 0 on padded steps, each row
+        summing to 1 over the real ones (what ``skrnn.inspection.attention_weights``
+        shows)."""
         scores = ops.squeeze(ops.matmul(ops.tanh(ops.matmul(inputs, self.w) + self.b),
                                         self.v), axis=-1)
         if mask is not None:
@@ -48,7 +55,7 @@ class AttentionPooling(keras.layers.Layer):
         weights = ops.softmax(scores, axis=1)
         if mask is not None:
             weights = weights * ops.cast(mask, weights.dtype)
-        return ops.sum(inputs * ops.expand_dims(weights, -1), axis=1)
+        return weights
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[-1])
