@@ -378,3 +378,53 @@ class _Problem:
             target[0][steps, ch] += reference[i, t] - value
             target[1][steps, ch] += 1.0
         return [r / np.maximum(c, 1.0) for r, c in zip(result, covered)]
+
+
+def attention_weights(estimator, X) -> list:
+    """What the network's attention read.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        An RNNClassifier or RNNRegressor with ``pooling="attention"`` (one output per
+        sequence), or a Seq2SeqTransformer with ``attention="additive"`` or ``"dot"``.
+    X : sequences, as for ``predict``
+
+    Returns
+    -------
+    list of ndarray
+        Pooling: ``(T_i,)`` per sequence, the weight of every step in the pooled
+        summary (summing to 1). Seq2seq: ``(T_out_i, T_i)``, row ``t`` the decoder's
+        attention over the source while it wrote output ``t`` of what ``predict``
+        returns (an empty output: one row, the end it wrote).
+    """
+    from .seq2seq import Seq2SeqTransformer
+
+    if isinstance(estimator, Seq2SeqTransformer):
+        check_is_fitted(estimator)
+        return estimator._attention_over_source(X)
+    _check_estimator(estimator, "attention_weights")
+    est = estimator
+    if est.pooling != "attention" or est.return_sequences:
+        raise ValueError("attention weights need pooling='attention' and one output per "
+                         f"sequence (pooling={est.pooling!r}, "
+                         f"return_sequences={est.return_sequences}).")
+    import keras
+
+    from .models._layers import AttentionPooling
+    from .models._recurrent import _apply
+
+    seq = est._check_X(X, reset=False)
+    encoded, lengths = est._encode_X(seq), np.asarray(seq.lengths)
+    layers = list(est.model_.layers)
+    pool = next(i for i, layer in enumerate(layers) if isinstance(layer, AttentionPooling))
+    result = [None] * len(encoded)
+    dtype = np.int32 if seq.kind == "tokens" else np.float32
+    for idx in sd.bucket_batches(lengths, 64):
+        x, mask = sd.pad_batch(encoded, idx, lengths, dtype=dtype)
+        mask_t = keras.ops.convert_to_tensor(mask)
+        h = _apply(layers[:pool], keras.ops.convert_to_tensor(x), mask_t)[0]
+        weights = keras.ops.convert_to_numpy(layers[pool].attention(h, mask_t))
+        for j, i in enumerate(idx):
+            result[i] = weights[j, :lengths[i]].astype(np.float64)
+    return result

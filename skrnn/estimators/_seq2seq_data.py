@@ -136,6 +136,60 @@ class Seq2SeqData:
                           else (None, encoded))
         return self._decode_encoded(memory, mask, states, idx, future, paths)
 
+    def _attention_over_source(self, X) -> list:
+        """For every source of ``X``: the decoder's attention over the source while it
+        writes its own output, ``(T_out, T_src)`` (row ``t``: the weights that wrote
+        output ``t``). The output decoded by ``predict`` is fed back step by step
+        (teacher forcing with the model's own output), which reproduces the states of
+        its decoding exactly."""
+        import keras
+
+        from ..models._seq2seq import _n_states
+
+        if self.attention is None or self._source_kind == "vector":
+            raise ValueError("attention weights need a Seq2SeqTransformer fitted with "
+                             "attention='additive' or 'dot' on sequences.")
+        decoded = self._decoded(X)
+        X, static, future = sd.split_covariates(X)
+        if future is not None:
+            raise ValueError("attention weights are not available with future covariates.")
+        kind, data, _ = sd.read_pairs_side(X, "X")
+        self._check_covariates(static, future, kind, False)
+        source = self._encode_source(kind, data, static)
+        lengths = self._source_lengths(kind, data, len(source))
+        if self._target_kind == "tokens":
+            ids = [self.target_vocabulary_.encode(list(d)) for d in decoded]
+            previous = [np.array([self._start] + list(i[:-1] if len(i) else []), np.int32)
+                        for i in ids]
+        else:
+            points = [np.asarray(self._split(d)[0], np.float32) for d in decoded]
+            previous = [np.concatenate([np.zeros((1, p.shape[1]), np.float32), p[:-1]])
+                        for p in points]
+        layers = {layer.name: layer for layer in self.model_.layers}
+        embed = layers.get("target_embedding") or layers["target_values"]
+        spec = self._spec
+        decoders = [layers[f"decoder_{spec.cell}_{i}"]
+                    for i in range(len(spec.decoder_units))]
+        per_layer = _n_states(spec.cell)
+        result = [None] * len(source)
+        for idx in sd.bucket_batches(lengths, int(self.batch_size)):
+            src, mask = sd.pad_batch(source, idx, lengths, dtype=source[idx[0]].dtype)
+            out_lengths = np.array([len(previous[i]) for i in idx])
+            tgt, tmask = sd.pad_batch([previous[i] for i in idx], np.arange(len(idx)),
+                                      out_lengths, dtype=previous[idx[0]].dtype)
+            encoded = keras.tree.flatten(self._encoder([src, mask]))
+            memory, states = encoded[0], encoded[1:]
+            h = embed(tgt)
+            for i, layer in enumerate(decoders):
+                initial = states[i * per_layer:(i + 1) * per_layer]
+                h = layer(h, mask=tmask, initial_state=initial)[0]
+            _, scores = layers["attention"]([h, memory], mask=[tmask, mask],
+                                            return_attention_scores=True)
+            scores = keras.ops.convert_to_numpy(scores)
+            for j, i in enumerate(idx):
+                result[i] = scores[j, :out_lengths[j], :lengths[i]].astype(np.float64)
+        return result
+
     def _compiled_models(self):
         """The encoder and the one-step decoder, compiled once per model."""
         from ..models._decoding import compiled
