@@ -18,8 +18,9 @@ _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 def caller_stacklevel() -> int:
     """The ``stacklevel`` (for a ``warnings.warn`` in the function that calls this one)
-    of the frame just outside the outermost skrnn frame on the stack."""
-    frame, level, outermost = sys._getframe(1), 1, 1
+    of the frame just outside the outermost skrnn frame on the stack (1, the caller
+    itself, when it is outside skrnn)."""
+    frame, level, outermost = sys._getframe(1), 1, 0
     while frame is not None:
         if os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
             outermost = level
@@ -29,4 +30,4 @@ def caller_stacklevel() -> int:
 
 def warn(message: str, category: type[Warning] = UserWarning) -> None:
     """``warnings.warn(message, category)`` naming the user's line."""
-    warnings.warn(message, category, stacklevel=caller_stacklevel() + 1)
+    warnings.warn(message, category, stacklevel=caller_stacklevel())

@@ -204,8 +204,8 @@ class _Problem:
         name = getattr(task, "name", "squared_error")
         if quantile is not None and name != "quantile":
             raise ValueError("quantile needs a regressor fitted with loss='quantile'.")
-        mean, scale = (np.asarray(est._y_mean, np.float32),
-                       np.asarray(est._y_scale, np.float32))
+        mean, scale = (ops.convert_to_tensor(np.asarray(a, np.float32))
+                       for a in (est._y_mean, est._y_scale))
         if name == "quantile":
             levels = list(task.quantiles)
             level = 0.5 if quantile is None else float(quantile)
@@ -242,7 +242,8 @@ class _Problem:
         keep = ops.expand_dims(ops.cast(mask, "float32"), -1)
         z = u
         if mode == "feature":  # padded steps stay exact zeros, as predict pads them
-            z = (u - stats[0].astype(np.float32)) / stats[1].astype(np.float32) * keep
+            mean, scale = (ops.convert_to_tensor(a.astype(np.float32)) for a in stats)
+            z = (u - mean) / scale * keep
         if static is not None:
             z = ops.concatenate([z, ops.convert_to_tensor(static)], axis=-1)
         return est.model_([z, mask], training=False)
@@ -301,7 +302,7 @@ class _Problem:
             else:
                 from keras import ops
 
-                values, grads = ops.convert_to_numpy(fn(u)), None
+                values, grads = ops.convert_to_numpy(fn(ops.convert_to_tensor(u))), None
             for j, r in enumerate(pending):
                 yield r[0], float(values[j]), (None if grads is None
                                                else grads[j, :len(r[4])])
