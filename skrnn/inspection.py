@@ -429,3 +429,102 @@ def attention_weights(estimator, X) -> list:
         for j, i in enumerate(idx):
             result[i] = weights[j, :lengths[i]].astype(np.float64)
     return result
+
+
+def permutation_importance(estimator, X, y, *, by="channels", n_segments=4, n_repeats=5,
+                           scoring=None, random_state=None):
+    """How much a score drops when a channel, or a stretch of time, is shuffled between
+    sequences: scikit-learn's permutation importance for ragged sequences.
+
+    ``by="channels"``: channel ``j`` of every sequence is replaced by channel ``j`` of
+    another sequence (a random permutation), stretched to the receiving sequence's
+    length by linear interpolation. ``by="segments"``: each sequence is cut into
+    ``n_segments`` parts of equal share of its length, and part ``k`` is replaced by
+    part ``k`` of another sequence, stretched likewise (tokens: resampled by position).
+    Any fitted estimator that reads sequences works (a Pipeline too).
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+    X : list of sequences, ``(n, T, F)`` array, or token lists
+    y : targets, as for ``score``
+    by : {"channels", "segments"}
+    n_segments : int, default=4
+    n_repeats : int, default=5
+    scoring : str, callable or None
+        As in scikit-learn (``None``: the estimator's ``score``).
+    random_state : int, RandomState or None
+
+    Returns
+    -------
+    sklearn.utils.Bunch
+        ``importances_mean``, ``importances_std``, ``importances`` (groups x repeats:
+        the baseline score minus the permuted score) and ``names`` of the groups.
+    """
+    from sklearn.metrics import check_scoring
+    from sklearn.utils import Bunch, check_random_state
+
+    if by not in ("channels", "segments"):
+        raise ValueError(f"by must be 'channels' or 'segments', got {by!r}.")
+    for name, value in (("n_segments", n_segments), ("n_repeats", n_repeats)):
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    seq = sd.to_sequences(X)
+    values = [np.asarray(v) for v in seq.values]
+    tokens = seq.kind == "tokens"
+    if by == "channels" and tokens:
+        raise ValueError("token sequences have one channel: use by='segments'.")
+    scorer = check_scoring(estimator, scoring=scoring)
+    rng = check_random_state(random_state)
+    reference = scorer(estimator, values, y)
+    if by == "channels":
+        groups = [(slice(None), slice(j, j + 1)) for j in range(values[0].shape[1])]
+        names = (list(seq.feature_names) if seq.feature_names is not None
+                 else [f"channel {j}" for j in range(len(groups))])
+    else:
+        cuts = np.linspace(0, 1, int(n_segments) + 1)
+        groups = [((a, b), slice(None)) for a, b in zip(cuts[:-1], cuts[1:])]
+        names = [f"{a:.0%}-{b:.0%}" for a, b in zip(cuts[:-1], cuts[1:])]
+    drops = np.zeros((len(groups), int(n_repeats)))
+    for g, (span, channels) in enumerate(groups):
+        for r in range(int(n_repeats)):
+            donors = rng.permutation(len(values))
+            permuted = [_replaced(v, values[d], span, channels, tokens)
+                        for v, d in zip(values, donors)]
+            drops[g, r] = reference - scorer(estimator, permuted, y)
+    return Bunch(importances_mean=drops.mean(axis=1), importances_std=drops.std(axis=1),
+                 importances=drops, names=names)
+
+
+def _stretch(part, length: int, tokens: bool):
+    """``part`` (``(k, ...)``) resampled to ``length`` steps."""
+    if length == 0:
+        return part[:0]
+    if len(part) == 0:
+        return None
+    where = np.linspace(0, len(part) - 1, length)
+    if tokens or len(part) == 1:
+        return part[np.round(where).astype(int)]
+    return np.stack([np.interp(where, np.arange(len(part)), column)
+                     for column in part.reshape(len(part), -1).T], axis=1)
+
+
+def _replaced(receiver, donor, span, channels, tokens):
+    """A copy of ``receiver`` with ``span`` (all steps, or a share ``(a, b)`` of its
+    length) of ``channels`` taken from the same share of ``donor``."""
+    out = receiver.copy()
+    if span == slice(None):
+        lo, hi, dlo, dhi = 0, len(receiver), 0, len(donor)
+    else:
+        a, b = span
+        lo, hi = int(round(a * len(receiver))), int(round(b * len(receiver)))
+        dlo, dhi = int(round(a * len(donor))), int(round(b * len(donor)))
+    part = _stretch(donor[dlo:dhi][:, channels] if not tokens else donor[dlo:dhi],
+                    hi - lo, tokens)
+    if part is None:  # the donor has nothing there: keep the receiver's own
+        return out
+    if tokens:
+        out[lo:hi] = part
+    else:
+        out[lo:hi, channels] = part.reshape(hi - lo, -1)
+    return out

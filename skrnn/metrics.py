@@ -1,5 +1,6 @@
-"""Metrics for sequence outputs: exact match, token accuracy, corpus BLEU, and the mean
-squared error of numeric sequences of their own lengths."""
+"""Metrics for sequence outputs: exact match, token accuracy, corpus BLEU, the mean
+squared error of numeric sequences of their own lengths; and the expected calibration
+error of predicted probabilities."""
 
 from __future__ import annotations
 
@@ -99,3 +100,55 @@ def corpus_bleu(y_true, y_pred, max_n: int = 4) -> float:
     log_precision = sum(math.log(m / c) for m, c in zip(matches, possible)) / max_n
     brevity = 1.0 if pred_len > ref_len else math.exp(1 - ref_len / pred_len)
     return float(brevity * math.exp(log_precision))
+
+
+def expected_calibration_error(y_true, y_prob, *, labels=None, n_bins=10,
+                               strategy="uniform") -> float:
+    """Expected calibration error of the top-label probabilities (Guo et al., 2017).
+
+    Predictions are binned by the probability of their predicted class; the error is
+    the mean over bins, weighted by the bin's share of predictions, of
+    ``|accuracy - mean confidence|``. 0 is perfectly calibrated.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        True labels.
+    y_prob : array-like of shape (n, n_classes) or (n,)
+        ``predict_proba``'s output (columns in the order of ``labels``), or for two
+        classes the probability of the second (the positive) class.
+    labels : array-like, optional
+        The classes of the columns (an estimator's ``classes_``); default the sorted
+        labels of ``y_true``, which must then hold every class.
+    n_bins : int, default=10
+    strategy : {"uniform", "quantile"}, default="uniform"
+        Bins of equal width, or of equal counts (scikit-learn's ``calibration_curve``).
+    """
+    y_true = np.asarray(y_true)
+    prob = np.asarray(y_prob, dtype=np.float64)
+    if prob.ndim == 1:
+        prob = np.column_stack([1 - prob, prob])
+    if prob.ndim != 2 or len(prob) != len(y_true) or not len(prob):
+        raise ValueError(f"y_prob has shape {np.shape(y_prob)}; expected ({len(y_true)}, "
+                         "n_classes) or (n,) for two classes.")
+    if not np.isfinite(prob).all() or (prob < 0).any() or (prob > 1).any():
+        raise ValueError("y_prob must hold probabilities in [0, 1].")
+    labels = np.unique(y_true) if labels is None else np.asarray(labels)
+    if len(labels) != prob.shape[1]:
+        raise ValueError(f"y_prob has {prob.shape[1]} columns for {len(labels)} classes; "
+                         "pass labels= (an estimator's classes_).")
+    if strategy not in ("uniform", "quantile"):
+        raise ValueError(f"strategy must be 'uniform' or 'quantile', got {strategy!r}.")
+    if not isinstance(n_bins, int) or n_bins < 1:
+        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}.")
+    confidence = prob.max(axis=1)
+    correct = labels[prob.argmax(axis=1)] == y_true
+    edges = (np.linspace(0, 1, n_bins + 1) if strategy == "uniform"
+             else np.quantile(confidence, np.linspace(0, 1, n_bins + 1)))
+    which = np.clip(np.searchsorted(edges[1:-1], confidence, side="right"), 0, n_bins - 1)
+    error = 0.0
+    for b in range(n_bins):
+        inside = which == b
+        if inside.any():
+            error += inside.mean() * abs(correct[inside].mean() - confidence[inside].mean())
+    return float(error)
