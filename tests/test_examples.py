@@ -161,3 +161,19 @@ def test_streaming_smoke(capsys):
                                             & (first["settled"] <= 1)).all()
     # carried state and re-prediction give the same forecasts
     np.testing.assert_allclose(second["streamed"], second["again"], atol=1e-4)
+
+
+def test_explain_and_calibrate_smoke(capsys, tmp_path):
+    ex = load("explain_and_calibrate")
+    result = ex.main(["--epochs", "2", "--n-train", "200", "--n-cal", "100",
+                      "--n-test", "100", "--review-epochs", "1",
+                      "--figures", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "GunPoint" in out and "coverage" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "attributions-series.svg", "attributions-text.svg", "conformal.svg",
+        "reliability.svg"]
+    g = result["gunpoint"]
+    assert g["ig"].shape == (150, 1) and np.isfinite(g["ig"]).all()
+    for m in result["reviews"]["models"].values():
+        assert 0 <= m["ECE after"] <= 1 and 1 <= m["mean set size"] <= 2

@@ -144,6 +144,24 @@ def gradient_flow_figure() -> bytes:
     return _svg(ax.figure)
 
 
+def explaining_figures() -> dict:
+    """The four figures of explaining.md, drawn by examples/explain_and_calibrate.py
+    itself (at a small size: the page's numbers come from its full run)."""
+    import importlib.util
+    import tempfile
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    spec = importlib.util.spec_from_file_location(
+        "explain_and_calibrate", os.path.join(root, "examples", "explain_and_calibrate.py"))
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    with tempfile.TemporaryDirectory() as folder:
+        example.main(["--epochs", "30", "--n-train", "1500", "--n-cal", "500",
+                      "--n-test", "500", "--review-epochs", "2", "--figures", folder])
+        return {f"figures/{name}": open(os.path.join(folder, name), "rb").read()
+                for name in sorted(os.listdir(folder))}
+
+
 FIGURES = {
     **{f"figures/{s}.svg": (lambda s=s: shape_figure(s))
        for s in ("many-to-one", "many-to-many", "seq2seq", "one-to-many")},
@@ -165,4 +183,8 @@ def on_files(files, config):
         start = time.perf_counter()
         files.append(File.generated(config, path, content=draw()))
         log.info("drew %s in %.1f s", path, time.perf_counter() - start)
+    start = time.perf_counter()
+    for path, content in explaining_figures().items():
+        files.append(File.generated(config, path, content=content))
+    log.info("drew the explaining figures in %.1f s", time.perf_counter() - start)
     return files
