@@ -16,6 +16,32 @@ from .estimators._inputs import INPUT_STATE, check_statistics
 from .estimators._losses import LOSS_DOC, LossMixin
 
 
+#: Fewest held-out sequences ``interval_calibration`` calibrates on.
+MIN_CALIBRATION = 20
+#: The central interval a Gaussian's std is calibrated for, and its half-width in
+#: standard deviations (scipy.stats.norm.ppf(0.9)).
+GAUSSIAN_LEVEL, GAUSSIAN_Z = 0.8, 1.2815515655446004
+
+
+def _quantile_shifts(y, q, levels):
+    """Per output and level, the shift that makes the held-out coverage of each level
+    right (conformalised quantile regression, Romano et al. 2019, level by level, with
+    the finite-sample correction); 0 at the median. ``y`` ``(n, k)``, ``q`` ``(n, k,
+    Q)``, all standardised."""
+    n = len(y)
+    residual = y[:, :, None] - q
+    shifts = np.zeros(q.shape[1:])
+    for j, level in enumerate(levels):
+        if np.isclose(level, 0.5):
+            continue
+        if level > 0.5:
+            at, method = min(1.0, level * (n + 1) / n), "higher"
+        else:
+            at, method = max(0.0, (level * (n + 1) - 1) / n), "lower"
+        shifts[:, j] = np.quantile(residual[:, :, j], at, axis=0, method=method)
+    return shifts
+
+
 class RNNRegressor(RegressorMixin, LossMixin, BaseRNN):
     __doc__ = f"""Recurrent-network regressor for sequences.
 
@@ -28,6 +54,18 @@ class RNNRegressor(RegressorMixin, LossMixin, BaseRNN):
     ----------
     {_SHARED_PARAMS}
     {LOSS_DOC.format(extra="")}
+    interval_calibration : float in [0, 0.5) or None, default=0.2
+        With ``loss="gaussian"`` or ``"quantile"``: the fraction of the training
+        sequences that ``fit`` keeps out of training to calibrate the spread on data the
+        network was not fitted on (a network trained to its plateau fits the training
+        noise, and its intervals come out too narrow). The Gaussian's standard deviation
+        is scaled so that the held-out sequences' central 80 % intervals (mean ± 1.28
+        std) cover 80 % of them (split conformal on the standardised residual); every
+        quantile level but the median is shifted by the held-out
+        residuals' own quantile at that level (conformalised quantile regression).
+        Skipped when fewer than 20 sequences would be held out; ``None`` or 0 turns it
+        off (all sequences train). ``partial_fit`` drops a calibration (the network it
+        described has changed).
 
     Attributes
     ----------
@@ -36,6 +74,10 @@ class RNNRegressor(RegressorMixin, LossMixin, BaseRNN):
         Number of values predicted per sequence (or per step).
     quantiles_ : ndarray
         With ``loss="quantile"``: the levels fitted, increasing (``quantiles`` and 0.5).
+    interval_calibration_ : ndarray or None
+        The held-out calibration of the spread (standardised units): per output the
+        Gaussian's std factor ``(k,)``, or the quantile shifts ``(k, Q)``; None when
+        not calibrated.
 
     Examples
     --------
@@ -54,7 +96,7 @@ class RNNRegressor(RegressorMixin, LossMixin, BaseRNN):
 
     _parameter_constraints = REGRESSOR
     _saved_state = INPUT_STATE | {"n_outputs_", "_y_ndim", "_y_mean", "_y_scale",
-                                  "_fitted_loss", "quantiles_"}
+                                  "_fitted_loss", "quantiles_", "interval_calibration_"}
 
     def __init__(self, cell="lstm", units=32, bidirectional=False, dropout=0.0,
                  recurrent_dropout=0.0, activation="tanh", layer_norm=False,
@@ -67,9 +109,11 @@ class RNNRegressor(RegressorMixin, LossMixin, BaseRNN):
                  early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change="auto", tol=1e-4,
                  warm_start=False, random_state=None, verbose=0, strategy=None,
-                 callbacks=None, loss="squared_error", quantiles=(0.1, 0.5, 0.9)):
+                 callbacks=None, loss="squared_error", quantiles=(0.1, 0.5, 0.9),
+                 interval_calibration=0.2):
         self.loss = loss
         self.quantiles = quantiles
+        self.interval_calibration = interval_calibration
         self.cell = cell
         self.units = units
         self.bidirectional = bidirectional
@@ -167,6 +211,14 @@ class RNNRegressor(RegressorMixin, LossMixin, BaseRNN):
             raise ValueError(f"n_outputs_ = {n!r}")
         check_statistics(self._y_mean, (n,), "the target mean")
         check_statistics(self._y_scale, (n,), "the target scale", positive=True)
+        adjust = getattr(self, "interval_calibration_", None)
+        if adjust is not None:
+            loss = self._fitted_loss_name()
+            shape = {"gaussian": (n,), "quantile": (n, len(self._loss_task().quantiles))}
+            if loss not in shape:
+                raise ValueError(f"an interval calibration for loss={loss!r}")
+            check_statistics(adjust, shape[loss], "interval_calibration_",
+                             positive=loss == "gaussian")
         super()._check_fitted_state()  # outputs (and loss columns) against the network
 
     def _val_score(self, y_true):
@@ -177,6 +229,45 @@ class RNNRegressor(RegressorMixin, LossMixin, BaseRNN):
             return r2_score(y_true, self._split(outputs)[0])
         return r2
 
+    # ---------------------------------------------------------- interval calibration
+    def _hold_out(self, data, rng, to_convergence):
+        """``fit`` with a spread (gaussian, quantile) keeps ``interval_calibration`` of
+        the sequences out of training, to calibrate the spread on after it."""
+        self.interval_calibration_ = None
+        fraction = self.interval_calibration or 0.0
+        if (not to_convergence or self.loss not in ("gaussian", "quantile")
+                or np.ceil(fraction * len(data.full)) < MIN_CALIBRATION):
+            return None
+        data.full, held = sd.split_validation(data.full, fraction, rng)
+        return held
+
+    def _after_training(self, data, train, summary, batch_size) -> None:
+        super()._after_training(data, train, summary, batch_size)
+        held = data.context.get("held_out")
+        if held is None:
+            return
+        from .training import predict_outputs
+
+        out = predict_outputs(self._step, held.x, held.lengths, batch_size,
+                              self.return_sequences)
+        if self.return_sequences:
+            out, y = np.concatenate(out), np.concatenate(held.y)
+        else:
+            y = held.y
+        y = np.asarray(y, np.float64).reshape(len(y), -1)  # standardised (n, k)
+        point, spread = self._split(out)  # uncalibrated: interval_calibration_ is None
+        point = np.asarray(point, np.float64).reshape(len(y), -1)
+        if self._fitted_loss_name() == "gaussian":
+            z = np.abs(y - point) / np.asarray(spread, np.float64).reshape(len(y), -1)
+            n = len(z)  # the 80 % interval's |z| on held-out data, over its nominal one
+            at = min(1.0, np.ceil((n + 1) * GAUSSIAN_LEVEL) / n)
+            adjust = np.quantile(z, at, axis=0, method="higher") / GAUSSIAN_Z
+        else:
+            adjust = _quantile_shifts(y, np.asarray(spread, np.float64).reshape(
+                len(y), y.shape[1], -1), self.quantiles_)
+        if np.isfinite(adjust).all():
+            self.interval_calibration_ = adjust.astype(np.float64)
+
     def partial_fit(self, X, y, sample_weight=None):
         """Train one epoch on ``(X, y)``, continuing from the current weights.
 
@@ -186,7 +277,9 @@ class RNNRegressor(RegressorMixin, LossMixin, BaseRNN):
         -------
         self
         """
-        return self._fit(X, y, sample_weight, reset=not self._is_fitted(), epochs=1)
+        self._fit(X, y, sample_weight, reset=not self._is_fitted(), epochs=1)
+        self.interval_calibration_ = None  # it described the network before this epoch
+        return self
 
     def predict(self, X, return_std=False):
         """Predicted values: ``(n,)`` or ``(n, k)``; per step a list of ``(T_i,)``/``(T_i, k)``.

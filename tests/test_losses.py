@@ -202,3 +202,76 @@ def test_seq2seq_token_targets_refuse_a_regression_loss():
     est = skrnn.Seq2SeqTransformer(units=4, epochs=1, embedding_dim=4)
     with pytest.raises(ValueError, match="return_std=True needs loss='gaussian'"):
         est.fit(["ab", "cd"], ["x", "y"]).predict(["ab"], return_std=True)
+
+
+def _heteroscedastic(n, seed):
+    """Windows whose next value's noise scale is set by the window's last value."""
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n, 12, 1)
+    y = X[:, -3:, 0].sum(1) * 0.5 + (0.1 + 0.6 * np.abs(X[:, -1, 0])) * rng.randn(n)
+    return X, y
+
+
+@pytest.mark.slow
+def test_default_intervals_are_honest_on_heteroscedastic_data():
+    """Nominal 80 % intervals cover 0.77-0.83 of 2,000 new targets at the default
+    training settings: the spread calibrated on the 20 % of sequences held out
+    (interval_calibration=0.2); without it the Gaussian's are too narrow."""
+    import warnings
+
+    from scipy.stats import norm
+
+    X_new, y_new = _heteroscedastic(2000, 99)
+
+    def coverage(reg):
+        if reg.loss == "gaussian":
+            mean, std = reg.predict(X_new, return_std=True)
+            low, high = mean - norm.ppf(0.9) * std, mean + norm.ppf(0.9) * std
+        else:
+            q = reg.predict_quantiles(X_new)
+            low, high = q[:, 0], q[:, -1]
+        return np.mean((low <= y_new) & (y_new <= high))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        X, y = _heteroscedastic(600, 0)
+        plain = RNNRegressor(loss="gaussian", units=16, random_state=0,
+                             interval_calibration=None).fit(X, y)
+        gaussian = RNNRegressor(loss="gaussian", units=16, random_state=0).fit(X, y)
+        X, y = _heteroscedastic(1000, 0)
+        quantile = RNNRegressor(loss="quantile", units=16, random_state=0).fit(X, y)
+    assert plain.interval_calibration_ is None and coverage(plain) < 0.75
+    assert gaussian.interval_calibration_.shape == (1,)
+    assert 0.77 <= coverage(gaussian) <= 0.83
+    assert quantile.interval_calibration_.shape == (1, 3)
+    assert quantile.interval_calibration_[0, 1] == 0  # the median is not moved
+    assert 0.77 <= coverage(quantile) <= 0.83
+
+
+def test_interval_calibration_is_kept_by_every_door_and_dropped_by_partial_fit(tmp_path):
+    import skrnn
+
+    rng = np.random.RandomState(0)
+    X = [rng.randn(rng.randint(4, 9), 2) for _ in range(120)]
+    y = np.array([s[:, 0].sum() for s in X]) + rng.randn(120)
+    reg = RNNRegressor(loss="gaussian", units=4, epochs=3, conv_filters=None,
+                       random_state=0).fit(X, y)
+    assert reg.interval_calibration_.shape == (1,)  # 24 of 120 held out
+    mean, std = reg.predict(X[:5], return_std=True)
+    adjust = reg.interval_calibration_.copy()
+    reg.interval_calibration_ = None
+    np.testing.assert_allclose(reg.predict(X[:5], return_std=True)[1] * adjust[0], std,
+                               rtol=1e-6)
+    reg.interval_calibration_ = adjust
+    reg.save(tmp_path / "r.skrnn")
+    loaded = skrnn.load(tmp_path / "r.skrnn")
+    np.testing.assert_array_equal(loaded.interval_calibration_, adjust)
+    np.testing.assert_allclose(loaded.predict(X[:5], return_std=True)[1], std, rtol=1e-6)
+    stream = reg.stream()
+    _, streamed = stream.update(list(range(5)), X[:5], every_step=False, return_std=True)
+    np.testing.assert_allclose(np.ravel(streamed), std, rtol=1e-4)
+    few = RNNRegressor(loss="quantile", units=4, epochs=1, conv_filters=None,
+                       random_state=0).fit(X[:60], y[:60])
+    assert few.interval_calibration_ is None  # 12 held out: too few, none kept out
+    reg.partial_fit(X, y)
+    assert reg.interval_calibration_ is None

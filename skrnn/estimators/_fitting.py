@@ -96,6 +96,8 @@ class FitSkeleton:
             rng = self._rng(reset)
             from .. import models, training  # Keras is imported here, not at import time
 
+            data.context["held_out"] = self._hold_out(data, rng, to_convergence)
+
             seed = (models.draw_model_seed(rng) if reset and self._seed_before_split
                     else None)
             train, validation = data.full, None
@@ -156,6 +158,11 @@ class FitSkeleton:
             stop_on_plateau=to_convergence, warn_convergence=to_convergence,
             verbose=int(self.verbose), callbacks=self.callbacks,
             fit_key=fit_settings(self), **extra)
+
+    def _hold_out(self, data, rng, to_convergence: bool):
+        """Sequences kept out of training for a step after it (``data.full`` then
+        loses them; the regressor's interval calibration), or None (the default)."""
+        return None
 
     def _after_training(self, data, train, summary, batch_size) -> None:
         """After the loop, before the fit's counts are recorded (nothing by default)."""

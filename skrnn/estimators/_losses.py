@@ -81,10 +81,16 @@ class LossMixin:
 
         from ..training._losses import gaussian_outputs, quantile_outputs
 
+        from ..training._losses import calibrated_spread
+
+        adjust = getattr(self, "interval_calibration_", None)
         if name == "quantile":
             q = ops.convert_to_numpy(quantile_outputs(out, len(task.quantiles)))
-            return q[..., task.quantiles.index(0.5)], q
-        return tuple(ops.convert_to_numpy(a) for a in gaussian_outputs(out))
+            median = q[..., task.quantiles.index(0.5)]
+            return median, ops.convert_to_numpy(calibrated_spread(task, q, adjust))
+        mean, std = gaussian_outputs(out)
+        return (ops.convert_to_numpy(mean),
+                ops.convert_to_numpy(calibrated_spread(task, std, adjust)))
 
     def _sample(self, raw, rng):
         """One draw per row of raw outputs from the distribution they predict,

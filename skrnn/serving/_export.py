@@ -163,7 +163,8 @@ def _ends(tf, estimator):
 
     def answer(out):
         if not classifier:  # (the loss's transforms in float32, as predict's)
-            return _regression_outputs(tf, task, out, y_mean, y_scale, squeeze)
+            return _regression_outputs(tf, task, out, y_mean, y_scale, squeeze,
+                                       getattr(estimator, "interval_calibration_", None))
         out = tf.cast(out, tf.float64)
         return {"probabilities": tf.nn.softmax(out, axis=-1),
                 "label": tf.gather(tf.constant(labels), tf.argmax(out, axis=-1))}
@@ -259,21 +260,24 @@ def _with_static(tf, x, mask, static, stats):
     return tf.concat([x, steps], axis=-1)
 
 
-def _regression_outputs(tf, task, out, y_mean, y_scale, squeeze):
+def _regression_outputs(tf, task, out, y_mean, y_scale, squeeze, adjust=None):
     """A regressor's ``prediction`` in the target's units, with its ``quantiles``
-    (``loss="quantile"``) or ``std`` (``loss="gaussian"``), as ``predict`` gives them."""
-    from ..training._losses import gaussian_outputs, quantile_outputs
+    (``loss="quantile"``) or ``std`` (``loss="gaussian"``), as ``predict`` gives them
+    (``adjust``: its ``interval_calibration_``)."""
+    from ..training._losses import calibrated_spread, gaussian_outputs, quantile_outputs
 
     mean, scale = tf.constant(y_mean), tf.constant(y_scale)
     name = getattr(task, "name", "squared_error")
     result = {}
     if name == "quantile":
-        q = tf.cast(quantile_outputs(out, len(task.quantiles)), tf.float64)
-        out = q[..., task.quantiles.index(0.5)]
+        q = quantile_outputs(out, len(task.quantiles))
+        out = tf.cast(q[..., task.quantiles.index(0.5)], tf.float64)
+        q = tf.cast(calibrated_spread(task, q, adjust), tf.float64)
         q = q * scale[:, None] + mean[:, None]
         result["quantiles"] = q[..., 0, :] if squeeze else q
     elif name == "gaussian":
-        out, std = (tf.cast(a, tf.float64) for a in gaussian_outputs(out))
+        out, std = gaussian_outputs(out)
+        out, std = (tf.cast(a, tf.float64) for a in (out, calibrated_spread(task, std, adjust)))
         result["std"] = std[..., 0] * scale[0] if squeeze else std * scale
     out = tf.cast(out, tf.float64) * scale + mean
     result["prediction"] = out[..., 0] if squeeze else out
