@@ -15,7 +15,6 @@ from .estimators._docs import _FITTED_ATTRS, _SHARED_PARAMS
 from .estimators._inputs import INPUT_STATE, check_statistics
 from .estimators._losses import LOSS_DOC, LossMixin
 
-
 #: Fewest held-out sequences ``interval_calibration`` calibrates on.
 MIN_CALIBRATION = 20
 #: The central interval a Gaussian's std is calibrated for, and its half-width in

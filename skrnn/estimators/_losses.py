@@ -79,9 +79,7 @@ class LossMixin:
             return np.asarray(out), None
         from keras import ops
 
-        from ..training._losses import gaussian_outputs, quantile_outputs
-
-        from ..training._losses import calibrated_spread
+        from ..training._losses import calibrated_spread, gaussian_outputs, quantile_outputs
 
         adjust = getattr(self, "interval_calibration_", None)
         if name == "quantile":
