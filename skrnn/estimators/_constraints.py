@@ -97,7 +97,8 @@ RECURRENT = {
 CLASSIFIER = {**RECURRENT, "class_weight": [dict, StrOptions({"balanced"}), None]}
 LOSSES = {"loss": _options(built.LOSSES), "quantiles": [tuple, list]}
 REGRESSOR = {**RECURRENT, **LOSSES,
-             "interval_calibration": [Interval(Real, 0, 0.5, closed="left"), None]}
+             "interval_calibration": [StrOptions({"auto"}),
+                                      Interval(Real, 0, 0.5, closed="left"), None]}
 
 SEQ2SEQ = {
     **TRAINING,

@@ -38,8 +38,9 @@ def unpickled_state(state: dict) -> dict:
     history pickled as a plain dict by an earlier skrnn becomes a :class:`History`; the
     ``n_features_in_`` an earlier skrnn recorded for sequences (features per step, now
     ``n_step_features_``) is dropped: it counts the columns of a 2-D table only."""
-    if state.get("_layout", "tabular") != "tabular":
-        state.pop("n_features_in_", None)
+    from ._reading import retired_state_dropped
+
+    retired_state_dropped(state)
     if type(state.get("history_")) is dict:
         state["history_"] = History(state["history_"])
     return state

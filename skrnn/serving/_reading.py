@@ -216,3 +216,13 @@ def check_optimizer_state(values, n_variables: int) -> None:
     for value in values:
         if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf":
             raise ValueError("the optimizer state holds something other than numbers")
+
+
+def retired_state_dropped(state: dict) -> dict:
+    """A loaded or unpickled estimator's state without what an earlier skrnn recorded
+    and this one no longer means: ``n_features_in_`` for sequences (it counted the
+    features per step, now ``n_step_features_``; it counts the columns of a table
+    only). Returns ``state``, changed in place."""
+    if state.get("_layout", "tabular") != "tabular":
+        state.pop("n_features_in_", None)
+    return state

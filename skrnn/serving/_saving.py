@@ -42,7 +42,6 @@ import zipfile
 import numpy as np
 
 from ._codec import Decoder, Encoder, SavingError
-from ._pickling import unpickled_state
 from ._reading import (
     ARRAY_SLACK,
     BYTES_PER_WEIGHT,
@@ -55,6 +54,7 @@ from ._reading import (
     read_arrays,
     read_document,
     read_spec,
+    retired_state_dropped,
     saved_variables,
 )
 
@@ -254,7 +254,7 @@ def _load_estimator(archive, path):
         raise SavingError(f"{path}: unknown fitted attributes "
                           f"{sorted(set(state) - allowed)}.")
     values = {k: decode(v, f"{name}.{k}") for k, v in state.items() if k != "_spec"}
-    estimator.__dict__.update(unpickled_state(values), _spec=spec)
+    estimator.__dict__.update(retired_state_dropped(values), _spec=spec)
     try:
         estimator._check_fitted_state()
         check_optimizer_state(estimator.__dict__.get("_optimizer_state"), len(saved))

@@ -60,15 +60,17 @@ def calibrated_spread(task, spread, adjust):
     """A regressor's spread with its held-out calibration ``adjust`` applied
     (``RNNRegressor.interval_calibration_``; None: unchanged), standardised: the
     Gaussian's ``(..., k)`` standard deviations times ``adjust`` ``(k,)``; the ``(..., k,
-    Q)`` quantiles plus ``adjust`` ``(k, Q)`` (0 at the median), sorted so that levels
-    never cross. One function for ``predict``, the stream and the exported graph."""
+    Q)`` quantiles' distances from the median (level ``median``) times ``adjust``
+    ``(k, Q)``, sorted so that levels never cross. One function for ``predict``, the
+    stream and the exported graph."""
     if adjust is None:
         return spread
     spread = ops.convert_to_tensor(spread)
     adjust = ops.cast(ops.convert_to_tensor(np.asarray(adjust, np.float32)), spread.dtype)
     if task.name == "gaussian":
         return spread * adjust
-    return ops.sort(spread + adjust, axis=-1)
+    median = spread[..., task.quantiles.index(0.5):task.quantiles.index(0.5) + 1]
+    return ops.sort(median + (spread - median) * adjust, axis=-1)
 
 
 def sample_outputs(task: RegressionLoss, out, noise):
