@@ -111,7 +111,7 @@ class Explained:
         ``quantile`` with loss="quantile"), ``(..., n_outputs)``."""
         from keras import ops
 
-        from .training._losses import gaussian_outputs, quantile_outputs
+        from ..training._losses import gaussian_outputs, quantile_outputs
 
         est = self.est
         task = est._loss_task()
@@ -149,7 +149,7 @@ class Explained:
         est = self.est
         mask = ops.convert_to_tensor(mask)
         if self.tokens:
-            from .models._recurrent import _apply
+            from ..models._recurrent import _apply
 
             return _apply(self.layers, u, mask)[0]
         mode, stats = est._input_scaling()
@@ -188,7 +188,7 @@ class Explained:
     def _run(self, rows, batch_size, gradient: bool):
         """``rows``: an iterable of ``(key, sequence, step, column, u_row)``; yields
         ``(key, value, gradient)`` per row, batched by up to ``batch_size`` rows."""
-        from .training._gradients import value_and_input_gradient
+        from ..training._gradients import value_and_input_gradient
 
         pending = []
 
