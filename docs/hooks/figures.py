@@ -156,8 +156,8 @@ def explaining_figures() -> dict:
     example = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(example)
     with tempfile.TemporaryDirectory() as folder:
-        example.main(["--epochs", "30", "--n-train", "1500", "--n-cal", "500",
-                      "--n-test", "500", "--review-epochs", "2", "--figures", folder])
+        example.main(["--epochs", "20", "--n-train", "800", "--n-cal", "400",
+                      "--n-test", "400", "--review-epochs", "2", "--figures", folder])
         return {f"figures/{name}": open(os.path.join(folder, name), "rb").read()
                 for name in sorted(os.listdir(folder))}
 
